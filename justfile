@@ -1,0 +1,75 @@
+# Storefront task runner. Run recipes through uv so that `python` and every tool
+# below come from the project's virtual environment:
+#
+#     uv run just <recipe> [args...]
+#
+# `just` itself is the `rust-just` dev dependency, so uv is all a fresh machine needs.
+
+# List the recipes.
+default:
+    @{{just_executable()}} --justfile {{justfile()}} --list --unsorted
+
+# --- run -------------------------------------------------------------------
+
+# Apply migrations and start the API (HOST, PORT, WORKERS from the environment / .env).
+serve:
+    python -m entrypoints.cli serve
+
+# Like `serve`, reloading on code changes (one worker).
+dev:
+    python -m entrypoints.cli serve --reload
+
+# --- test and check ---------------------------------------------------------
+
+# Run the whole test suite; extra arguments go to pytest (e.g. `just test tests/unit -x`).
+test *args:
+    python -m pytest {{args}}
+
+# Lint and check formatting (no changes made).
+lint:
+    ruff check .
+    ruff format --check .
+
+# Reformat the code and apply safe lint fixes.
+format:
+    ruff format .
+    ruff check --fix .
+
+# Static type check (configuration in pyproject.toml).
+typecheck:
+    mypy
+
+# Check the hexagonal layer contracts (import-linter).
+layers:
+    lint-imports
+
+# Everything CI checks before the tests: lint, typecheck, layers.
+check: lint typecheck layers
+
+# --- database ---------------------------------------------------------------
+
+# Create a new Alembic revision: `just revision "add coupons"`.
+revision msg:
+    alembic revision -m "{{msg}}"
+
+# Apply migrations up to a revision (default: head) on DATABASE_URL.
+upgrade rev="head":
+    python -m entrypoints.cli migrate {{rev}}
+
+# Roll migrations back (default: one step).
+downgrade rev="-1":
+    alembic downgrade {{rev}}
+
+# --- operations -------------------------------------------------------------
+
+# Create or promote an admin user: `just create-admin admin@example.com`.
+create-admin email:
+    python -m entrypoints.cli create-admin {{email}}
+
+# Load the demo catalog.
+demo-catalog:
+    python -m entrypoints.cli demo-catalog
+
+# Run the benchmark; extra arguments go to it.
+bench *args:
+    python -m bench {{args}}
