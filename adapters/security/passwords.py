@@ -1,0 +1,74 @@
+"""bcrypt over an HMAC-SHA256 pre-hash, in a bounded thread pool.
+
+The pre-hash (keyed with a pepper, base64 so there is no NUL byte) lets every
+password of up to 128 code points count in full: bcrypt alone ignores
+everything after 72 bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import bcrypt
+
+from application.ports import PasswordHasher
+from domain.errors import ServiceBusy
+
+R = TypeVar("R")
+
+
+class BcryptPasswordHasher(PasswordHasher):
+    def __init__(
+        self,
+        pepper: bytes,
+        rounds: int = 12,
+        workers: int = 2,
+        max_waiting: int = 64,
+    ) -> None:
+        self._pepper = pepper
+        self._rounds = rounds
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
+        # Work admitted at once (running + queued); beyond it callers get ServiceBusy.
+        self._slots = asyncio.BoundedSemaphore(workers + max_waiting)
+        self._dummy_hash: bytes | None = None
+
+    def _prehash(self, password: str) -> bytes:
+        digest = hmac.new(self._pepper, password.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return base64.b64encode(digest.digest())
+
+    async def _run(self, fn: Callable[..., R], *args: Any) -> R:
+        if self._slots.locked():
+            raise ServiceBusy("too many password checks in progress, retry shortly")
+        async with self._slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, fn, *args)
+
+    async def hash(self, password: str) -> str:
+        salt = bcrypt.gensalt(rounds=self._rounds)
+        hashed = await self._run(bcrypt.hashpw, self._prehash(password), salt)
+        return hashed.decode("ascii")
+
+    async def verify(self, password: str, password_hash: str) -> bool:
+        try:
+            expected = password_hash.encode("ascii")
+        except UnicodeEncodeError:
+            return False
+        try:
+            ok = await self._run(bcrypt.checkpw, self._prehash(password), expected)
+        except ValueError:
+            return False
+        return ok
+
+    async def burn(self, password: str) -> None:
+        if self._dummy_hash is None:
+            self._dummy_hash = (await self.hash("not a real password")).encode("ascii")
+        await self._run(bcrypt.checkpw, self._prehash(password), self._dummy_hash)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

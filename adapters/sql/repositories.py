@@ -1,0 +1,251 @@
+"""Repositories over SQLAlchemy Core: rows in, domain objects out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sql.errors import to_domain_error
+from adapters.sql.tables import categories, products, users
+from application.ports import (
+    CategoryRepository,
+    NewCategory,
+    NewProduct,
+    ProductFilter,
+    ProductRepository,
+    ProductSort,
+    UserRepository,
+)
+from domain.catalog import Category, Product
+from domain.money import MAX_PRICE, Money
+from domain.users import Role, User
+
+
+async def execute_write(conn: AsyncConnection, statement: Any) -> Any:
+    """Run a write; a named constraint violation becomes its domain error.
+
+    On PostgreSQL the failed statement aborts the transaction, so the unit of
+    work can only roll back after this raises, which is what every use case does.
+    """
+    try:
+        return await conn.execute(statement)
+    except IntegrityError as error:
+        domain_error = to_domain_error(error)
+        if domain_error is None:
+            raise
+        raise domain_error from None
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _user(row: Row[Any]) -> User:
+    return User(row.id, row.email, row.password_hash, Role(row.role), row.is_active, row.created_at)
+
+
+class SqlUserRepository(UserRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, email: str, password_hash: str, role: Role, now: datetime) -> User:
+        result = await execute_write(
+            self._conn,
+            insert(users)
+            .values(email=email, password_hash=password_hash, role=role.value, is_active=True, created_at=now)
+            .returning(users.c.id),
+        )
+        return User(result.scalar_one(), email, password_hash, role, True, now)
+
+    async def get(self, user_id: int) -> User | None:
+        row = (await self._conn.execute(select(users).where(users.c.id == user_id))).first()
+        return _user(row) if row else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        row = (await self._conn.execute(select(users).where(users.c.email == email))).first()
+        return _user(row) if row else None
+
+    async def save(self, user: User) -> None:
+        await execute_write(
+            self._conn,
+            update(users)
+            .where(users.c.id == user.id)
+            .values(
+                email=user.email,
+                password_hash=user.password_hash,
+                role=user.role.value,
+                is_active=user.is_active,
+            ),
+        )
+
+    async def list(self, email: str | None, limit: int, offset: int) -> list[User]:
+        query = select(users).order_by(users.c.id).limit(limit).offset(offset)
+        if email is not None:
+            query = query.where(users.c.email == email)
+        return [_user(row) for row in await self._conn.execute(query)]
+
+
+def _category(row: Row[Any]) -> Category:
+    return Category(row.id, row.name, row.slug, row.is_active, row.created_at, row.updated_at)
+
+
+class SqlCategoryRepository(CategoryRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, new: NewCategory, now: datetime) -> Category:
+        result = await execute_write(
+            self._conn,
+            insert(categories)
+            .values(name=new.name, slug=new.slug, is_active=True, created_at=now, updated_at=now)
+            .returning(categories.c.id),
+        )
+        return Category(result.scalar_one(), new.name, new.slug, True, now, now)
+
+    async def get(self, category_id: int) -> Category | None:
+        row = (await self._conn.execute(select(categories).where(categories.c.id == category_id))).first()
+        return _category(row) if row else None
+
+    async def get_by_slug(self, slug: str) -> Category | None:
+        row = (await self._conn.execute(select(categories).where(categories.c.slug == slug))).first()
+        return _category(row) if row else None
+
+    async def save(self, category: Category) -> None:
+        await execute_write(
+            self._conn,
+            update(categories)
+            .where(categories.c.id == category.id)
+            .values(
+                name=category.name,
+                slug=category.slug,
+                is_active=category.is_active,
+                updated_at=category.updated_at,
+            ),
+        )
+
+    async def list(self, only_active: bool, limit: int, offset: int) -> list[Category]:
+        query = select(categories).order_by(categories.c.id).limit(limit).offset(offset)
+        if only_active:
+            query = query.where(categories.c.is_active.is_(True))
+        return [_category(row) for row in await self._conn.execute(query)]
+
+
+def _product(row: Row[Any]) -> Product:
+    return Product(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        price=Money(row.price_minor, row.currency),
+        category_id=row.category_id,
+        stock=row.stock,
+        is_active=row.is_active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+MAX_PRICE_MINOR = int(MAX_PRICE * 100)
+
+_PRODUCT_ORDER = {
+    ProductSort.ID: (products.c.id,),
+    ProductSort.PRICE: (products.c.price_minor, products.c.id),
+    ProductSort.PRICE_DESC: (products.c.price_minor.desc(), products.c.id),
+    ProductSort.NAME: (products.c.name, products.c.id),
+    ProductSort.NEWEST: (products.c.created_at.desc(), products.c.id.desc()),
+}
+
+
+def product_query(criteria: ProductFilter) -> Select[Any]:
+    """The list query for a filter; shared by the repository and the read models."""
+    query = select(products)
+    conditions = []
+    if criteria.category_id is not None:
+        conditions.append(products.c.category_id == criteria.category_id)
+    if criteria.only_active:
+        active_category = (
+            select(categories.c.id)
+            .where(categories.c.id == products.c.category_id, categories.c.is_active.is_(True))
+            .exists()
+        )
+        conditions += [products.c.is_active.is_(True), active_category]
+    if criteria.query:
+        pattern = f"%{escape_like(criteria.query.lower())}%"
+        conditions.append(products.c.search_name.like(pattern, escape="\\"))
+    if criteria.min_price is not None:
+        conditions.append(products.c.price_minor >= _price_bound(criteria.min_price))
+    if criteria.max_price is not None:
+        conditions.append(products.c.price_minor <= _price_bound(criteria.max_price))
+    if conditions:
+        query = query.where(and_(*conditions))
+    return query.order_by(*_PRODUCT_ORDER[criteria.sort]).limit(criteria.limit).offset(criteria.offset)
+
+
+def _price_bound(amount: Decimal) -> int:
+    """Minor units, clamped so that an absurd bound never overflows a BIGINT."""
+    return max(-1, min(int(amount * 100), MAX_PRICE_MINOR + 1))
+
+
+class SqlProductRepository(ProductRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, new: NewProduct, now: datetime) -> Product:
+        result = await execute_write(
+            self._conn,
+            insert(products)
+            .values(
+                name=new.name,
+                search_name=new.name.lower(),
+                description=new.description,
+                price_minor=new.price_minor,
+                currency=new.currency,
+                category_id=new.category_id,
+                stock=new.stock,
+                is_active=True,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(products.c.id),
+        )
+        return Product(
+            id=result.scalar_one(),
+            name=new.name,
+            description=new.description,
+            price=Money(new.price_minor, new.currency),
+            category_id=new.category_id,
+            stock=new.stock,
+            is_active=True,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def get(self, product_id: int) -> Product | None:
+        row = (await self._conn.execute(select(products).where(products.c.id == product_id))).first()
+        return _product(row) if row else None
+
+    async def save(self, product: Product) -> None:
+        await execute_write(
+            self._conn,
+            update(products)
+            .where(products.c.id == product.id)
+            .values(
+                name=product.name,
+                search_name=product.name.lower(),
+                description=product.description,
+                price_minor=product.price.minor,
+                currency=product.price.currency,
+                category_id=product.category_id,
+                stock=product.stock,
+                is_active=product.is_active,
+                updated_at=product.updated_at,
+            ),
+        )
+
+    async def list(self, criteria: ProductFilter) -> list[Product]:
+        return [_product(row) for row in await self._conn.execute(product_query(criteria))]

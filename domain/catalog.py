@@ -1,0 +1,100 @@
+"""The catalog: categories and the products in them, with their stock rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from domain.errors import Conflict, InvalidInput
+from domain.money import Money
+
+CATEGORY_NAME_MAX = 50
+SLUG_MAX = 50
+PRODUCT_NAME_MAX = 100
+DESCRIPTION_MAX = 500
+_SLUG = re.compile(r"^[a-z0-9-]{1,50}$")
+_RESERVED_SLUGS = frozenset({"all"})
+
+
+def check_name(raw: str, maximum: int, field: str = "name") -> str:
+    name = raw.strip()
+    if not 1 <= len(name) <= maximum:
+        raise InvalidInput.for_field(field, f"must be 1 to {maximum} characters long")
+    if any(ch in name for ch in "\x00\r\n"):
+        raise InvalidInput.for_field(field, "must not contain control characters")
+    return name
+
+
+def check_slug(raw: str, field: str = "slug") -> str:
+    """`[a-z0-9-]{1,50}` with a letter in it and not `all`: a slug never reads as an id or the list path."""
+    if not _SLUG.match(raw) or not any("a" <= ch <= "z" for ch in raw):
+        raise InvalidInput.for_field(field, "must be 1 to 50 of a-z, 0-9 and '-', with at least one letter")
+    if raw in _RESERVED_SLUGS:
+        raise InvalidInput.for_field(field, f"'{raw}' is reserved")
+    return raw
+
+
+def check_description(raw: str, field: str = "description") -> str:
+    if len(raw) > DESCRIPTION_MAX:
+        raise InvalidInput.for_field(field, f"must be at most {DESCRIPTION_MAX} characters long")
+    if "\x00" in raw:
+        raise InvalidInput.for_field(field, "must not contain NUL characters")
+    return raw
+
+
+def check_stock(raw: int | None, field: str = "stock") -> int | None:
+    """`None` is an untracked (unlimited) product; otherwise a count >= 0."""
+    if raw is not None and not 0 <= raw <= 2_000_000_000:
+        raise InvalidInput.for_field(field, "must be null or an integer from 0 to 2000000000")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: int
+    name: str
+    slug: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    def deactivated(self, now: datetime) -> Category:
+        return replace(self, is_active=False, updated_at=now)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: int
+    name: str
+    description: str
+    price: Money
+    category_id: int
+    stock: int | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_tracked(self) -> bool:
+        return self.stock is not None
+
+    def available(self, quantity: int) -> bool:
+        return self.stock is None or self.stock >= quantity
+
+    def reserve(self, quantity: int) -> Product:
+        """Take units off the shelf for an order; untracked products never run out."""
+        if self.stock is None:
+            return self
+        if self.stock < quantity:
+            raise Conflict(f"product {self.id} has only {self.stock} in stock")
+        return replace(self, stock=self.stock - quantity)
+
+    def release(self, quantity: int) -> Product:
+        """Put back units an order held (it was cancelled or expired)."""
+        if self.stock is None:
+            return self
+        return replace(self, stock=self.stock + quantity)
+
+    def deactivated(self, now: datetime) -> Product:
+        return replace(self, is_active=False, updated_at=now)

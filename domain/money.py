@@ -1,0 +1,82 @@
+"""Money: an exact decimal amount with two places and its currency. Never a float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from domain.errors import InvalidInput
+
+CENT = Decimal("0.01")
+MAX_PRICE = Decimal("99999999.99")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Money:
+    """An amount in minor units (kopecks, cents) of one currency.
+
+    Minor units keep arithmetic exact and let every database store the
+    value as a plain integer.
+    """
+
+    minor: int
+    currency: str
+
+    @classmethod
+    def of(cls, amount: Decimal | str | int, currency: str) -> Money:
+        value = parse_amount(amount)
+        return cls(int(value * 100), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @property
+    def amount(self) -> Decimal:
+        return (Decimal(self.minor) / 100).quantize(CENT)
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __mul__(self, quantity: int) -> Money:
+        return Money(self.minor * quantity, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def parse_amount(raw: Decimal | str | int | float, field: str = "amount") -> Decimal:
+    """Parse an amount with at most two decimals; anything else is InvalidInput.
+
+    Floats are accepted only because JSON numbers arrive as them; they are
+    read through their shortest repr, so `149.9` is exactly `149.90`.
+    """
+    if isinstance(raw, bool):
+        raise InvalidInput.for_field(field, "must be a decimal number")
+    try:
+        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidInput.for_field(field, "must be a decimal number") from None
+    if not value.is_finite():
+        raise InvalidInput.for_field(field, "must be a finite number")
+    if value.adjusted() > 20:
+        raise InvalidInput.for_field(field, "is out of range")
+    quantized = value.quantize(CENT)
+    if quantized != value:
+        raise InvalidInput.for_field(field, "must have at most two decimal places")
+    return quantized
+
+
+def parse_price(raw: Decimal | str | int | float, field: str = "price") -> Decimal:
+    """A product price: positive, two decimals, at most 99 999 999.99."""
+    value = parse_amount(raw, field)
+    if value <= 0:
+        raise InvalidInput.for_field(field, "must be greater than 0")
+    if value > MAX_PRICE:
+        raise InvalidInput.for_field(field, f"must be at most {MAX_PRICE}")
+    return value

@@ -1,0 +1,82 @@
+"""Accounts: who may log in, and with which role."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import AccessDenied, AccountDisabled, InvalidInput
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+EMAIL_MAX_LENGTH = 254
+_EMAIL_SHAPE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+$")
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    ADMIN = "admin"
+
+
+def normalize_email(raw: str, field: str = "email") -> str:
+    """Emails are compared lower-cased: `Ann@Shop.io` and `ann@shop.io` are one account."""
+    email = raw.strip().lower()
+    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_SHAPE.match(email):
+        raise InvalidInput.for_field(field, "must be a valid email address")
+    local, _, domain = email.rpartition("@")
+    if len(local) > 64 or domain.startswith(".") or ".." in domain:
+        raise InvalidInput.for_field(field, "must be a valid email address")
+    return email
+
+
+def check_password_policy(password: str, field: str = "password") -> None:
+    """8 to 128 Unicode code points, any character but NUL."""
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise InvalidInput.for_field(
+            field, f"must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters long"
+        )
+    if "\x00" in password:
+        raise InvalidInput.for_field(field, "must not contain NUL characters")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    email: str
+    password_hash: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def ensure_active(self) -> None:
+        if not self.is_active:
+            raise AccountDisabled("this account is deactivated")
+
+    def promoted(self) -> User:
+        return replace(self, role=Role.ADMIN, is_active=True)
+
+    def with_active(self, active: bool) -> User:
+        return replace(self, is_active=active)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The authenticated caller of a use case."""
+
+    user_id: int
+    role: Role
+    session_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def ensure_admin(self) -> None:
+        if not self.is_admin:
+            raise AccessDenied("administrator role required")

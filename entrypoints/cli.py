@@ -1,0 +1,107 @@
+"""Command line: serve, migrate, create-admin, demo-catalog."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from entrypoints import migrations
+from entrypoints.settings import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="storefront", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="apply migrations, then serve the API (HOST, PORT, WORKERS)")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+
+    migrate = commands.add_parser("migrate", help="apply migrations up to a revision")
+    migrate.add_argument("revision", nargs="?", default="head")
+
+    admin = commands.add_parser("create-admin", help="create an admin, or promote an existing account")
+    admin.add_argument("email")
+    admin.add_argument(
+        "--password",
+        help="for a new account (default: $ADMIN_PASSWORD, else asked on the terminal)",
+    )
+
+    commands.add_parser("demo-catalog", help="load a small demo catalog (idempotent)")
+
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.load()
+    except SettingsError as error:
+        print(f"storefront: configuration error: {error}", file=sys.stderr)
+        return 2
+
+    if args.command == "serve":
+        return serve_api(settings, reload=args.reload)
+    if args.command == "migrate":
+        migrations.upgrade(settings.database_url, args.revision)
+        return 0
+    if args.command == "create-admin":
+        migrations.upgrade(settings.database_url)
+        return asyncio.run(_create_admin(settings, args.email, args.password))
+    if args.command == "demo-catalog":
+        migrations.upgrade(settings.database_url)
+        return asyncio.run(_demo_catalog(settings))
+    return 2
+
+
+def serve_api(settings: Settings, *, reload: bool = False) -> int:
+    import uvicorn
+
+    migrations.upgrade(settings.database_url)
+    uvicorn.run(
+        "entrypoints.http.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=None if reload else settings.workers,
+        reload=reload,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+async def _create_admin(settings: Settings, email: str, password: str | None) -> int:
+    from application.auth.bootstrap_admin import EnsureAdmin
+    from domain.errors import DomainError
+    from entrypoints.ioc import create_cli_container
+
+    container = create_cli_container(settings)
+    try:
+        async with container() as scope:
+            ensure_admin = await scope.get(EnsureAdmin)
+            try:
+                user = await ensure_admin(email, password or os.environ.get("ADMIN_PASSWORD"))
+            except DomainError as error:
+                if "password" not in error.message or not sys.stdin.isatty():
+                    print(f"storefront: {error.message}", file=sys.stderr)
+                    return 1
+                user = await ensure_admin(email, getpass.getpass("Password for the new admin: "))
+    finally:
+        await container.close()
+    print(f"{user.email} is an admin (id {user.id})")
+    return 0
+
+
+async def _demo_catalog(settings: Settings) -> int:
+    from entrypoints.demo import load_demo_catalog
+
+    created = await load_demo_catalog(settings)
+    print(f"demo catalog loaded: {created} new products")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

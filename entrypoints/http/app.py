@@ -1,0 +1,62 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from dishka import Provider
+from dishka.integrations.litestar import DishkaRouter, setup_dishka
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from application.auth.bootstrap_admin import EnsureAdmin
+from entrypoints.http.auth import AuthController
+from entrypoints.http.catalog import CategoryController, ProductController
+from entrypoints.http.health import HealthController
+from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.openapi import COMPONENTS
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.ioc import create_container
+from entrypoints.settings import Settings
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, *overrides: Provider) -> Litestar:
+    settings = settings or Settings.load()
+    container = create_container(settings, *overrides)
+
+    async def bootstrap_admin() -> None:
+        if not settings.admin_email:
+            return
+        async with container() as request_container:
+            ensure_admin = await request_container.get(EnsureAdmin)
+            await ensure_admin(settings.admin_email, settings.admin_password)
+
+    api = DishkaRouter(API_PREFIX, route_handlers=[AuthController, CategoryController, ProductController])
+    operations = DishkaRouter("/", route_handlers=[HealthController])
+    app = Litestar(
+        route_handlers=[api, operations],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="storefront",
+            version="1.0.0",
+            description="Online-store API: accounts, catalog, orders and payments.",
+            path="/docs",
+            components=COMPONENTS,
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        on_startup=[bootstrap_admin],
+        on_shutdown=[container.close],
+        debug=False,
+    )
+    setup_dishka(container, app)
+    # Outermost, so that even the router's own 404 and 405 carry the request id.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app
+
+
+def app_from_env() -> Litestar:
+    """Entry point for ASGI servers: `uvicorn --factory entrypoints.http.app:app_from_env`."""
+    return create_app(Settings.load())

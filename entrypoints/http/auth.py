@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+
+from application.auth.current_user import GetCurrentUser
+from application.auth.login import Credentials, LogIn
+from application.auth.register import RegisterCustomer, Registration
+from domain.users import Actor
+from entrypoints.http.bodies import decode_json, decode_value
+from entrypoints.http.openapi import BEARER
+from entrypoints.http.schemas import LoginForm, LoginIn, RegisterIn, TokenOut, UserOut
+
+
+def _string_object(*required: str, optional: tuple[str, ...] = ()) -> Schema:
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        properties={name: Schema(type=OpenAPIType.STRING) for name in (*required, *optional)},
+        required=list(required),
+    )
+
+
+@dataclass
+class LoginOperation(Operation):
+    """Documents both bodies the login accepts."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                "application/json": OpenAPIMediaType(schema=_string_object("email", "password")),
+                RequestEncodingType.URL_ENCODED.value: OpenAPIMediaType(
+                    schema=_string_object("username", "password", optional=("grant_type", "scope"))
+                ),
+            },
+        )
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/register", status_code=201, summary="Register a customer account")
+    async def register(self, data: RegisterIn, register: FromDishka[RegisterCustomer]) -> UserOut:
+        """Email is lower-cased and unique (409); the password is 8–128 characters."""
+        user = await register(Registration(email=data.email, password=data.password))
+        return UserOut.of(user)
+
+    @post(
+        "/login",
+        status_code=200,
+        summary="Log in with JSON or the OAuth2 password form",
+        description=(
+            "Accepts `{email, password}` as JSON, or `username=&password=` as "
+            "`application/x-www-form-urlencoded` (Swagger's Authorize button)."
+        ),
+        operation_class=LoginOperation,
+    )
+    async def login(self, request: Request[Any, Any, Any], log_in: FromDishka[LogIn]) -> TokenOut:
+        issued = await log_in(await _credentials(request))
+        return TokenOut(access_token=issued.access.token, expires_in=issued.access.expires_in)
+
+    @get("/me", summary="The current user", security=BEARER)
+    async def me(self, actor: FromDishka[Actor], current_user: FromDishka[GetCurrentUser]) -> UserOut:
+        return UserOut.of(await current_user(actor))
+
+
+async def _credentials(request: Request[Any, Any, Any]) -> Credentials:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == RequestEncodingType.URL_ENCODED:
+        form = await request.form()
+        fields = {key: form.get(key) for key in ("username", "password")}
+        form_in = decode_value(fields, LoginForm)
+        return Credentials(email=form_in.username, password=form_in.password)
+    json_in = decode_json(await request.body(), LoginIn)
+    return Credentials(email=json_in.email, password=json_in.password)

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, TypeVar
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, get, patch, post
+from litestar.params import Parameter
+from msgspec import UnsetType
+
+from application.catalog.browse_categories import GetCategory, ListCategories
+from application.catalog.browse_products import GetProduct, ListProducts
+from application.catalog.create_category import CategoryDraft, CreateCategory
+from application.catalog.create_product import CreateProduct, ProductDraft
+from application.catalog.deactivate_category import DeactivateCategory
+from application.catalog.deactivate_product import DeactivateProduct
+from application.catalog.update_category import CategoryChanges, UpdateCategory
+from application.catalog.update_product import ProductChanges, UpdateProduct
+from application.common import UNCHANGED, Page, Patch
+from application.ports import ProductFilter, ProductSort
+from domain.users import Actor
+from entrypoints.http.openapi import BEARER
+from entrypoints.http.schemas import (
+    CategoryIn,
+    CategoryOut,
+    CategoryPatch,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+)
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
+Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
+CategoryRef = Annotated[str, Parameter(description="Category id or slug", max_length=100)]
+
+
+def _patch(value: T | UnsetType) -> Patch[T]:
+    return UNCHANGED if isinstance(value, UnsetType) else value
+
+
+class CategoryController(Controller):
+    path = "/categories"
+    tags = ["catalog"]
+
+    @get("/all", summary="List categories, ordered by id")
+    async def list_categories(
+        self,
+        list_categories: FromDishka[ListCategories],
+        only_active: bool = False,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[CategoryOut]:
+        found = await list_categories(only_active, Page(limit, offset))
+        return [CategoryOut.of(c) for c in found]
+
+    @get("/{ref:str}", summary="One category by id or slug")
+    async def get_category(self, ref: CategoryRef, get_category: FromDishka[GetCategory]) -> CategoryOut:
+        return CategoryOut.of(await get_category(ref))
+
+    @post("/", status_code=201, summary="Create a category (admin)", security=BEARER)
+    async def create_category(
+        self, data: CategoryIn, actor: FromDishka[Actor], create: FromDishka[CreateCategory]
+    ) -> CategoryOut:
+        return CategoryOut.of(await create(actor, CategoryDraft(name=data.name, slug=data.slug)))
+
+    @patch("/{ref:str}", summary="Change a category (admin)", security=BEARER)
+    async def update_category(
+        self,
+        ref: CategoryRef,
+        data: CategoryPatch,
+        actor: FromDishka[Actor],
+        update: FromDishka[UpdateCategory],
+    ) -> CategoryOut:
+        changes = CategoryChanges(
+            name=_patch(data.name),
+            slug=_patch(data.slug),
+            is_active=_patch(data.is_active),
+        )
+        return CategoryOut.of(await update(actor, ref, changes))
+
+    @post("/{ref:str}/deactivate", status_code=200, summary="Deactivate a category (admin)", security=BEARER)
+    async def deactivate_category(
+        self, ref: CategoryRef, actor: FromDishka[Actor], deactivate: FromDishka[DeactivateCategory]
+    ) -> CategoryOut:
+        return CategoryOut.of(await deactivate(actor, ref))
+
+
+class ProductController(Controller):
+    path = "/products"
+    tags = ["catalog"]
+
+    @get("/", summary="List products")
+    async def list_products(
+        self,
+        list_products: FromDishka[ListProducts],
+        category_id: Annotated[int | None, Parameter(ge=1, le=2**63 - 1)] = None,
+        only_active: bool = False,
+        q: Annotated[str | None, Parameter(max_length=100, description="Part of the name, any case")] = None,
+        min_price: Annotated[Decimal | None, Parameter(description="Inclusive")] = None,
+        max_price: Annotated[Decimal | None, Parameter(description="Inclusive")] = None,
+        sort: ProductSort = ProductSort.ID,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[ProductOut]:
+        Page(limit, offset)
+        criteria = ProductFilter(
+            category_id=category_id,
+            only_active=only_active,
+            query=q or None,
+            min_price=min_price,
+            max_price=max_price,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        )
+        return [ProductOut.of(p) for p in await list_products(criteria)]
+
+    @get("/{product_id:int}", summary="One product with its category")
+    async def get_product(self, product_id: int, get_product: FromDishka[GetProduct]) -> ProductOut:
+        return ProductOut.detailed(await get_product(product_id))
+
+    @post("/", status_code=201, summary="Create a product (admin)", security=BEARER)
+    async def create_product(
+        self, data: ProductIn, actor: FromDishka[Actor], create: FromDishka[CreateProduct]
+    ) -> ProductOut:
+        draft = ProductDraft(
+            name=data.name,
+            description=data.description,
+            price=data.price,
+            category_id=data.category_id,
+            stock=data.stock,
+        )
+        return ProductOut.of(await create(actor, draft))
+
+    @patch("/{product_id:int}", summary="Change a product (admin)", security=BEARER)
+    async def update_product(
+        self,
+        product_id: int,
+        data: ProductPatch,
+        actor: FromDishka[Actor],
+        update: FromDishka[UpdateProduct],
+    ) -> ProductOut:
+        changes = ProductChanges(
+            name=_patch(data.name),
+            description=_patch(data.description),
+            price=_patch(data.price),
+            category_id=_patch(data.category_id),
+            stock=_patch(data.stock),
+            is_active=_patch(data.is_active),
+        )
+        return ProductOut.of(await update(actor, product_id, changes))
+
+    @post(
+        "/{product_id:int}/deactivate",
+        status_code=200,
+        summary="Deactivate a product (admin)",
+        security=BEARER,
+    )
+    async def deactivate_product(
+        self, product_id: int, actor: FromDishka[Actor], deactivate: FromDishka[DeactivateProduct]
+    ) -> ProductOut:
+        return ProductOut.of(await deactivate(actor, product_id))

@@ -1,0 +1,178 @@
+"""The wire format: msgspec structs for every request and response body."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from application.catalog.browse_products import ProductWithCategory
+from domain.catalog import Category, Product
+from domain.users import User
+
+Email = Annotated[str, Meta(min_length=1, max_length=320, examples=["ann@example.com"])]
+Password = Annotated[str, Meta(min_length=1, max_length=1024)]
+Price = Annotated[
+    Decimal, Meta(description="Decimal string or number, at most two decimals", examples=["149.90"])
+]
+# Bounded so that no body can name an id the database cannot store.
+Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+
+
+class RequestBody(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of request bodies: a field the API does not know is an error, not ignored."""
+
+
+# ---- auth ---------------------------------------------------------------------
+
+
+class RegisterIn(RequestBody, kw_only=True):
+    email: Email
+    password: Password
+
+
+class LoginIn(RequestBody, kw_only=True):
+    email: Email
+    password: Password
+
+
+class TokenOut(Struct, kw_only=True):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class UserOut(Struct, kw_only=True):
+    id: int
+    email: str
+    role: Literal["customer", "admin"]
+    is_active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            role=user.role.value,
+            is_active=user.is_active,
+            created_at=user.created_at,
+        )
+
+
+# ---- catalog ------------------------------------------------------------------
+
+
+class CategoryIn(RequestBody, kw_only=True):
+    name: Annotated[str, Meta(max_length=200)]
+    slug: Annotated[str, Meta(max_length=200)]
+
+
+class CategoryPatch(RequestBody, kw_only=True):
+    name: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
+    slug: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+
+
+class CategoryOut(Struct, kw_only=True):
+    id: int
+    name: str
+    slug: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryOut:
+        return cls(
+            id=category.id,
+            name=category.name,
+            slug=category.slug,
+            is_active=category.is_active,
+            created_at=category.created_at,
+            updated_at=category.updated_at,
+        )
+
+
+class ProductIn(RequestBody, kw_only=True):
+    name: Annotated[str, Meta(max_length=1000)]
+    description: Annotated[str, Meta(max_length=5000)] = ""
+    price: Price
+    category_id: Id
+    stock: Annotated[int, Meta(ge=0, le=2_000_000_000)] | None = None
+
+
+class ProductPatch(RequestBody, kw_only=True):
+    name: Annotated[str, Meta(max_length=1000)] | UnsetType = UNSET
+    description: Annotated[str, Meta(max_length=5000)] | UnsetType = UNSET
+    price: Price | UnsetType = UNSET
+    category_id: Id | UnsetType = UNSET
+    stock: Annotated[int, Meta(ge=0, le=2000000000)] | UnsetType | None = UNSET
+    is_active: bool | UnsetType = UNSET
+
+
+class ProductOut(Struct, kw_only=True):
+    id: int
+    name: str
+    description: str
+    price: Decimal
+    currency: str
+    category_id: int
+    category: CategoryOut | UnsetType = UNSET
+    stock: int | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product, category: Category | None = None) -> ProductOut:
+        return cls(
+            id=product.id,
+            name=product.name,
+            description=product.description,
+            price=product.price.amount,
+            currency=product.price.currency,
+            category_id=product.category_id,
+            category=CategoryOut.of(category) if category else UNSET,
+            stock=product.stock,
+            is_active=product.is_active,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+        )
+
+    @classmethod
+    def detailed(cls, found: ProductWithCategory) -> ProductOut:
+        return cls.of(found.product, found.category)
+
+
+# ---- errors and operations ----------------------------------------------------
+
+
+class FieldProblem(Struct):
+    field: str
+    message: str
+
+
+class Problem(Struct, kw_only=True):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] | UnsetType = UNSET
+
+
+class HealthOut(Struct, kw_only=True):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class LoginForm(Struct, kw_only=True):
+    """OAuth2 password form: `username` carries the email."""
+
+    username: Email
+    password: Password

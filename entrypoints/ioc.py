@@ -1,0 +1,128 @@
+"""The composition root: which adapter serves which port, and for how long."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from dishka.integrations.litestar import LitestarProvider
+from litestar import Request
+
+from adapters.clock import SystemUtcClock
+from adapters.security.passwords import BcryptPasswordHasher
+from adapters.security.tokens import JwtTokenIssuer
+from adapters.sql.database import Database, create_engine
+from adapters.sql.unit_of_work import SqlUnitOfWork
+from application.auth.authenticate import Authenticate
+from application.auth.bootstrap_admin import EnsureAdmin
+from application.auth.current_user import GetCurrentUser
+from application.auth.login import LogIn
+from application.auth.register import RegisterCustomer
+from application.catalog.browse_categories import GetCategory, ListCategories
+from application.catalog.browse_products import GetProduct, ListProducts
+from application.catalog.create_category import CreateCategory
+from application.catalog.create_product import CreateProduct
+from application.catalog.deactivate_category import DeactivateCategory
+from application.catalog.deactivate_product import DeactivateProduct
+from application.catalog.update_category import UpdateCategory
+from application.catalog.update_product import UpdateProduct
+from application.ports import Clock, PasswordHasher, TokenIssuer, UnitOfWork
+from domain.users import Actor
+from entrypoints.settings import Settings
+
+
+class InfrastructureProvider(Provider):
+    """Process-wide adapters: pools, engines, keys."""
+
+    settings = from_context(provides=Settings, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def clock(self) -> Clock:
+        return SystemUtcClock()
+
+    @provide(scope=Scope.APP)
+    async def database(self, settings: Settings) -> AsyncIterator[Database]:
+        db = Database(create_engine(settings.database_url, pool_size=settings.db_pool_size))
+        yield db
+        await db.dispose()
+
+    @provide(scope=Scope.APP)
+    def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
+        hasher = BcryptPasswordHasher(
+            pepper=settings.secret_key.encode(),
+            rounds=settings.bcrypt_rounds,
+            workers=settings.password_hash_threads,
+        )
+        yield hasher
+        hasher.close()
+
+    @provide(scope=Scope.APP)
+    def token_issuer(self, settings: Settings, clock: Clock) -> TokenIssuer:
+        return JwtTokenIssuer(
+            secret=settings.secret_key,
+            algorithm=settings.algorithm,
+            access_ttl=timedelta(minutes=settings.access_token_expire_minute),
+            clock=clock,
+        )
+
+    @provide(scope=Scope.REQUEST)
+    def unit_of_work(self, db: Database) -> UnitOfWork:
+        return SqlUnitOfWork(db)
+
+
+class UseCaseProvider(Provider):
+    """One use case per action, built fresh for each request."""
+
+    scope = Scope.REQUEST
+
+    register = provide(RegisterCustomer)
+    log_in = provide(LogIn)
+    authenticate = provide(Authenticate)
+    current_user = provide(GetCurrentUser)
+    ensure_admin = provide(EnsureAdmin)
+    list_categories = provide(ListCategories)
+    get_category = provide(GetCategory)
+    create_category = provide(CreateCategory)
+    update_category = provide(UpdateCategory)
+    deactivate_category = provide(DeactivateCategory)
+    list_products = provide(ListProducts)
+    get_product = provide(GetProduct)
+    update_product = provide(UpdateProduct)
+    deactivate_product = provide(DeactivateProduct)
+
+    @provide
+    def create_product(self, uow: UnitOfWork, clock: Clock, settings: Settings) -> CreateProduct:
+        return CreateProduct(uow, clock, settings.store_currency)
+
+
+class HttpProvider(Provider):
+    """What only an HTTP request can supply: the acting user."""
+
+    @provide(scope=Scope.REQUEST)
+    async def actor(self, request: Request, authenticate: Authenticate) -> Actor:  # type: ignore[type-arg]
+        return await authenticate(bearer_token(request.headers.get("authorization")))
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def app_providers() -> list[Provider]:
+    return [InfrastructureProvider(), UseCaseProvider()]
+
+
+def create_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+    """The container for the HTTP app; `overrides` replace bindings (tests use this)."""
+    return make_async_container(
+        *app_providers(), HttpProvider(), LitestarProvider(), *overrides, context={Settings: settings}
+    )
+
+
+def create_cli_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+    return make_async_container(*app_providers(), *overrides, context={Settings: settings})

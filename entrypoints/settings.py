@@ -1,0 +1,139 @@
+"""All settings, from the environment and an optional `.env` file, checked at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
+DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production"
+MIN_SECRET_BYTES = 32
+_RATE = re.compile(r"^\s*(0|\d+\s*/\s*(\d+\s*)?(second|minute|hour|day)s?)\s*$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message names it and says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    app_env: str = "dev"
+    database_url: str = "sqlite+aiosqlite:///./storefront.db"
+    redis_url: str | None = None
+    secret_key: str = DEV_SECRET_KEY
+    algorithm: str = "HS256"
+    access_token_expire_minute: int = 10
+    refresh_token_expire_days: int = 30
+    payment_provider: str = "mock"
+    payment_webhook_secret: str = DEV_WEBHOOK_SECRET
+    store_currency: str = "RUB"
+    admin_email: str | None = None
+    admin_password: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    order_payment_timeout_seconds: int = 1800
+    rate_limit_login: str = "5/minute"
+    rate_limit_register: str = "20/hour"
+    rate_limit_api: str = "1000/minute"
+    bcrypt_rounds: int = 12
+    password_hash_threads: int = 2
+    db_pool_size: int = 10
+    public_url: str | None = None
+    shutdown_timeout_seconds: int = 20
+    access_log: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def is_prod(self) -> bool:
+        return self.app_env == "prod"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+        """Environment variables win over `.env`; unknown variables are ignored."""
+        values: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        kwargs: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = values.get(field.name.upper())
+            if raw is None or (
+                raw == "" and field.name not in ("rate_limit_login", "rate_limit_register", "rate_limit_api")
+            ):
+                continue
+            kwargs[field.name] = _convert(field.name, field.type, raw)
+        settings = cls(**kwargs)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.app_env not in ("dev", "prod"):
+            raise SettingsError("APP_ENV must be 'dev' or 'prod'")
+        if self.algorithm not in ("HS256", "HS384", "HS512"):
+            raise SettingsError("ALGORITHM must be one of HS256, HS384, HS512")
+        if not re.fullmatch(r"[A-Z]{3}", self.store_currency):
+            raise SettingsError("STORE_CURRENCY must be a three-letter ISO 4217 code, e.g. RUB")
+        for name in ("rate_limit_login", "rate_limit_register", "rate_limit_api"):
+            if not _RATE.match(getattr(self, name)):
+                raise SettingsError(f"{name.upper()} must look like '5/minute' or be 0 (off)")
+        positive = (
+            "access_token_expire_minute",
+            "refresh_token_expire_days",
+            "workers",
+            "order_payment_timeout_seconds",
+            "password_hash_threads",
+            "db_pool_size",
+        )
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name.upper()} must be at least 1")
+        if not 4 <= self.bcrypt_rounds <= 31:
+            raise SettingsError("BCRYPT_ROUNDS must be from 4 to 31")
+        if not 0 < self.port < 65536:
+            raise SettingsError("PORT must be from 1 to 65535")
+        if self.is_prod:
+            self._validate_prod_secrets()
+
+    def _validate_prod_secrets(self) -> None:
+        secrets = {
+            "SECRET_KEY": (self.secret_key, DEV_SECRET_KEY),
+            "PAYMENT_WEBHOOK_SECRET": (self.payment_webhook_secret, DEV_WEBHOOK_SECRET),
+        }
+        for name, (value, default) in secrets.items():
+            if value == default:
+                raise SettingsError(
+                    f"{name} is the development default; set a random secret for APP_ENV=prod"
+                )
+            if len(value.encode()) < MIN_SECRET_BYTES:
+                raise SettingsError(
+                    f"{name} is shorter than {MIN_SECRET_BYTES} bytes; APP_ENV=prod needs a long random one"
+                )
+        if self.bcrypt_rounds < 12:
+            raise SettingsError("BCRYPT_ROUNDS must be at least 12 in APP_ENV=prod")
+
+
+def _convert(name: str, kind: Any, raw: str) -> Any:
+    kind = str(kind)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("bool"):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+    except ValueError:
+        raise SettingsError(f"{name.upper()} has an invalid value: {raw!r}") from None
+    return raw
