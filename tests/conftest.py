@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,7 +90,7 @@ def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL database for the whole run (tables emptied per test by `clean_database`)."""
     try:
         url = off_loop(_create_postgres_database)
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server
+    except Exception as error:
         service_missing("PostgreSQL", error)
         raise
     yield url
@@ -126,25 +126,25 @@ async def clean_database(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+async def database_url(request: pytest.FixtureRequest) -> str:
     """Each test that takes this runs on both databases, starting from empty tables."""
     url: str = request.getfixturevalue(f"{request.param}_url")
     await clean_database(url)
-    yield url
+    return url
 
 
 @pytest.fixture
-async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
+async def postgres_database(postgres_url: str) -> str:
     """For tests that only make sense on PostgreSQL (concurrency across processes)."""
     await clean_database(postgres_url)
-    yield postgres_url
+    return postgres_url
 
 
 # ---- redis ---------------------------------------------------------------------
 
 
 @pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
+async def redis_url() -> str:
     """A Redis database, flushed before the test."""
     import redis.asyncio as redis
 
@@ -152,12 +152,12 @@ async def redis_url() -> AsyncIterator[str]:
     try:
         await client.ping()
         await client.flushdb()
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server
+    except Exception as error:
         await client.aclose()
         service_missing("Redis", error)
         raise
     await client.aclose()
-    yield REDIS_URL
+    return REDIS_URL
 
 
 # ---- settings ------------------------------------------------------------------

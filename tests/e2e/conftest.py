@@ -45,12 +45,12 @@ class Api:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def app_database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+async def app_database_url(request: pytest.FixtureRequest) -> str:
     from tests.conftest import clean_database
 
     url: str = request.getfixturevalue(f"{request.param}_url")
     await clean_database(url)
-    yield url
+    return url
 
 
 @pytest.fixture
