@@ -40,6 +40,6 @@ async def _check_database(db: Database) -> str:
 
     try:
         await asyncio.wait_for(probe(), CHECK_TIMEOUT_SECONDS)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever the failure, the answer is "not ready"
         return "unavailable"
     return "ok"
