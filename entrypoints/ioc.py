@@ -50,7 +50,6 @@ class InfrastructureProvider(Provider):
     @provide(scope=Scope.APP)
     def password_hasher(self, settings: Settings) -> Iterator[PasswordHasher]:
         hasher = BcryptPasswordHasher(
-            pepper=settings.secret_key.encode(),
             rounds=settings.bcrypt_rounds,
             workers=settings.password_hash_threads,
         )

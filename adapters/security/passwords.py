@@ -1,8 +1,9 @@
 """bcrypt over an HMAC-SHA256 pre-hash, in a bounded thread pool.
 
-The pre-hash (keyed with a pepper, base64 so there is no NUL byte) lets every
-password of up to 128 code points count in full: bcrypt alone ignores
-everything after 72 bytes.
+The pre-hash (base64, so there is no NUL byte) lets every password of up to 128
+code points count in full: bcrypt alone ignores everything after 72 bytes. Its
+key is a fixed label, not a secret: rotating `SECRET_KEY` must not lock every
+customer out.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ R = TypeVar("R")
 
 
 class BcryptPasswordHasher(PasswordHasher):
+    PREHASH_KEY = b"storefront/password-prehash/v1"
+
     def __init__(
         self,
-        pepper: bytes,
         rounds: int = 12,
         workers: int = 2,
         max_waiting: int = 64,
     ) -> None:
-        self._pepper = pepper
         self._rounds = rounds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
         # Work admitted at once (running + queued); beyond it callers get ServiceBusy.
@@ -39,7 +40,7 @@ class BcryptPasswordHasher(PasswordHasher):
         self._dummy_hash: bytes | None = None
 
     def _prehash(self, password: str) -> bytes:
-        digest = hmac.new(self._pepper, password.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        digest = hmac.new(self.PREHASH_KEY, password.encode("utf-8", "surrogatepass"), hashlib.sha256)
         return base64.b64encode(digest.digest())
 
     async def _run(self, fn: Callable[..., R], *args: Any) -> R:
