@@ -10,6 +10,7 @@ from dishka.integrations.litestar import LitestarProvider
 from litestar import Request
 
 from adapters.clock import SystemUtcClock
+from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.security.passwords import BcryptPasswordHasher
 from adapters.security.tokens import JwtTokenIssuer
 from adapters.sql.database import Database, create_engine
@@ -27,6 +28,7 @@ from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
+from application.metrics import Metrics
 from application.ports import Clock, PasswordHasher, TokenIssuer, UnitOfWork
 from domain.users import Actor
 from entrypoints.settings import Settings
@@ -40,6 +42,10 @@ class InfrastructureProvider(Provider):
     @provide(scope=Scope.APP)
     def clock(self) -> Clock:
         return SystemUtcClock()
+
+    @provide(scope=Scope.APP)
+    def metrics(self) -> Metrics:
+        return PrometheusMetrics()
 
     @provide(scope=Scope.APP)
     async def database(self, settings: Settings) -> AsyncIterator[Database]:
