@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.catalog import Category, Product
+from domain.orders import Order, OrderStatus
 from domain.users import Role, User
 
 
@@ -149,12 +151,71 @@ class ProductRepository(Protocol):
     async def list(self, criteria: ProductFilter) -> list[Product]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OrderableProduct:
+    """A product as an order sees it: with whether its category is active."""
+
+    product: Product
+    category_active: bool
+
+    @property
+    def can_be_ordered(self) -> bool:
+        return self.product.is_active and self.category_active
+
+
+class StockRepository(Protocol):
+    """Units on the shelf. Reservations are atomic: no two orders get the same last unit."""
+
+    @abstractmethod
+    async def orderable(self, product_ids: Sequence[int]) -> dict[int, OrderableProduct]:
+        """The products that exist among `product_ids`, by id."""
+
+    @abstractmethod
+    async def reserve(self, product_id: int, quantity: int) -> bool:
+        """Take `quantity` units if that many are left (untracked: always); False otherwise."""
+
+    @abstractmethod
+    async def release(self, product_id: int, quantity: int) -> None:
+        """Put units back on the shelf (untracked products are left alone)."""
+
+    @abstractmethod
+    async def on_hand(self, product_id: int) -> int | None:
+        """Units left now; None for an untracked or unknown product."""
+
+
+class OrderRepository(Protocol):
+    @abstractmethod
+    async def add(self, order: Order) -> Order:
+        """Insert the order with its lines; returns it with ids assigned."""
+
+    @abstractmethod
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        """One order; `for_update` locks its row until the transaction ends (PostgreSQL)."""
+
+    @abstractmethod
+    async def list_for_user(
+        self, user_id: int, status: OrderStatus | None, limit: int, offset: int
+    ) -> list[Order]:
+        """A user's orders, newest first (ties broken by id, descending)."""
+
+    @abstractmethod
+    async def save_status(self, order: Order, expected: OrderStatus) -> bool:
+        """Store `order`'s status and `updated_at` only if the stored status is still
+        `expected`; False when another transaction moved it first (nothing written)."""
+
+    @abstractmethod
+    async def pending_since(self, before: datetime, limit: int) -> list[int]:
+        """Ids of pending orders placed before `before`, oldest first."""
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving without `commit()` rolls everything back."""
 
     users: UserRepository
     categories: CategoryRepository
     products: ProductRepository
+    orders: OrderRepository
+    stock: StockRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
@@ -169,3 +230,67 @@ class UnitOfWork(Protocol):
 
     @abstractmethod
     async def commit(self) -> None: ...
+
+
+# ---- sessions and limits ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionGrant:
+    """A session that a refresh token was just rotated in."""
+
+    user_id: int
+    session_id: str
+
+
+class SessionStore(Protocol):
+    """Login sessions (refresh-token families), shared by every app instance.
+
+    Refresh tokens are known only by their hashes. Every call is atomic; a store
+    that cannot be reached raises DependencyUnavailable (never "valid").
+    """
+
+    @abstractmethod
+    async def start(self, user_id: int, session_id: str, refresh_hash: str) -> None:
+        """Open a session whose current refresh token has this hash."""
+
+    @abstractmethod
+    async def rotate(self, old_hash: str, new_hash: str) -> SessionGrant | None:
+        """Replace the session's current refresh token, as one compare-and-set.
+
+        None when the token is unknown, expired or its session ended. A token that
+        was already rotated away ends its whole session (reuse detection) and gives None.
+        """
+
+    @abstractmethod
+    async def owner(self, session_id: str) -> int | None:
+        """The user of a live session; None once it has ended or expired."""
+
+    @abstractmethod
+    async def end(self, session_id: str) -> None: ...
+
+    @abstractmethod
+    async def end_all(self, user_id: int) -> None:
+        """End every session of the user, for good."""
+
+
+class RateLimit(StrEnum):
+    FAILED_LOGINS = "login"
+    REGISTRATIONS = "register"
+    API_REQUESTS = "api"
+
+
+class RateLimiter(Protocol):
+    """Counters over time windows, shared by every app instance. A limit may be off."""
+
+    @abstractmethod
+    async def hit(self, limit: RateLimit, key: str) -> None:
+        """Count one event; TooManyRequests (with retry_after) if the limit was already reached."""
+
+    @abstractmethod
+    async def count(self, limit: RateLimit, key: str) -> None:
+        """Count one event that has already happened; never refuses."""
+
+    @abstractmethod
+    async def ensure_open(self, limit: RateLimit, key: str) -> None:
+        """TooManyRequests if the limit is reached, counting nothing."""
