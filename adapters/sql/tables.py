@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -80,4 +81,54 @@ products = Table(
     Index(None, "category_id", "id"),
     Index(None, "price_minor", "id"),
     Index(None, "created_at", "id"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled')", name="status"),
+    CheckConstraint("total_minor > 0", name="total_positive"),
+    Index(None, "user_id", "created_at", "id"),
+    Index(None, "status", "created_at"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
+    Column("product_id", Id, ForeignKey("products.id"), nullable=False),
+    Column("product_name", String(100), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False),
+    CheckConstraint("quantity BETWEEN 1 AND 1000", name="quantity_range"),
+    CheckConstraint("unit_price_minor > 0", name="unit_price_positive"),
+    UniqueConstraint("order_id", "product_id"),
+)
+
+# Idempotency-Key records: one per (user, concrete path, key). See docs/decisions.md.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("media_type", String(100), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    UniqueConstraint("user_id", "path", "key"),
+    CheckConstraint("state IN ('running', 'done')", name="state"),
+    Index(None, "created_at"),
 )
