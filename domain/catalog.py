@@ -13,7 +13,7 @@ CATEGORY_NAME_MAX = 50
 SLUG_MAX = 50
 PRODUCT_NAME_MAX = 100
 DESCRIPTION_MAX = 500
-_SLUG = re.compile(r"^[a-z0-9-]{1,50}$")
+_SLUG = re.compile(r"[a-z0-9-]{1,50}")
 _RESERVED_SLUGS = frozenset({"all"})
 
 
@@ -28,7 +28,7 @@ def check_name(raw: str, maximum: int, field: str = "name") -> str:
 
 def check_slug(raw: str, field: str = "slug") -> str:
     """`[a-z0-9-]{1,50}` with a letter in it and not `all`: a slug never reads as an id or the list path."""
-    if not _SLUG.match(raw) or not any("a" <= ch <= "z" for ch in raw):
+    if not _SLUG.fullmatch(raw) or not any("a" <= ch <= "z" for ch in raw):
         raise InvalidInput.for_field(field, "must be 1 to 50 of a-z, 0-9 and '-', with at least one letter")
     if raw in _RESERVED_SLUGS:
         raise InvalidInput.for_field(field, f"'{raw}' is reserved")
