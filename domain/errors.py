@@ -31,6 +31,10 @@ class InvalidInput(DomainError):
         return cls(f"{field}: {message}", [FieldError(field, message)])
 
 
+class MalformedInput(InvalidInput):
+    """Input that cannot even be read (a body that is not JSON)."""
+
+
 class NotFound(DomainError):
     """The thing does not exist, or the caller may not know that it does."""
 

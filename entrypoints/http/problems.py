@@ -24,6 +24,7 @@ from domain.errors import (
     DependencyUnavailable,
     DomainError,
     InvalidInput,
+    MalformedInput,
     NotAuthenticated,
     NotFound,
     ServiceBusy,
@@ -50,6 +51,7 @@ _TITLES = {
 }
 
 _DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
+    (MalformedInput, 400),
     (InvalidInput, 422),
     (NotFound, 404),
     (Conflict, 409),
