@@ -13,6 +13,7 @@ UNIQUE_VIOLATIONS: dict[str, str] = {
     "uq_categories_name": "category name is taken",
     "uq_categories_slug": "category slug is taken",
     "uq_products_name": "product name is taken",
+    "uq_payments_order_id": "the order already has an active payment",
 }
 
 CHECK_VIOLATIONS: dict[str, str] = {

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from adapters.sql.types import UtcDateTime
@@ -131,4 +132,56 @@ idempotency_keys = Table(
     UniqueConstraint("user_id", "path", "key"),
     CheckConstraint("state IN ('running', 'done')", name="state"),
     Index(None, "created_at"),
+)
+
+PAYMENT_STATUSES = "'created', 'pending', 'succeeded', 'failed', 'canceled'"
+ACTIVE_PAYMENT = text("status IN ('created', 'pending')")
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("provider_payment_id", String(255), nullable=True),
+    Column("checkout_url", String(1000), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("fail_reason", String(500), nullable=True),
+    Column("refund_required", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(f"status IN ({PAYMENT_STATUSES})", name="status"),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    UniqueConstraint("provider", "provider_payment_id"),
+    # One active payment per order: a partial unique index (PostgreSQL and SQLite).
+    Index(
+        "uq_payments_order_id",
+        "order_id",
+        unique=True,
+        postgresql_where=ACTIVE_PAYMENT,
+        sqlite_where=ACTIVE_PAYMENT,
+    ),
+    Index(None, "order_id", "id"),
+)
+
+# Every provider event, once per (provider, event_id): the duplicate check and the audit trail.
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("provider", String(32), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("payment_id", Id, ForeignKey("payments.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("fail_reason", String(500), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint("provider", "event_id"),
+    CheckConstraint("outcome IN ('applied', 'ignored', 'mismatch')", name="outcome"),
+    Index(None, "payment_id", "id"),
 )
