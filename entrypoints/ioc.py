@@ -10,7 +10,11 @@ from dishka.integrations.litestar import LitestarProvider
 from litestar import Request
 
 from adapters.clock import SystemUtcClock
+from adapters.memory.sessions import MemorySessionStore
 from adapters.metrics.prometheus import PrometheusMetrics
+from adapters.rate_limits import LimitsRateLimiter, parse_limits
+from adapters.redis.client import RedisLink
+from adapters.redis.sessions import RedisSessionStore
 from adapters.security.passwords import BcryptPasswordHasher
 from adapters.security.tokens import JwtTokenIssuer
 from adapters.sql.database import Database, create_engine
@@ -19,7 +23,10 @@ from application.auth.authenticate import Authenticate
 from application.auth.bootstrap_admin import EnsureAdmin
 from application.auth.current_user import GetCurrentUser
 from application.auth.login import LogIn
+from application.auth.logout import LogOut
+from application.auth.refresh import RefreshSession
 from application.auth.register import RegisterCustomer
+from application.auth.users import ActivateUser, DeactivateUser, ListUsers
 from application.catalog.browse_categories import GetCategory, ListCategories
 from application.catalog.browse_products import GetProduct, ListProducts
 from application.catalog.create_category import CreateCategory
@@ -29,8 +36,17 @@ from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
 from application.metrics import Metrics
-from application.ports import Clock, PasswordHasher, TokenIssuer, UnitOfWork
+from application.ports import (
+    Clock,
+    PasswordHasher,
+    RateLimit,
+    RateLimiter,
+    SessionStore,
+    TokenIssuer,
+    UnitOfWork,
+)
 from domain.users import Actor
+from entrypoints.http.access_log import remember_user
 from entrypoints.settings import Settings
 
 
@@ -101,12 +117,50 @@ class UseCaseProvider(Provider):
         return CreateProduct(uow, clock, settings.store_currency)
 
 
+class SessionsProvider(Provider):
+    """Sessions and rate limits: in Redis when `REDIS_URL` is set, else in process memory."""
+
+    @provide(scope=Scope.APP)
+    async def redis_link(self, settings: Settings) -> AsyncIterator[RedisLink]:
+        link = RedisLink(settings.redis_url)
+        yield link
+        await link.close()
+
+    @provide(scope=Scope.APP)
+    def session_store(self, settings: Settings, clock: Clock, link: RedisLink) -> SessionStore:
+        ttl = timedelta(days=settings.refresh_token_expire_days)
+        if link.client is None:
+            return MemorySessionStore(clock, ttl)
+        return RedisSessionStore(link.client, ttl)
+
+    @provide(scope=Scope.APP)
+    def rate_limiter(self, settings: Settings, link: RedisLink) -> RateLimiter:
+        limits = parse_limits(
+            {
+                RateLimit.FAILED_LOGINS: settings.rate_limit_login,
+                RateLimit.REGISTRATIONS: settings.rate_limit_register,
+                RateLimit.API_REQUESTS: settings.rate_limit_api,
+            }
+        )
+        if link.client is None or link.url is None:
+            return LimitsRateLimiter.in_memory(limits)
+        return LimitsRateLimiter.on_redis(link.client, link.url, limits)
+
+    refresh_session = provide(RefreshSession, scope=Scope.REQUEST)
+    log_out = provide(LogOut, scope=Scope.REQUEST)
+    list_users = provide(ListUsers, scope=Scope.REQUEST)
+    deactivate_user = provide(DeactivateUser, scope=Scope.REQUEST)
+    activate_user = provide(ActivateUser, scope=Scope.REQUEST)
+
+
 class HttpProvider(Provider):
     """What only an HTTP request can supply: the acting user."""
 
     @provide(scope=Scope.REQUEST)
     async def actor(self, request: Request, authenticate: Authenticate) -> Actor:  # type: ignore[type-arg]
-        return await authenticate(bearer_token(request.headers.get("authorization")))
+        actor = await authenticate(bearer_token(request.headers.get("authorization")))
+        remember_user(request.scope, actor.user_id)
+        return actor
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -119,7 +173,7 @@ def bearer_token(header: str | None) -> str | None:
 
 
 def app_providers() -> list[Provider]:
-    return [InfrastructureProvider(), UseCaseProvider()]
+    return [InfrastructureProvider(), UseCaseProvider(), SessionsProvider()]
 
 
 def create_container(settings: Settings, *overrides: Provider) -> AsyncContainer:

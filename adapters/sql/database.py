@@ -47,7 +47,8 @@ class Database:
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
-    options: dict[str, Any] = {"echo": echo}
+    # Bound parameters (password hashes, emails, tokens) never appear in error messages or logs.
+    options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **options)
         _configure_sqlite(engine)

@@ -9,9 +9,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from application.auth.bootstrap_admin import EnsureAdmin
+from entrypoints.http.access_log import access_log_middleware
 from entrypoints.http.auth import AuthController
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.health import HealthController
+from entrypoints.http.metrics import MetricsController, http_metrics
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -36,7 +38,8 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     api = DishkaRouter(API_PREFIX, route_handlers=[AuthController, CategoryController, ProductController])
     operations = DishkaRouter("/", route_handlers=[HealthController])
     app = Litestar(
-        route_handlers=[api, operations],
+        route_handlers=[api, operations, MetricsController],
+        middleware=[http_metrics.middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
@@ -50,10 +53,12 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         on_startup=[bootstrap_admin],
         on_shutdown=[container.close],
         debug=False,
+        # Logging is configured once per process by entrypoints.logs (JSON in prod), not per app.
+        logging_config=None,
     )
     setup_dishka(container, app)
     # Outermost, so that even the router's own 404 and 405 carry the request id.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = request_id_middleware(access_log_middleware(app.asgi_handler))
     return app
 
 
