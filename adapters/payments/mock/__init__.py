@@ -1,0 +1,1 @@
+"""The mock payment provider: a hosted checkout page of this app and Stripe-style signed webhooks."""

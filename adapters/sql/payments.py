@@ -1,0 +1,151 @@
+"""Payments and their provider events over SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sql.repositories import execute_write
+from adapters.sql.tables import payment_events, payments
+from application.payments.ports import NewPayment, PaymentEventRepository, PaymentRepository
+from domain.money import Money
+from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent, PaymentStatus
+
+
+def _payment(row: Row[Any]) -> Payment:
+    return Payment(
+        id=row.id,
+        order_id=row.order_id,
+        user_id=row.user_id,
+        amount=Money(row.amount_minor, row.currency),
+        provider=row.provider,
+        provider_payment_id=row.provider_payment_id,
+        checkout_url=row.checkout_url,
+        status=PaymentStatus(row.status),
+        fail_reason=row.fail_reason,
+        refund_required=bool(row.refund_required),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlPaymentRepository(PaymentRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, new: NewPayment, now: datetime) -> Payment:
+        values = {
+            "order_id": new.order_id,
+            "user_id": new.user_id,
+            "amount_minor": new.amount.minor,
+            "currency": new.amount.currency,
+            "provider": new.provider,
+            "provider_payment_id": None,
+            "checkout_url": None,
+            "status": PaymentStatus.CREATED.value,
+            "fail_reason": None,
+            "refund_required": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        result = await execute_write(self._conn, insert(payments).values(**values).returning(payments.c.id))
+        return Payment(
+            id=int(result.scalar_one()),
+            order_id=new.order_id,
+            user_id=new.user_id,
+            amount=new.amount,
+            provider=new.provider,
+            provider_payment_id=None,
+            checkout_url=None,
+            status=PaymentStatus.CREATED,
+            fail_reason=None,
+            refund_required=False,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def get(self, payment_id: int) -> Payment | None:
+        row = (await self._conn.execute(select(payments).where(payments.c.id == payment_id))).first()
+        return _payment(row) if row else None
+
+    async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
+        query = select(payments).where(
+            payments.c.provider == provider, payments.c.provider_payment_id == provider_payment_id
+        )
+        row = (await self._conn.execute(query)).first()
+        return _payment(row) if row else None
+
+    async def lock(self, payment_id: int) -> Payment | None:
+        query = select(payments).where(payments.c.id == payment_id).with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _payment(row) if row else None
+
+    async def save(self, payment: Payment) -> None:
+        await execute_write(
+            self._conn,
+            update(payments)
+            .where(payments.c.id == payment.id)
+            .values(
+                provider_payment_id=payment.provider_payment_id,
+                checkout_url=payment.checkout_url,
+                status=payment.status.value,
+                fail_reason=payment.fail_reason,
+                refund_required=payment.refund_required,
+                updated_at=payment.updated_at,
+            ),
+        )
+
+    async def active_for_order(self, order_id: int) -> Payment | None:
+        query = select(payments).where(
+            payments.c.order_id == order_id,
+            payments.c.status.in_([status.value for status in ACTIVE_STATUSES]),
+        )
+        row = (await self._conn.execute(query)).first()
+        return _payment(row) if row else None
+
+    async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[Payment]:
+        query = (
+            select(payments)
+            .where(payments.c.order_id == order_id)
+            .order_by(payments.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_payment(row) for row in await self._conn.execute(query)]
+
+
+class SqlPaymentEventRepository(PaymentEventRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def record(
+        self, provider: str, event: PaymentEvent, payment_id: int, outcome: Outcome, now: datetime
+    ) -> bool:
+        values = {
+            "provider": provider,
+            "event_id": event.event_id,
+            "payment_id": payment_id,
+            "status": event.status.value,
+            "amount_minor": event.amount.minor,
+            "currency": event.amount.currency,
+            "fail_reason": event.fail_reason,
+            "outcome": outcome.value,
+            "received_at": now,
+        }
+        dialect = self._conn.dialect.name
+        insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert_of(payment_events)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+            .returning(payment_events.c.id)
+        )
+        # A concurrent delivery of the same event waits here for the first one's
+        # transaction, then inserts nothing.
+        inserted = (await self._conn.execute(statement)).first()
+        return inserted is not None

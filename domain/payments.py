@@ -1,0 +1,199 @@
+"""Payments: the payment state machine and the settlement decision.
+
+A payment moves forward only: `created → pending → succeeded | failed | canceled`
+(a payment may skip `pending`). The last three are final. What a provider's event
+does to a payment and its order is decided here, by `decide_settlement`, a pure
+function: the use case only loads the state, asks, and stores the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import InvalidTransition
+from domain.money import Money
+from domain.orders import OrderStatus
+
+FAIL_REASON_MAX = 500
+
+
+class PaymentStatus(StrEnum):
+    CREATED = "created"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        """An active payment blocks another one for the same order."""
+        return not self.is_final
+
+    def can_move_to(self, target: PaymentStatus) -> bool:
+        """Forward only; nothing leaves a final status."""
+        return _RANK[target] > _RANK[self]
+
+
+FINAL_STATUSES = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED})
+ACTIVE_STATUSES = frozenset({PaymentStatus.CREATED, PaymentStatus.PENDING})
+_RANK = {
+    PaymentStatus.CREATED: 0,
+    PaymentStatus.PENDING: 1,
+    PaymentStatus.SUCCEEDED: 2,
+    PaymentStatus.FAILED: 2,
+    PaymentStatus.CANCELED: 2,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One attempt to pay one order, through one provider."""
+
+    id: int
+    order_id: int
+    user_id: int
+    amount: Money
+    provider: str
+    provider_payment_id: str | None
+    checkout_url: str | None
+    status: PaymentStatus
+    fail_reason: str | None
+    refund_required: bool
+    created_at: datetime
+    updated_at: datetime
+
+    def moved_to(
+        self,
+        status: PaymentStatus,
+        now: datetime,
+        *,
+        fail_reason: str | None = None,
+        refund_required: bool = False,
+    ) -> Payment:
+        if not self.status.can_move_to(status):
+            raise InvalidTransition(f"payment is {self.status}, it cannot become {status}")
+        return replace(
+            self,
+            status=status,
+            fail_reason=_clip(fail_reason) if status is not PaymentStatus.SUCCEEDED else None,
+            refund_required=refund_required,
+            updated_at=now,
+        )
+
+    def opened(self, provider_payment_id: str, checkout_url: str, now: datetime) -> Payment:
+        """The provider accepted the payment and gave its id and checkout page."""
+        return replace(
+            self, provider_payment_id=provider_payment_id, checkout_url=checkout_url, updated_at=now
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """A provider's event, verified and normalised by its gateway adapter."""
+
+    event_id: str
+    provider_payment_id: str
+    status: PaymentStatus
+    amount: Money
+    fail_reason: str | None = None
+
+
+class Outcome(StrEnum):
+    """What an event did; recorded with the event."""
+
+    APPLIED = "applied"
+    IGNORED = "ignored"
+    MISMATCH = "mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """The decision for one event: the payment's new state and whether the order is now paid."""
+
+    outcome: Outcome
+    status: PaymentStatus
+    fail_reason: str | None
+    refund_required: bool
+    pay_order: bool
+    note: str
+
+    @property
+    def changes_payment(self) -> bool:
+        return self.outcome is not Outcome.IGNORED
+
+
+def decide_settlement(payment: Payment, order_status: OrderStatus, event: PaymentEvent) -> Settlement:
+    """What an event does to a payment and its order.
+
+    - a move backwards or out of a final status: ignored, nothing changes;
+    - `succeeded` with another amount or currency: the payment fails naming the
+      mismatch, the order stays unpaid (the caller answers 409);
+    - `succeeded` for a pending order: the payment succeeds and the order is paid;
+    - `succeeded` for an order that is no longer pending (cancelled, expired, or
+      already paid another way): the payment succeeds with `refund_required`;
+    - `failed` / `canceled`: the payment ends, the order stays as it is;
+    - `pending`: the payment is pending.
+    """
+    if not payment.status.can_move_to(event.status):
+        return Settlement(
+            Outcome.IGNORED,
+            payment.status,
+            payment.fail_reason,
+            payment.refund_required,
+            pay_order=False,
+            note=f"payment is already {payment.status}; a {event.status} event changes nothing",
+        )
+    if event.status is PaymentStatus.SUCCEEDED:
+        if event.amount != payment.amount:
+            reason = amount_mismatch(payment.amount, event.amount)
+            return Settlement(
+                Outcome.MISMATCH, PaymentStatus.FAILED, reason, False, pay_order=False, note=reason
+            )
+        if order_status is OrderStatus.PENDING:
+            return Settlement(
+                Outcome.APPLIED, PaymentStatus.SUCCEEDED, None, False, pay_order=True, note="order paid"
+            )
+        return Settlement(
+            Outcome.APPLIED,
+            PaymentStatus.SUCCEEDED,
+            None,
+            True,
+            pay_order=False,
+            note=f"order is {order_status}: the payment must be refunded",
+        )
+    if event.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
+        reason = event.fail_reason or (
+            "declined by the provider" if event.status is PaymentStatus.FAILED else "canceled"
+        )
+        return Settlement(
+            Outcome.APPLIED,
+            event.status,
+            _clip(reason),
+            False,
+            pay_order=False,
+            note=f"payment {event.status}",
+        )
+    return Settlement(
+        Outcome.APPLIED, event.status, None, False, pay_order=False, note=f"payment {event.status}"
+    )
+
+
+def amount_mismatch(expected: Money, received: Money) -> str:
+    parts = []
+    if received.currency != expected.currency:
+        parts.append(f"currency mismatch: expected {expected.currency}, received {received.currency}")
+    if received.minor != expected.minor:
+        parts.append(f"amount mismatch: expected {expected.amount}, received {received.amount}")
+    return "; ".join(parts)
+
+
+def _clip(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    return reason[:FAIL_REASON_MAX]
