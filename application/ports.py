@@ -11,6 +11,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.payments.ports import PaymentEventRepository, PaymentRepository
 from domain.catalog import Category, Product
 from domain.orders import Order, OrderStatus
 from domain.users import Role, User
@@ -216,6 +217,8 @@ class UnitOfWork(Protocol):
     products: ProductRepository
     orders: OrderRepository
     stock: StockRepository
+    payments: PaymentRepository
+    payment_events: PaymentEventRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
