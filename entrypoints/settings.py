@@ -39,6 +39,7 @@ class Settings:
     port: int = 8000
     workers: int = 1
     order_payment_timeout_seconds: int = 1800
+    order_expiry_interval_seconds: int = 3
     rate_limit_login: str = "5/minute"
     rate_limit_register: str = "20/hour"
     rate_limit_api: str = "1000/minute"
@@ -92,6 +93,7 @@ class Settings:
             "refresh_token_expire_days",
             "workers",
             "order_payment_timeout_seconds",
+            "order_expiry_interval_seconds",
             "password_hash_threads",
             "db_pool_size",
         )
@@ -102,6 +104,11 @@ class Settings:
             raise SettingsError("BCRYPT_ROUNDS must be from 4 to 31")
         if not 0 < self.port < 65536:
             raise SettingsError("PORT must be from 1 to 65535")
+        if self.workers > 1 and not self.redis_url:
+            raise SettingsError(
+                "WORKERS > 1 needs REDIS_URL: without it sessions and rate limits live in each "
+                "process's memory, and the workers would disagree about them"
+            )
         if self.is_prod:
             self._validate_prod_secrets()
 

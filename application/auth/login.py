@@ -1,51 +1,67 @@
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
-from application.ports import AccessToken, PasswordHasher, TokenIssuer, UnitOfWork
+from application.auth.sessions import IssuedTokens, open_session
+from application.ports import PasswordHasher, RateLimit, RateLimiter, SessionStore, TokenIssuer, UnitOfWork
 from domain.errors import InvalidInput, NotAuthenticated
 from domain.users import PASSWORD_MAX_LENGTH, normalize_email
 
 _BAD_CREDENTIALS = "incorrect email or password"
+
+__all__ = ["Credentials", "IssuedTokens", "LogIn"]
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
     email: str
     password: str
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedTokens:
-    access: AccessToken
+    client_ip: str = ""
 
 
 class LogIn:
-    """Exchange an email and password for a token.
+    """Exchange an email and password for an access token and a refresh token.
 
     - an unknown email and a wrong password fail alike (NotAuthenticated) and take
       about the same time: unknown emails burn one dummy verification;
-    - a deactivated account is refused (AccountDisabled) even with the right password.
+    - every failure counts against the (email, client IP) pair, whether the email
+      is known or not; a success does not reset the count; once the pair is past
+      the limit it is refused (TooManyRequests) even with the right password,
+      until the window passes;
+    - a deactivated account is refused (AccountDisabled) even with the right password;
+    - each login opens a new session (a refresh-token family).
     """
 
-    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+        sessions: SessionStore,
+        limiter: RateLimiter,
+    ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._tokens = tokens
+        self._sessions = sessions
+        self._limiter = limiter
 
     async def __call__(self, credentials: Credentials) -> IssuedTokens:
         try:
             email = normalize_email(credentials.email)
         except InvalidInput:
             email = None
+        attempt = f"{email or credentials.email.strip().lower()}|{credentials.client_ip}"
+        await self._limiter.ensure_open(RateLimit.FAILED_LOGINS, attempt)
         password = credentials.password
         async with self._uow as uow:
             user = await uow.users.get_by_email(email) if email else None
         if user is None or len(password) > PASSWORD_MAX_LENGTH:
             await self._hasher.burn(password[:PASSWORD_MAX_LENGTH])
+            await self._limiter.count(RateLimit.FAILED_LOGINS, attempt)
             raise NotAuthenticated(_BAD_CREDENTIALS)
         if not await self._hasher.verify(password, user.password_hash):
+            await self._limiter.count(RateLimit.FAILED_LOGINS, attempt)
             raise NotAuthenticated(_BAD_CREDENTIALS)
         user.ensure_active()
-        return IssuedTokens(self._tokens.issue_access(user, secrets.token_hex(16)))
+        return await open_session(user, self._uow, self._sessions, self._tokens)

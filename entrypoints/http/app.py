@@ -17,6 +17,8 @@ from entrypoints.http.metrics import MetricsController, http_metrics
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.rate_limit import rate_limit_middleware
+from entrypoints.http.users import UserController
 from entrypoints.ioc import create_container
 from entrypoints.settings import Settings
 
@@ -35,7 +37,10 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             ensure_admin = await request_container.get(EnsureAdmin)
             await ensure_admin(settings.admin_email, settings.admin_password)
 
-    api = DishkaRouter(API_PREFIX, route_handlers=[AuthController, CategoryController, ProductController])
+    api = DishkaRouter(
+        API_PREFIX,
+        route_handlers=[AuthController, UserController, CategoryController, ProductController],
+    )
     operations = DishkaRouter("/", route_handlers=[HealthController])
     app = Litestar(
         route_handlers=[api, operations, MetricsController],
@@ -57,6 +62,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         logging_config=None,
     )
     setup_dishka(container, app)
+    app.asgi_handler = rate_limit_middleware(app.asgi_handler, container)
     # Outermost, so that even the router's own 404 and 405 carry the request id.
     app.asgi_handler = request_id_middleware(access_log_middleware(app.asgi_handler))
     return app

@@ -7,14 +7,18 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.auth.current_user import GetCurrentUser
 from application.auth.login import Credentials, LogIn
+from application.auth.logout import LogOut
+from application.auth.refresh import RefreshSession
 from application.auth.register import RegisterCustomer, Registration
+from application.auth.sessions import IssuedTokens
 from domain.users import Actor
 from entrypoints.http.bodies import decode_json, decode_value
 from entrypoints.http.openapi import BEARER
-from entrypoints.http.schemas import LoginForm, LoginIn, RegisterIn, TokenOut, UserOut
+from entrypoints.http.schemas import LoginForm, LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
 
 
 def _string_object(*required: str, optional: tuple[str, ...] = ()) -> Schema:
@@ -46,9 +50,14 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/register", status_code=201, summary="Register a customer account")
-    async def register(self, data: RegisterIn, register: FromDishka[RegisterCustomer]) -> UserOut:
-        """Email is lower-cased and unique (409); the password is 8–128 characters."""
-        user = await register(Registration(email=data.email, password=data.password))
+    async def register(
+        self, request: Request[Any, Any, Any], data: RegisterIn, register: FromDishka[RegisterCustomer]
+    ) -> UserOut:
+        """Email is lower-cased and unique (409); the password is 8–128 characters.
+        Registrations per client IP are limited (429)."""
+        user = await register(
+            Registration(email=data.email, password=data.password, client_ip=client_ip(request))
+        )
         return UserOut.of(user)
 
     @post(
@@ -63,11 +72,35 @@ class AuthController(Controller):
     )
     async def login(self, request: Request[Any, Any, Any], log_in: FromDishka[LogIn]) -> TokenOut:
         issued = await log_in(await _credentials(request))
-        return TokenOut(access_token=issued.access.token, expires_in=issued.access.expires_in)
+        return _token_out(issued)
+
+    @post("/refresh", status_code=200, summary="Trade a refresh token for a new pair")
+    async def refresh(self, data: RefreshIn, refresh_session: FromDishka[RefreshSession]) -> TokenOut:
+        """The old refresh token stops working. Presenting one that was already
+        used ends its whole session (401)."""
+        return _token_out(await refresh_session(data.refresh_token))
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session", security=BEARER)
+    async def logout(self, actor: FromDishka[Actor], log_out: FromDishka[LogOut]) -> None:
+        """This session's refresh token and access token stop working at once."""
+        await log_out(actor)
 
     @get("/me", summary="The current user", security=BEARER)
     async def me(self, actor: FromDishka[Actor], current_user: FromDishka[GetCurrentUser]) -> UserOut:
         return UserOut.of(await current_user(actor))
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    """The peer address as the ASGI server reports it (uvicorn applies trusted proxy headers)."""
+    return request.client.host if request.client else ""
+
+
+def _token_out(issued: IssuedTokens) -> TokenOut:
+    return TokenOut(
+        access_token=issued.access.token,
+        refresh_token=issued.refresh_token,
+        expires_in=issued.access.expires_in,
+    )
 
 
 async def _credentials(request: Request[Any, Any, Any]) -> Credentials:
@@ -76,6 +109,6 @@ async def _credentials(request: Request[Any, Any, Any]) -> Credentials:
         form = await request.form()
         fields = {key: form.get(key) for key in ("username", "password")}
         form_in = decode_value(fields, LoginForm)
-        return Credentials(email=form_in.username, password=form_in.password)
+        return Credentials(email=form_in.username, password=form_in.password, client_ip=client_ip(request))
     json_in = decode_json(await request.body(), LoginIn)
-    return Credentials(email=json_in.email, password=json_in.password)
+    return Credentials(email=json_in.email, password=json_in.password, client_ip=client_ip(request))

@@ -7,6 +7,7 @@ from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import text
 
+from adapters.redis.client import RedisLink
 from adapters.sql.database import Database
 from entrypoints.http.schemas import HealthOut
 
@@ -26,8 +27,10 @@ class HealthController(Controller):
         summary="The database (and Redis, when configured) answer",
         responses={503: ResponseSpec(HealthOut, description="A dependency is down", generate_examples=False)},
     )
-    async def ready(self, db: FromDishka[Database]) -> Response[HealthOut]:
+    async def ready(self, db: FromDishka[Database], redis: FromDishka[RedisLink]) -> Response[HealthOut]:
         checks = {"database": await _check_database(db)}
+        if (redis_state := await redis.state()) is not None:
+            checks["redis"] = redis_state
         healthy = all(state == "ok" for state in checks.values())
         body = HealthOut(status="ok" if healthy else "unavailable", checks=checks)
         return Response(body, status_code=200 if healthy else 503)

@@ -41,8 +41,13 @@ class LoginIn(RequestBody, kw_only=True):
 
 class TokenOut(Struct, kw_only=True):
     access_token: str
+    refresh_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+
+
+class RefreshIn(RequestBody, kw_only=True):
+    refresh_token: Annotated[str, Meta(min_length=1, max_length=512)]
 
 
 class UserOut(Struct, kw_only=True):

@@ -1,0 +1,118 @@
+"""Sessions in Redis, shared by every app instance. Each operation is one Lua script.
+
+Keys (under a prefix):
+- `session:<sid>`: hash {user, current}; `current` is the hash of the session's
+  live refresh token. Expires with it.
+- `refresh:<hash>`: the session a refresh token belongs to, kept for its whole
+  lifetime even after rotation, so that a replayed old token is recognised.
+- `user-sessions:<uid>`: the user's session ids, to end them all at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from application.ports import SessionGrant, SessionStore
+from domain.errors import DependencyUnavailable
+
+T = TypeVar("T")
+
+_START = """
+local prefix, sid, user, hash, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+redis.call('HSET', prefix .. 'session:' .. sid, 'user', user, 'current', hash)
+redis.call('EXPIRE', prefix .. 'session:' .. sid, ttl)
+redis.call('SET', prefix .. 'refresh:' .. hash, sid, 'EX', ttl)
+redis.call('SADD', prefix .. 'user-sessions:' .. user, sid)
+redis.call('EXPIRE', prefix .. 'user-sessions:' .. user, ttl)
+return 1
+"""
+
+_ROTATE = """
+local prefix, old, new, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local sid = redis.call('GET', prefix .. 'refresh:' .. old)
+if not sid then return false end
+local key = prefix .. 'session:' .. sid
+local current = redis.call('HGET', key, 'current')
+if not current then return false end
+local user = redis.call('HGET', key, 'user')
+if current ~= old then
+  redis.call('DEL', key)
+  redis.call('SREM', prefix .. 'user-sessions:' .. user, sid)
+  return false
+end
+redis.call('HSET', key, 'current', new)
+redis.call('EXPIRE', key, ttl)
+redis.call('SET', prefix .. 'refresh:' .. new, sid, 'EX', ttl)
+redis.call('EXPIRE', prefix .. 'user-sessions:' .. user, ttl)
+return {user, sid}
+"""
+
+_END = """
+local prefix, sid = ARGV[1], ARGV[2]
+local key = prefix .. 'session:' .. sid
+local user = redis.call('HGET', key, 'user')
+redis.call('DEL', key)
+if user then redis.call('SREM', prefix .. 'user-sessions:' .. user, sid) end
+return 1
+"""
+
+_END_ALL = """
+local prefix, user = ARGV[1], ARGV[2]
+local index = prefix .. 'user-sessions:' .. user
+for _, sid in ipairs(redis.call('SMEMBERS', index)) do
+  redis.call('DEL', prefix .. 'session:' .. sid)
+end
+redis.call('DEL', index)
+return 1
+"""
+
+
+class RedisSessionStore(SessionStore):
+    """Keys are built inside the scripts: meant for one Redis (or a primary), not a cluster."""
+
+    def __init__(self, client: Redis, ttl: timedelta, prefix: str = "storefront:") -> None:
+        self._client = client
+        self._ttl = str(int(ttl.total_seconds()))
+        self._prefix = prefix
+        self._start = client.register_script(_START)
+        self._rotate = client.register_script(_ROTATE)
+        self._end = client.register_script(_END)
+        self._end_all = client.register_script(_END_ALL)
+
+    async def start(self, user_id: int, session_id: str, refresh_hash: str) -> None:
+        args = [self._prefix, session_id, str(user_id), refresh_hash, self._ttl]
+        await _reach(lambda: self._start(args=args))
+
+    async def rotate(self, old_hash: str, new_hash: str) -> SessionGrant | None:
+        args = [self._prefix, old_hash, new_hash, self._ttl]
+        found = await _reach(lambda: self._rotate(args=args))
+        if not found:
+            return None
+        user, session_id = found
+        return SessionGrant(int(user), _text(session_id))
+
+    async def owner(self, session_id: str) -> int | None:
+        user = await _reach(lambda: self._client.hget(f"{self._prefix}session:{session_id}", "user"))
+        return int(user) if user is not None else None
+
+    async def end(self, session_id: str) -> None:
+        await _reach(lambda: self._end(args=[self._prefix, session_id]))
+
+    async def end_all(self, user_id: int) -> None:
+        await _reach(lambda: self._end_all(args=[self._prefix, str(user_id)]))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def _reach(call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await call()
+    except RedisError as error:
+        raise DependencyUnavailable("the session store is unavailable, retry shortly") from error

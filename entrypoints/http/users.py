@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from application.auth.users import ActivateUser, DeactivateUser, ListUsers, UserQuery
+from domain.users import Actor
+from entrypoints.http.openapi import BEARER
+from entrypoints.http.schemas import UserOut
+
+Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
+Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
+
+
+class UserController(Controller):
+    path = "/users"
+    tags = ["users"]
+
+    @get("/", summary="List users, ordered by id (admin)", security=BEARER)
+    async def list_users(
+        self,
+        actor: FromDishka[Actor],
+        list_users: FromDishka[ListUsers],
+        email: Annotated[
+            str | None, Parameter(max_length=320, description="Exact email, any case")
+        ] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[UserOut]:
+        users = await list_users(actor, UserQuery(email=email, limit=limit, offset=offset))
+        return [UserOut.of(user) for user in users]
+
+    @post("/{user_id:int}/deactivate", status_code=200, summary="Deactivate a user (admin)", security=BEARER)
+    async def deactivate(
+        self, user_id: int, actor: FromDishka[Actor], deactivate_user: FromDishka[DeactivateUser]
+    ) -> UserOut:
+        """Ends all of the user's sessions for good; an admin cannot deactivate themselves (409)."""
+        return UserOut.of(await deactivate_user(actor, user_id))
+
+    @post("/{user_id:int}/activate", status_code=200, summary="Reactivate a user (admin)", security=BEARER)
+    async def activate(
+        self, user_id: int, actor: FromDishka[Actor], activate_user: FromDishka[ActivateUser]
+    ) -> UserOut:
+        """The user logs in again: sessions ended by deactivation stay ended."""
+        return UserOut.of(await activate_user(actor, user_id))
