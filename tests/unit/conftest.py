@@ -12,13 +12,13 @@ from domain.users import Actor, Role
 
 
 class SteppingClock(Clock):
-    """Each reading is one second after the previous: creation order is visible in timestamps."""
+    """Each reading is a millisecond after the previous, starting a minute ago: creation order shows."""
 
     def __init__(self) -> None:
-        self._now = datetime(2026, 1, 1, tzinfo=UTC)
+        self._now = datetime.now(UTC) - timedelta(minutes=1)
 
     def now(self) -> datetime:
-        self._now += timedelta(seconds=1)
+        self._now += timedelta(milliseconds=1)
         return self._now
 
 

@@ -34,7 +34,19 @@ def test_a_slug_without_a_letter_is_refused_so_it_never_reads_as_an_id(slug: str
 
 @pytest.mark.parametrize(
     "slug",
-    ["all", "", "Books", "BOOKS", "books!", "with space", "under_score", "a" * 51, "книги", "books\n", "\nbooks"],
+    [
+        "all",
+        "",
+        "Books",
+        "BOOKS",
+        "books!",
+        "with space",
+        "under_score",
+        "a" * 51,
+        "книги",
+        "books\n",
+        "\nbooks",
+    ],
 )
 def test_reserved_uppercase_and_foreign_slugs_are_refused(slug: str) -> None:
     with pytest.raises(InvalidInput) as error:
@@ -51,12 +63,18 @@ def test_edge_slugs_are_accepted(slug: str) -> None:
         assert check_slug(slug) == slug
 
 
-@given(st.text(min_size=1, max_size=PRODUCT_NAME_MAX).filter(lambda n: n.strip() and not set(n) & set("\x00\r\n")))
+@given(
+    st.text(min_size=1, max_size=PRODUCT_NAME_MAX).filter(
+        lambda n: n.strip() and not set(n) & set("\x00\r\n")
+    )
+)
 def test_a_name_is_kept_without_its_surrounding_spaces(name: str) -> None:
     assert check_name(name, PRODUCT_NAME_MAX) == name.strip()
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * (CATEGORY_NAME_MAX + 1), "a\x00b", "line\nbreak", "cr\rname"])
+@pytest.mark.parametrize(
+    "name", ["", "   ", "x" * (CATEGORY_NAME_MAX + 1), "a\x00b", "line\nbreak", "cr\rname"]
+)
 def test_empty_long_and_control_character_names_are_refused(name: str) -> None:
     with pytest.raises(InvalidInput) as error:
         check_name(name, CATEGORY_NAME_MAX)

@@ -1,0 +1,85 @@
+"""The real bcrypt hasher, at the lowest cost factor: the pre-hash is the point here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import bcrypt
+import pytest
+
+from adapters.security.passwords import BcryptPasswordHasher
+from domain.errors import ServiceBusy
+
+
+@pytest.fixture
+def hasher() -> Iterator[BcryptPasswordHasher]:
+    hasher = BcryptPasswordHasher(rounds=4)
+    yield hasher
+    hasher.close()
+
+
+async def test_a_hash_verifies_its_own_password_only(hasher: BcryptPasswordHasher) -> None:
+    stored = await hasher.hash("correct horse battery")
+    assert stored.startswith("$2")
+    assert await hasher.verify("correct horse battery", stored)
+    assert not await hasher.verify("correct horse batterY", stored)
+
+
+async def test_two_passwords_sharing_their_first_72_bytes_do_not_both_verify(
+    hasher: BcryptPasswordHasher,
+) -> None:
+    common = "x" * 72
+    first, second = common + "first", common + "second"
+    stored = await hasher.hash(first)
+    assert await hasher.verify(first, stored)
+    assert not await hasher.verify(second, stored)
+
+
+async def test_passwords_differing_only_past_72_utf8_bytes_are_distinct(hasher: BcryptPasswordHasher) -> None:
+    common = "пароль" * 12  # 144 bytes of UTF-8 in 72 code points
+    stored = await hasher.hash(common + "а")
+    assert not await hasher.verify(common + "б", stored)
+    assert await hasher.verify(common + "а", stored)
+
+
+async def test_bcrypt_alone_would_have_confused_them() -> None:
+    """Why the pre-hash exists: plain bcrypt ignores everything after 72 bytes."""
+    common = b"x" * 72
+    try:
+        stored = bcrypt.hashpw(common + b"first", bcrypt.gensalt(rounds=4))
+    except ValueError:
+        return  # newer bcrypt refuses long inputs outright, which is no better
+    assert bcrypt.checkpw(common + b"second", stored)
+
+
+async def test_a_128_code_point_password_of_four_byte_characters_hashes(hasher: BcryptPasswordHasher) -> None:
+    password = "😀" * 128
+    assert await hasher.verify(password, await hasher.hash(password))
+
+
+async def test_a_lone_surrogate_password_hashes_and_verifies(hasher: BcryptPasswordHasher) -> None:
+    password = "pass\ud800word"
+    assert await hasher.verify(password, await hasher.hash(password))
+
+
+@pytest.mark.parametrize("stored", ["", "not a hash", "$2b$04$short", "пароль"])
+async def test_a_corrupt_stored_hash_never_verifies(hasher: BcryptPasswordHasher, stored: str) -> None:
+    assert not await hasher.verify("correct horse battery", stored)
+
+
+async def test_burning_an_unknown_email_spends_a_verification(hasher: BcryptPasswordHasher) -> None:
+    await hasher.burn("whatever password")
+    await hasher.burn("whatever password")
+
+
+async def test_a_saturated_pool_answers_busy_instead_of_queueing_without_bound() -> None:
+    hasher = BcryptPasswordHasher(rounds=6, workers=1, max_waiting=0)
+    try:
+        results = await asyncio.gather(
+            hasher.hash("first password"), hasher.hash("second password"), return_exceptions=True
+        )
+    finally:
+        hasher.close()
+    assert any(isinstance(r, ServiceBusy) for r in results)
+    assert any(isinstance(r, str) for r in results)
