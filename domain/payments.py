@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from domain.errors import InvalidTransition
+from domain.errors import Conflict, InvalidTransition
 from domain.money import Money
 from domain.orders import OrderStatus
 
@@ -197,3 +197,7 @@ def _clip(reason: str | None) -> str | None:
     if reason is None:
         return None
     return reason[:FAIL_REASON_MAX]
+
+
+class PaymentRejected(Conflict):
+    """A provider's event was recorded but refused (an amount or currency mismatch)."""

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from application.common import Page, is_storable_id
+from application.orders.common import find_order
+from application.ports import UnitOfWork
+from domain.errors import NotFound
+from domain.payments import Payment
+from domain.users import Actor
+
+
+class GetPayment:
+    """One payment, for the owner of its order or an admin; anyone else gets NotFound."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, actor: Actor, payment_id: int) -> Payment:
+        async with self._uow as uow:
+            payment = await uow.payments.get(payment_id) if is_storable_id(payment_id) else None
+        if payment is None or (payment.user_id != actor.user_id and not actor.is_admin):
+            raise NotFound(f"payment {payment_id} not found")
+        return payment
+
+
+class ListOrderPayments:
+    """An order's payments, oldest first, for its owner or an admin."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, actor: Actor, order_id: int, page: Page) -> list[Payment]:
+        async with self._uow as uow:
+            order = await find_order(uow, actor, order_id)
+            return await uow.payments.list_for_order(order.id, page.limit, page.offset)
+
+
+class GetCheckout:
+    """A payment of the configured provider by the provider's id, for a hosted checkout page."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, provider: str, provider_payment_id: str) -> Payment:
+        async with self._uow as uow:
+            payment = await uow.payments.find_by_provider_id(provider, provider_payment_id)
+        if payment is None:
+            raise NotFound(f"payment {provider_payment_id} not found")
+        return payment

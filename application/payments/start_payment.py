@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import logging
+
+from application.common import is_storable_id
+from application.payments.ports import CheckoutRequest, NewPayment, PaymentGateway
+from application.ports import Clock, UnitOfWork
+from domain.errors import DependencyUnavailable, DomainError, InvalidTransition, NotFound
+from domain.payments import Payment, PaymentStatus
+from domain.users import Actor
+
+log = logging.getLogger("storefront.payments")
+
+
+class StartPayment:
+    """The owner of a pending order starts paying it through the configured provider.
+
+    - only the order's owner: anyone else, admins included, is told the order does not exist;
+    - only a pending order (InvalidTransition naming its status otherwise);
+    - one active (`created` or `pending`) payment per order: another is a Conflict,
+      also enforced by a partial unique index, so two concurrent starts cannot both win;
+    - the payment is stored first, then opened at the provider under a reference
+      derived from its id (a retry never opens a second one), then given the
+      provider's id and checkout page. A provider that fails leaves the payment
+      `failed`, so the customer can start again.
+    """
+
+    def __init__(self, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock) -> None:
+        self._uow = uow
+        self._gateway = gateway
+        self._clock = clock
+
+    async def __call__(self, actor: Actor, order_id: int) -> Payment:
+        async with self._uow as uow:
+            order = await uow.orders.get(order_id, for_update=True) if is_storable_id(order_id) else None
+            if order is None or order.user_id != actor.user_id:
+                raise NotFound(f"order {order_id} not found")
+            if not order.is_payable:
+                raise InvalidTransition(
+                    f"order {order_id} is {order.status.value}; only a pending order can be paid"
+                )
+            if await uow.payments.active_for_order(order.id) is not None:
+                raise InvalidTransition(f"order {order_id} already has an active payment")
+            new = NewPayment(order.id, actor.user_id, order.total, self._gateway.name)
+            payment = await uow.payments.add(new, self._clock.now())
+            await uow.commit()
+
+        request = CheckoutRequest(
+            reference=f"storefront-payment-{payment.id}",
+            order_id=order.id,
+            amount=payment.amount,
+            description=f"Order {order.id}",
+        )
+        try:
+            opened = await self._gateway.create_payment(request)
+        except (DomainError, OSError, TimeoutError) as error:
+            log.warning("payment provider refused payment %s: %s", payment.id, error)
+            await self._fail(payment, "the payment provider could not open the payment")
+            raise DependencyUnavailable("the payment provider is unavailable, retry shortly") from None
+
+        async with self._uow as uow:
+            current = await uow.payments.lock(payment.id)
+            assert current is not None
+            if current.provider_payment_id is None:
+                current = current.opened(opened.provider_payment_id, opened.checkout_url, self._clock.now())
+                await uow.payments.save(current)
+                await uow.commit()
+        return current
+
+    async def _fail(self, payment: Payment, reason: str) -> None:
+        async with self._uow as uow:
+            current = await uow.payments.lock(payment.id)
+            if current is not None and current.status.can_move_to(PaymentStatus.FAILED):
+                await uow.payments.save(
+                    current.moved_to(PaymentStatus.FAILED, self._clock.now(), fail_reason=reason)
+                )
+                await uow.commit()

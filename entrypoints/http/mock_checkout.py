@@ -1,0 +1,103 @@
+"""The mock provider's hosted checkout page, at the root (`/mock-checkout/{provider_payment_id}`).
+
+It stands in for a real provider's site: Pay and Decline make the mock provider
+sign an event and deliver it to the store's webhook, through the same path a
+real delivery takes (signature check included). With another provider
+configured, these pages do not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from adapters.payments.mock.checkout_page import checkout_page, not_found_page, result_page
+from adapters.payments.mock.gateway import CHECKOUT_PATH, MockGateway
+from application.payments.ports import PaymentGateway
+from application.payments.read_payments import GetCheckout
+from application.payments.settle_webhook import SettleWebhook
+from domain.errors import DomainError, NotFound
+from domain.payments import Payment, PaymentStatus
+from entrypoints.http.payments import deliver_webhook
+from entrypoints.http.problems import domain_error_handler
+
+ProviderPaymentId = Annotated[str, Parameter(max_length=255)]
+HTML = "text/html; charset=utf-8"
+
+
+def _html(text: str, status: int = 200) -> Response[str]:
+    return Response(text, status_code=status, media_type=HTML)
+
+
+class MockCheckoutController(Controller):
+    path = CHECKOUT_PATH
+    tags = ["mock provider"]
+    include_in_schema = False
+
+    @get("/{provider_payment_id:str}", summary="The mock provider's checkout page")
+    async def page(
+        self,
+        provider_payment_id: ProviderPaymentId,
+        gateway: FromDishka[PaymentGateway],
+        checkout: FromDishka[GetCheckout],
+    ) -> Response[str]:
+        payment = await _find(gateway, checkout, provider_payment_id)
+        if payment is None:
+            return _html(not_found_page(provider_payment_id), 404)
+        return _html(checkout_page(payment))
+
+    @post("/{provider_payment_id:str}/pay", status_code=200, summary="The customer pays")
+    async def pay(
+        self,
+        request: Request[Any, Any, Any],
+        provider_payment_id: ProviderPaymentId,
+        gateway: FromDishka[PaymentGateway],
+        checkout: FromDishka[GetCheckout],
+        settle: FromDishka[SettleWebhook],
+    ) -> Response[str]:
+        return await _press(request, gateway, checkout, settle, provider_payment_id, PaymentStatus.SUCCEEDED)
+
+    @post("/{provider_payment_id:str}/decline", status_code=200, summary="The customer declines")
+    async def decline(
+        self,
+        request: Request[Any, Any, Any],
+        provider_payment_id: ProviderPaymentId,
+        gateway: FromDishka[PaymentGateway],
+        checkout: FromDishka[GetCheckout],
+        settle: FromDishka[SettleWebhook],
+    ) -> Response[str]:
+        return await _press(request, gateway, checkout, settle, provider_payment_id, PaymentStatus.FAILED)
+
+
+async def _find(gateway: PaymentGateway, checkout: GetCheckout, provider_payment_id: str) -> Payment | None:
+    if not isinstance(gateway, MockGateway):
+        return None
+    try:
+        return await checkout(gateway.name, provider_payment_id)
+    except NotFound:
+        return None
+
+
+async def _press(
+    request: Request[Any, Any, Any],
+    gateway: PaymentGateway,
+    checkout: GetCheckout,
+    settle: SettleWebhook,
+    provider_payment_id: str,
+    status: PaymentStatus,
+) -> Response[str]:
+    payment = await _find(gateway, checkout, provider_payment_id)
+    if payment is None or not isinstance(gateway, MockGateway):
+        return _html(not_found_page(provider_payment_id), 404)
+    reason = "declined by the customer" if status is PaymentStatus.FAILED else None
+    body, headers = gateway.signed_event(provider_payment_id, status, payment.amount, fail_reason=reason)
+    try:
+        receipt = await deliver_webhook(settle, gateway.name, body, headers)
+        answer, detail = 200, f"{receipt.result}: {receipt.detail}"
+    except DomainError as error:
+        answer, detail = domain_error_handler(request, error).status_code or 500, error.message
+    current = await _find(gateway, checkout, provider_payment_id)
+    return _html(result_page(current or payment, answer, detail))

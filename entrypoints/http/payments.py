@@ -1,0 +1,161 @@
+"""Payments over HTTP: start (idempotent), read, and the providers' webhooks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+from msgspec import Struct
+
+from application.common import Page
+from application.payments.read_payments import GetPayment, ListOrderPayments
+from application.payments.settle_webhook import SettleWebhook
+from application.payments.start_payment import StartPayment
+from domain.payments import Payment
+from domain.users import Actor
+from entrypoints.http.idempotency import HEADER, IdempotentRequests
+from entrypoints.http.openapi import BEARER
+
+Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
+Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header=HEADER,
+        required=False,
+        description="1–255 visible ASCII characters; a retry with the same key replays the first answer",
+    ),
+]
+
+
+class PaymentOut(Struct, kw_only=True):
+    id: int
+    order_id: int
+    amount: Decimal
+    currency: str
+    provider: str
+    status: Literal["created", "pending", "succeeded", "failed", "canceled"]
+    provider_payment_id: str | None
+    checkout_url: str | None
+    fail_reason: str | None
+    refund_required: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentOut:
+        return cls(
+            id=payment.id,
+            order_id=payment.order_id,
+            amount=payment.amount.amount,
+            currency=payment.amount.currency,
+            provider=payment.provider,
+            status=payment.status.value,
+            provider_payment_id=payment.provider_payment_id,
+            checkout_url=payment.checkout_url,
+            fail_reason=payment.fail_reason,
+            refund_required=payment.refund_required,
+            created_at=payment.created_at,
+            updated_at=payment.updated_at,
+        )
+
+
+class WebhookOut(Struct, kw_only=True):
+    result: Literal["applied", "ignored", "duplicate"]
+    payment_id: int
+    payment_status: str
+    detail: str
+
+
+def lowercase_headers(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in request.headers.items()}
+
+
+async def deliver_webhook(
+    settle: SettleWebhook, provider: str, body: bytes, headers: dict[str, str]
+) -> WebhookOut:
+    """The one path every provider delivery takes: verify, parse, settle."""
+    receipt = await settle(provider, body, headers)
+    return WebhookOut(
+        result=receipt.result,  # type: ignore[arg-type]
+        payment_id=receipt.payment.id,
+        payment_status=receipt.payment.status.value,
+        detail=receipt.note,
+    )
+
+
+class PaymentController(Controller):
+    path = "/payments"
+    tags = ["payments"]
+
+    @post(
+        "/orders/{order_id:int}",
+        status_code=201,
+        summary="Start paying a pending order (its owner only)",
+        description=StartPayment.__doc__,
+        security=BEARER,
+        responses={201: ResponseSpec(PaymentOut, description="The payment, with its checkout page")},
+    )
+    async def start_payment(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: int,
+        actor: FromDishka[Actor],
+        start: FromDishka[StartPayment],
+        idempotent: FromDishka[IdempotentRequests],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        async def work() -> Response[bytes]:
+            payment = await start(actor, order_id)
+            return Response(
+                msgspec.json.encode(PaymentOut.of(payment)), status_code=201, media_type="application/json"
+            )
+
+        return await idempotent.run(request, actor, work)
+
+    @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER)
+    async def get_payment(
+        self, payment_id: int, actor: FromDishka[Actor], get_payment: FromDishka[GetPayment]
+    ) -> PaymentOut:
+        return PaymentOut.of(await get_payment(actor, payment_id))
+
+    @post(
+        "/webhook/{provider:str}",
+        status_code=200,
+        summary="A payment provider's signed event",
+        description=SettleWebhook.__doc__,
+    )
+    async def webhook(
+        self,
+        request: Request[Any, Any, Any],
+        provider: Annotated[str, Parameter(max_length=32)],
+        settle: FromDishka[SettleWebhook],
+    ) -> WebhookOut:
+        # The signature covers the raw bytes: never re-serialise before verifying.
+        return await deliver_webhook(settle, provider, await request.body(), lowercase_headers(request))
+
+
+class OrderPaymentsController(Controller):
+    path = "/orders"
+    tags = ["payments"]
+
+    @get(
+        "/{order_id:int}/payments",
+        summary="An order's payments, oldest first (owner or admin)",
+        security=BEARER,
+    )
+    async def order_payments(
+        self,
+        order_id: int,
+        actor: FromDishka[Actor],
+        list_payments: FromDishka[ListOrderPayments],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[PaymentOut]:
+        return [PaymentOut.of(p) for p in await list_payments(actor, order_id, Page(limit, offset))]
