@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import getpass
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from entrypoints import migrations
 from entrypoints.settings import Settings, SettingsError
@@ -54,23 +58,54 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve_api(settings: Settings, *, reload: bool = False) -> int:
+    """Apply migrations, then run uvicorn with WORKERS processes until SIGTERM/SIGINT.
+
+    On SIGTERM uvicorn stops accepting, lets in-flight requests finish for up to
+    SHUTDOWN_TIMEOUT_SECONDS, then runs the app's shutdown (background tasks stop,
+    pools close). With several workers the supervisor forwards SIGTERM to each.
+    """
     import uvicorn
 
+    from entrypoints.logs import configure_logging
+
+    configure_logging(settings)
+    workers = 1 if reload else settings.workers
+    if workers > 1:
+        _prepare_multiprocess_metrics()
     migrations.upgrade(settings.database_url)
     uvicorn.run(
         "entrypoints.http.app:app_from_env",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=None if reload else settings.workers,
+        workers=None if reload else workers,
         reload=reload,
         access_log=False,
+        log_config=None,
         proxy_headers=True,
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         log_level=settings.log_level.lower(),
     )
     return 0
+
+
+def _prepare_multiprocess_metrics() -> None:
+    """Workers share their Prometheus counters through files in PROMETHEUS_MULTIPROC_DIR.
+
+    The directory must be empty when the workers start (stale files would add old counts):
+    a given one is emptied, and without one each instance gets its own temporary directory.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+    else:
+        directory = tempfile.mkdtemp(prefix="storefront-metrics-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
 
 
 async def _create_admin(settings: Settings, email: str, password: str | None) -> int:

@@ -20,6 +20,7 @@ from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.users import UserController
 from entrypoints.ioc import create_container
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -69,5 +70,10 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
 
 
 def app_from_env() -> Litestar:
-    """Entry point for ASGI servers: `uvicorn --factory entrypoints.http.app:app_from_env`."""
-    return create_app(Settings.load())
+    """Entry point for ASGI servers: `uvicorn --factory entrypoints.http.app:app_from_env`.
+
+    Runs once in every worker process, so it also sets up that process's logging.
+    """
+    settings = Settings.load()
+    configure_logging(settings)
+    return create_app(settings)
