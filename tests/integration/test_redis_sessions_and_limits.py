@@ -1,0 +1,141 @@
+"""The Redis session store and rate limiter against a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from adapters.rate_limits import LimitsRateLimiter, parse_limits
+from adapters.redis.client import RedisLink
+from adapters.redis.sessions import RedisSessionStore
+from application.auth.sessions import refresh_hash
+from application.ports import RateLimit
+from domain.errors import DependencyUnavailable, TooManyRequests
+
+pytestmark = pytest.mark.redis
+
+UNREACHABLE = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+async def link(redis_url: str) -> AsyncIterator[RedisLink]:
+    link = RedisLink(redis_url)
+    yield link
+    await link.close()
+
+
+@pytest.fixture
+def store(link: RedisLink) -> RedisSessionStore:
+    assert link.client is not None
+    return RedisSessionStore(link.client, timedelta(days=1))
+
+
+async def test_a_session_rotates_its_refresh_token(store: RedisSessionStore) -> None:
+    await store.start(7, "sid-1", refresh_hash("first"))
+    assert await store.owner("sid-1") == 7
+    grant = await store.rotate(refresh_hash("first"), refresh_hash("second"))
+    assert grant is not None and (grant.user_id, grant.session_id) == (7, "sid-1")
+    grant = await store.rotate(refresh_hash("second"), refresh_hash("third"))
+    assert grant is not None and grant.session_id == "sid-1"
+
+
+async def test_replaying_a_rotated_token_ends_the_session(store: RedisSessionStore) -> None:
+    await store.start(7, "sid-1", refresh_hash("first"))
+    await store.rotate(refresh_hash("first"), refresh_hash("second"))
+    assert await store.rotate(refresh_hash("first"), refresh_hash("x")) is None
+    assert await store.owner("sid-1") is None
+    assert await store.rotate(refresh_hash("second"), refresh_hash("y")) is None
+
+
+async def test_of_many_concurrent_rotations_with_one_token_exactly_one_wins(link: RedisLink) -> None:
+    stores = []
+    for _ in range(8):
+        client = Redis.from_url(link.url or "")
+        stores.append((client, RedisSessionStore(client, timedelta(days=1))))
+    try:
+        await stores[0][1].start(7, "sid-1", refresh_hash("first"))
+        grants = await asyncio.gather(
+            *(s.rotate(refresh_hash("first"), refresh_hash(f"next-{i}")) for i, (_, s) in enumerate(stores))
+        )
+    finally:
+        for client, _ in stores:
+            await client.aclose()
+    assert sum(grant is not None for grant in grants) == 1
+
+
+async def test_ending_a_session_and_all_sessions_of_a_user(store: RedisSessionStore, link: RedisLink) -> None:
+    await store.start(1, "a", refresh_hash("a"))
+    await store.start(1, "b", refresh_hash("b"))
+    await store.start(2, "c", refresh_hash("c"))
+    await store.end("a")
+    assert await store.owner("a") is None
+    assert await store.owner("b") == 1
+    await store.end_all(1)
+    assert await store.owner("b") is None
+    assert await store.rotate(refresh_hash("b"), refresh_hash("b2")) is None
+    assert await store.owner("c") == 2
+    assert link.client is not None
+    assert await link.client.exists("storefront:user-sessions:1") == 0
+
+
+async def test_keys_expire_with_the_refresh_token_lifetime(store: RedisSessionStore, link: RedisLink) -> None:
+    await store.start(1, "a", refresh_hash("a"))
+    assert link.client is not None
+    for key in (
+        "storefront:session:a",
+        f"storefront:refresh:{refresh_hash('a')}",
+        "storefront:user-sessions:1",
+    ):
+        assert 0 < await link.client.ttl(key) <= 86400
+
+
+async def test_an_unreachable_redis_is_a_dependency_failure_never_a_valid_session() -> None:
+    link = RedisLink(UNREACHABLE)
+    assert link.client is not None
+    store = RedisSessionStore(link.client, timedelta(days=1))
+    try:
+        with pytest.raises(DependencyUnavailable):
+            await store.owner("any")
+        with pytest.raises(DependencyUnavailable):
+            await store.rotate(refresh_hash("a"), refresh_hash("b"))
+        assert await link.state() == "unavailable"
+    finally:
+        await link.close()
+
+
+async def test_the_redis_limiter_counts_across_clients_and_reports_when_to_retry(link: RedisLink) -> None:
+    limits = parse_limits(
+        {RateLimit.FAILED_LOGINS: "3/minute", RateLimit.REGISTRATIONS: "0", RateLimit.API_REQUESTS: "0"}
+    )
+    other = RedisLink(link.url)
+    assert link.client is not None and other.client is not None and link.url is not None
+    first = LimitsRateLimiter.on_redis(link.client, link.url, limits)
+    second = LimitsRateLimiter.on_redis(other.client, link.url, limits)
+    try:
+        await first.count(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+        await second.count(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+        await first.ensure_open(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+        await second.count(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+        with pytest.raises(TooManyRequests) as refused:
+            await first.ensure_open(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+        assert 1 <= refused.value.retry_after <= 60
+        await first.ensure_open(RateLimit.FAILED_LOGINS, "bob|1.2.3.4")
+        await first.hit(RateLimit.API_REQUESTS, "1.2.3.4")
+    finally:
+        await other.close()
+
+
+async def test_an_unreachable_limit_store_is_a_dependency_failure() -> None:
+    link = RedisLink(UNREACHABLE)
+    assert link.client is not None and link.url is not None
+    limits = parse_limits(dict.fromkeys(RateLimit, "5/minute"))
+    limiter = LimitsRateLimiter.on_redis(link.client, link.url, limits)
+    try:
+        with pytest.raises(DependencyUnavailable):
+            await limiter.hit(RateLimit.API_REQUESTS, "1.2.3.4")
+    finally:
+        await link.close()
