@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from domain.errors import FieldError, InvalidInput, InvalidTransition
+from domain.errors import Conflict, FieldError, InvalidInput, InvalidTransition
 from domain.money import Money
 
 MAX_LINES = 100
@@ -130,18 +130,38 @@ class Order:
         return target in ALLOWED_MOVES[self.status]
 
     def mark_paid(self, now: datetime) -> Order:
-        return self._move(OrderStatus.PAID, now)
+        return self.move_to(OrderStatus.PAID, now)
 
     def cancel(self, now: datetime) -> Order:
-        return self._move(OrderStatus.CANCELLED, now)
+        return self.move_to(OrderStatus.CANCELLED, now)
 
     def ship(self, now: datetime) -> Order:
-        return self._move(OrderStatus.SHIPPED, now)
+        return self.move_to(OrderStatus.SHIPPED, now)
 
     def deliver(self, now: datetime) -> Order:
-        return self._move(OrderStatus.DELIVERED, now)
+        return self.move_to(OrderStatus.DELIVERED, now)
 
-    def _move(self, target: OrderStatus, now: datetime) -> Order:
+    def move_to(self, target: OrderStatus, now: datetime) -> Order:
         if not self.can_move_to(target):
             raise InvalidTransition(f"order {self.id} is {self.status.value} and cannot be {_VERBS[target]}")
         return replace(self, status=target, updated_at=max(now, self.updated_at))
+
+
+@dataclass(frozen=True, slots=True)
+class Shortage:
+    product_id: int
+    product_name: str
+    requested: int
+    available: int
+
+
+class OutOfStock(Conflict):
+    """Not enough units of one or more products; nothing was reserved."""
+
+    def __init__(self, shortages: Sequence[Shortage]) -> None:
+        self.shortages = list(shortages)
+        named = "; ".join(
+            f"product {s.product_id} ({s.product_name}): {s.requested} requested, {s.available} available"
+            for s in self.shortages
+        )
+        super().__init__(f"not enough stock: {named}")

@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, create-admin, demo-catalog."""
+"""Command line: serve, migrate, create-admin, demo-catalog, expire-orders."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     commands.add_parser("demo-catalog", help="load a small demo catalog (idempotent)")
+    commands.add_parser("expire-orders", help="cancel unpaid orders past ORDER_PAYMENT_TIMEOUT_SECONDS, once")
 
     args = parser.parse_args(argv)
     try:
@@ -51,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "create-admin":
         migrations.upgrade(settings.database_url)
         return asyncio.run(_create_admin(settings, args.email, args.password))
+    if args.command == "expire-orders":
+        return asyncio.run(_expire_orders(settings))
     if args.command == "demo-catalog":
         migrations.upgrade(settings.database_url)
         return asyncio.run(_demo_catalog(settings))
@@ -127,6 +130,19 @@ async def _create_admin(settings: Settings, email: str, password: str | None) ->
     finally:
         await container.close()
     print(f"{user.email} is an admin (id {user.id})")
+    return 0
+
+
+async def _expire_orders(settings: Settings) -> int:
+    from entrypoints.ioc import create_cli_container
+    from entrypoints.order_expiry import sweep_once
+
+    container = create_cli_container(settings)
+    try:
+        expired = await sweep_once(container)
+    finally:
+        await container.close()
+    print(f"expired {expired} unpaid orders")
     return 0
 
 

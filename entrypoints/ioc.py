@@ -18,6 +18,7 @@ from adapters.redis.sessions import RedisSessionStore
 from adapters.security.passwords import BcryptPasswordHasher
 from adapters.security.tokens import JwtTokenIssuer
 from adapters.sql.database import Database, create_engine
+from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.auth.authenticate import Authenticate
 from application.auth.bootstrap_admin import EnsureAdmin
@@ -35,7 +36,12 @@ from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
+from application.idempotency import IdempotencyStore
 from application.metrics import Metrics
+from application.orders.browse_orders import GetOrder, ListMyOrders
+from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
+from application.orders.expire_orders import ExpireOrders
+from application.orders.place_order import PlaceOrder
 from application.ports import (
     Clock,
     PasswordHasher,
@@ -47,6 +53,7 @@ from application.ports import (
 )
 from domain.users import Actor
 from entrypoints.http.access_log import remember_user
+from entrypoints.http.idempotency import IdempotentRequests
 from entrypoints.settings import Settings
 
 
@@ -153,6 +160,31 @@ class SessionsProvider(Provider):
     activate_user = provide(ActivateUser, scope=Scope.REQUEST)
 
 
+class OrderProvider(Provider):
+    """Orders, stock and idempotency keys."""
+
+    scope = Scope.REQUEST
+
+    list_my_orders = provide(ListMyOrders)
+    get_order = provide(GetOrder)
+    cancel_order = provide(CancelOrder)
+    ship_order = provide(ShipOrder)
+    deliver_order = provide(DeliverOrder)
+    idempotent_requests = provide(IdempotentRequests)
+
+    @provide(scope=Scope.APP)
+    def idempotency_store(self, db: Database) -> IdempotencyStore:
+        return SqlIdempotencyStore(db)
+
+    @provide
+    def place_order(self, uow: UnitOfWork, clock: Clock, settings: Settings) -> PlaceOrder:
+        return PlaceOrder(uow, clock, settings.store_currency)
+
+    @provide
+    def expire_orders(self, uow: UnitOfWork, clock: Clock, settings: Settings) -> ExpireOrders:
+        return ExpireOrders(uow, clock, timedelta(seconds=settings.order_payment_timeout_seconds))
+
+
 class HttpProvider(Provider):
     """What only an HTTP request can supply: the acting user."""
 
@@ -173,7 +205,12 @@ def bearer_token(header: str | None) -> str | None:
 
 
 def app_providers() -> list[Provider]:
-    return [InfrastructureProvider(), UseCaseProvider(), SessionsProvider()]
+    return [
+        InfrastructureProvider(),
+        UseCaseProvider(),
+        SessionsProvider(),
+        OrderProvider(),
+    ]
 
 
 def create_container(settings: Settings, *overrides: Provider) -> AsyncContainer:

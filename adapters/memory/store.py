@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from adapters.memory.orders import MemoryOrderRepository, MemoryStockRepository
 from application.ports import (
     CategoryRepository,
     NewCategory,
@@ -182,6 +183,8 @@ class MemoryUnitOfWork(UnitOfWork):
         self.users = MemoryUserRepository(state)
         self.categories = MemoryCategoryRepository(state)
         self.products = MemoryProductRepository(state)
+        self.orders = MemoryOrderRepository(state)
+        self.stock = MemoryStockRepository(state)
         return self
 
     async def __aexit__(

@@ -7,6 +7,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
+from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
 from adapters.sql.repositories import SqlCategoryRepository, SqlProductRepository, SqlUserRepository
 from application.ports import UnitOfWork
 
@@ -25,6 +26,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.users = SqlUserRepository(conn)
         self.categories = SqlCategoryRepository(conn)
         self.products = SqlProductRepository(conn)
+        self.orders = SqlOrderRepository(conn)
+        self.stock = SqlStockRepository(conn)
         return self
 
     async def __aexit__(

@@ -16,11 +16,13 @@ from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import MetricsController, http_metrics
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.openapi import COMPONENTS
+from entrypoints.http.orders import OrderController
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.users import UserController
 from entrypoints.ioc import create_container
 from entrypoints.logs import configure_logging
+from entrypoints.order_expiry import order_expiry_lifespan
 from entrypoints.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -40,7 +42,13 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
 
     api = DishkaRouter(
         API_PREFIX,
-        route_handlers=[AuthController, UserController, CategoryController, ProductController],
+        route_handlers=[
+            AuthController,
+            UserController,
+            CategoryController,
+            ProductController,
+            OrderController,
+        ],
     )
     operations = DishkaRouter("/", route_handlers=[HealthController])
     app = Litestar(
@@ -58,6 +66,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         ),
         on_startup=[bootstrap_admin],
         on_shutdown=[container.close],
+        lifespan=[order_expiry_lifespan(container, settings.order_expiry_interval_seconds)],
         debug=False,
         # Logging is configured once per process by entrypoints.logs (JSON in prod), not per app.
         logging_config=None,

@@ -1,0 +1,95 @@
+"""In-memory twins of the order and stock repositories (state lives in `MemoryState.extra`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from application.ports import OrderableProduct, OrderRepository, StockRepository
+from domain.orders import Order, OrderStatus
+
+if TYPE_CHECKING:
+    from adapters.memory.store import MemoryState
+
+
+def _orders(state: MemoryState) -> dict[int, Order]:
+    found: dict[int, Order] = state.extra.setdefault("orders", {})
+    return found
+
+
+class MemoryStockRepository(StockRepository):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def orderable(self, product_ids: Sequence[int]) -> dict[int, OrderableProduct]:
+        found = {}
+        for product_id in product_ids:
+            product = self._s.products.get(product_id)
+            if product is not None:
+                category = self._s.categories.get(product.category_id)
+                found[product_id] = OrderableProduct(product, category is not None and category.is_active)
+        return found
+
+    async def reserve(self, product_id: int, quantity: int) -> bool:
+        product = self._s.products.get(product_id)
+        if product is None or product.stock is None:
+            return product is not None
+        if product.stock < quantity:
+            return False
+        self._s.products[product_id] = replace(product, stock=product.stock - quantity)
+        return True
+
+    async def release(self, product_id: int, quantity: int) -> None:
+        product = self._s.products.get(product_id)
+        if product is not None and product.stock is not None:
+            self._s.products[product_id] = replace(product, stock=product.stock + quantity)
+
+    async def on_hand(self, product_id: int) -> int | None:
+        product = self._s.products.get(product_id)
+        return None if product is None else product.stock
+
+
+class MemoryOrderRepository(OrderRepository):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, order: Order) -> Order:
+        order_id = self._s.next_id("orders")
+        lines = tuple(replace(line, id=self._s.next_id("order_lines")) for line in order.lines)
+        stored = replace(order, id=order_id, lines=lines)
+        _orders(self._s)[order_id] = stored
+        return stored
+
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        return _orders(self._s).get(order_id)
+
+    async def list_for_user(
+        self, user_id: int, status: OrderStatus | None, limit: int, offset: int
+    ) -> list[Order]:
+        found = [
+            o
+            for o in _orders(self._s).values()
+            if o.user_id == user_id and (status is None or o.status is status)
+        ]
+        found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        return found[offset : offset + limit]
+
+    async def save_status(self, order: Order, expected: OrderStatus) -> bool:
+        stored = _orders(self._s).get(order.id)
+        if stored is None or stored.status is not expected:
+            return False
+        _orders(self._s)[order.id] = replace(stored, status=order.status, updated_at=order.updated_at)
+        return True
+
+    async def pending_since(self, before: datetime, limit: int) -> list[int]:
+        found = sorted(
+            (
+                o
+                for o in _orders(self._s).values()
+                if o.status is OrderStatus.PENDING and o.created_at < before
+            ),
+            key=lambda o: (o.created_at, o.id),
+        )
+        return [o.id for o in found[:limit]]

@@ -1,0 +1,186 @@
+"""Orders and stock over SQLAlchemy Core.
+
+Stock is reserved with one conditional UPDATE per line (`stock >= q`), so the
+database itself refuses the unit that is no longer there: no read-then-write
+race, on any number of app instances. Callers reserve in product-id order, so
+two orders over the same products lock their rows in the same order and never
+deadlock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sql.repositories import _product, execute_write
+from adapters.sql.tables import categories, order_lines, orders, products
+from application.ports import OrderableProduct, OrderRepository, StockRepository
+from domain.money import Money
+from domain.orders import Order, OrderLine, OrderStatus
+
+
+class SqlStockRepository(StockRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def orderable(self, product_ids: Sequence[int]) -> dict[int, OrderableProduct]:
+        if not product_ids:
+            return {}
+        query = (
+            select(products, categories.c.is_active.label("category_active"))
+            .join(categories, categories.c.id == products.c.category_id)
+            .where(products.c.id.in_(list(product_ids)))
+        )
+        found = {}
+        for row in await self._conn.execute(query):
+            found[row.id] = OrderableProduct(_product(row), bool(row.category_active))
+        return found
+
+    async def reserve(self, product_id: int, quantity: int) -> bool:
+        result = await self._conn.execute(
+            update(products)
+            .where(
+                products.c.id == product_id,
+                products.c.stock.is_not(None),
+                products.c.stock >= quantity,
+            )
+            .values(stock=products.c.stock - quantity)
+        )
+        if result.rowcount == 1:
+            return True
+        # Nothing updated: short of stock, or the product is untracked (never short).
+        stock = (
+            await self._conn.execute(select(products.c.stock).where(products.c.id == product_id))
+        ).scalar_one_or_none()
+        return stock is None
+
+    async def release(self, product_id: int, quantity: int) -> None:
+        await self._conn.execute(
+            update(products)
+            .where(products.c.id == product_id, products.c.stock.is_not(None))
+            .values(stock=products.c.stock + quantity)
+        )
+
+    async def on_hand(self, product_id: int) -> int | None:
+        stock = (
+            await self._conn.execute(select(products.c.stock).where(products.c.id == product_id))
+        ).scalar_one_or_none()
+        return None if stock is None else int(stock)
+
+
+def _line(row: Row[Any], currency: str) -> OrderLine:
+    return OrderLine(
+        product_id=row.product_id,
+        product_name=row.product_name,
+        quantity=row.quantity,
+        unit_price=Money(row.unit_price_minor, currency),
+        id=row.id,
+    )
+
+
+class SqlOrderRepository(OrderRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, order: Order) -> Order:
+        result = await execute_write(
+            self._conn,
+            insert(orders)
+            .values(
+                user_id=order.user_id,
+                status=order.status.value,
+                total_minor=order.total.minor,
+                currency=order.currency,
+                created_at=order.created_at,
+                updated_at=order.updated_at,
+            )
+            .returning(orders.c.id),
+        )
+        order_id = int(result.scalar_one())
+        await self._conn.execute(
+            insert(order_lines),
+            [
+                {
+                    "order_id": order_id,
+                    "product_id": line.product_id,
+                    "product_name": line.product_name,
+                    "quantity": line.quantity,
+                    "unit_price_minor": line.unit_price.minor,
+                }
+                for line in order.lines
+            ],
+        )
+        stored = await self.get(order_id)
+        assert stored is not None
+        return stored
+
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        query = select(orders).where(orders.c.id == order_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        return (await self._with_lines([row]))[0]
+
+    async def list_for_user(
+        self, user_id: int, status: OrderStatus | None, limit: int, offset: int
+    ) -> list[Order]:
+        query = (
+            select(orders)
+            .where(orders.c.user_id == user_id)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        if status is not None:
+            query = query.where(orders.c.status == status.value)
+        return await self._with_lines(list(await self._conn.execute(query)))
+
+    async def save_status(self, order: Order, expected: OrderStatus) -> bool:
+        result = await self._conn.execute(
+            update(orders)
+            .where(orders.c.id == order.id, orders.c.status == expected.value)
+            .values(status=order.status.value, updated_at=order.updated_at)
+        )
+        return bool(result.rowcount == 1)
+
+    async def pending_since(self, before: datetime, limit: int) -> list[int]:
+        query = (
+            select(orders.c.id)
+            .where(orders.c.status == OrderStatus.PENDING.value, orders.c.created_at < before)
+            .order_by(orders.c.created_at, orders.c.id)
+            .limit(limit)
+        )
+        return [int(order_id) for order_id in (await self._conn.execute(query)).scalars()]
+
+    async def _with_lines(self, rows: list[Row[Any]]) -> list[Order]:
+        if not rows:
+            return []
+        currency = {row.id: row.currency for row in rows}
+        lines: dict[int, list[OrderLine]] = defaultdict(list)
+        query = (
+            select(order_lines)
+            .where(order_lines.c.order_id.in_(list(currency)))
+            .order_by(order_lines.c.order_id, order_lines.c.id)
+        )
+        for line in await self._conn.execute(query):
+            lines[line.order_id].append(_line(line, currency[line.order_id]))
+        return [
+            Order(
+                id=row.id,
+                user_id=row.user_id,
+                status=OrderStatus(row.status),
+                lines=tuple(lines[row.id]),
+                currency=row.currency,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from application.orders.common import cancel_and_restock, find_order, move
+from application.ports import Clock, UnitOfWork
+from domain.orders import Order
+from domain.users import Actor
+
+
+class CancelOrder:
+    """The owner or an admin cancels a pending order; its reserved stock goes back.
+
+    Any other status → InvalidTransition naming it. An open payment is left to
+    the provider (a later success is flagged for refund by the payments side).
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, actor: Actor, order_id: int) -> Order:
+        async with self._uow as uow:
+            order = await find_order(uow, actor, order_id)
+            cancelled = await cancel_and_restock(uow, order, self._clock.now())
+            await uow.commit()
+        return cancelled
+
+
+class ShipOrder:
+    """An admin ships a paid order."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, actor: Actor, order_id: int) -> Order:
+        actor.ensure_admin()
+        async with self._uow as uow:
+            order = await find_order(uow, actor, order_id)
+            shipped = await move(uow, order, order.ship(self._clock.now()))
+            await uow.commit()
+        return shipped
+
+
+class DeliverOrder:
+    """An admin marks a shipped order delivered."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, actor: Actor, order_id: int) -> Order:
+        actor.ensure_admin()
+        async with self._uow as uow:
+            order = await find_order(uow, actor, order_id)
+            delivered = await move(uow, order, order.deliver(self._clock.now()))
+            await uow.commit()
+        return delivered

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from application.common import is_storable_id
+from application.ports import UnitOfWork
+from domain.errors import NotFound
+from domain.orders import Order
+from domain.users import Actor
+
+
+async def find_order(uow: UnitOfWork, actor: Actor, order_id: int, *, for_update: bool = False) -> Order:
+    """The order if the actor owns it or is an admin; anyone else learns nothing (NotFound)."""
+    order = await uow.orders.get(order_id, for_update=for_update) if is_storable_id(order_id) else None
+    if order is None or (order.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+async def move(uow: UnitOfWork, order: Order, moved: Order) -> Order:
+    """Store a move made from `order`'s status, unless another transaction moved it first.
+
+    The conditional write means two concurrent moves (cancel and pay, cancel and
+    expire) never both happen: the loser sees the winner's status and is refused.
+    """
+    if await uow.orders.save_status(moved, expected=order.status):
+        return moved
+    current = await uow.orders.get(order.id)
+    assert current is not None
+    # Raises InvalidTransition naming the status the other transaction set.
+    current.move_to(moved.status, moved.updated_at)
+    raise AssertionError("unreachable: the stored status changed but the move is still allowed")
+
+
+async def cancel_and_restock(uow: UnitOfWork, order: Order, now: datetime) -> Order:
+    """Cancel a pending order and put its units back, in product-id order (the lock order)."""
+    cancelled = await move(uow, order, order.cancel(now))
+    for line in sorted(order.lines, key=lambda line: line.product_id):
+        await uow.stock.release(line.product_id, line.quantity)
+    return cancelled

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from application.orders.common import cancel_and_restock
+from application.ports import Clock, UnitOfWork
+from domain.errors import InvalidTransition
+from domain.orders import OrderStatus
+
+
+class ExpireOrders:
+    """Cancel every pending order placed more than `timeout` ago and return its stock.
+
+    Safe to run in every instance at once: each order is cancelled by one
+    conditional update, so it expires exactly once, whoever gets there first.
+    Each order is expired in its own transaction. Returns how many this run expired.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, timeout: timedelta, batch_size: int = 100) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._timeout = timeout
+        self._batch_size = batch_size
+
+    async def __call__(self) -> int:
+        expired = 0
+        while True:
+            cutoff = self._clock.now() - self._timeout
+            async with self._uow as uow:
+                due = await uow.orders.pending_since(cutoff, self._batch_size)
+            won = 0
+            for order_id in due:
+                won += await self._expire(order_id)
+            expired += won
+            if len(due) < self._batch_size or won == 0:
+                return expired
+
+    async def _expire(self, order_id: int) -> int:
+        async with self._uow as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or order.status is not OrderStatus.PENDING:
+                return 0
+            try:
+                await cancel_and_restock(uow, order, self._clock.now())
+            except InvalidTransition:
+                return 0  # paid or cancelled meanwhile, by a request or another instance
+            await uow.commit()
+        return 1

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from application.common import is_storable_id
+from application.ports import Clock, UnitOfWork
+from domain.errors import Conflict, NotFound
+from domain.orders import ItemRequest, Order, OrderLine, OutOfStock, Shortage, check_items
+from domain.users import Actor
+
+
+class PlaceOrder:
+    """A customer orders products; their tracked stock is reserved in the same transaction.
+
+    - 1–100 items, each quantity 1–1000, no product twice (InvalidInput);
+    - unknown products → NotFound naming all of them;
+    - inactive products, or products in an inactive category → Conflict naming them;
+    - not enough stock → OutOfStock naming each short product and what is left,
+      and nothing is reserved;
+    - prices and names are copied from the products; the total is their exact sum.
+
+    Stock is taken with one conditional update per line, in product-id order: no
+    two orders ever get the same last unit, and two orders never deadlock.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, currency: str) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._currency = currency
+
+    async def __call__(self, actor: Actor, items: Sequence[ItemRequest]) -> Order:
+        wanted = sorted(check_items(items), key=lambda item: item.product_id)
+        async with self._uow as uow:
+            ids = [item.product_id for item in wanted if is_storable_id(item.product_id)]
+            found = await uow.stock.orderable(ids)
+            missing = [item.product_id for item in items if item.product_id not in found]
+            if missing:
+                raise NotFound(f"products not found: {_ids(missing)}")
+            closed = [item.product_id for item in items if not found[item.product_id].can_be_ordered]
+            if closed:
+                raise Conflict(f"products not available for ordering (inactive): {_ids(closed)}")
+            shortages = []
+            for item in wanted:
+                if not await uow.stock.reserve(item.product_id, item.quantity):
+                    available = await uow.stock.on_hand(item.product_id) or 0
+                    product = found[item.product_id].product
+                    shortages.append(Shortage(product.id, product.name, item.quantity, available))
+            if shortages:
+                raise OutOfStock(shortages)
+            lines = [
+                OrderLine(
+                    product_id=item.product_id,
+                    product_name=found[item.product_id].product.name,
+                    quantity=item.quantity,
+                    unit_price=found[item.product_id].product.price,
+                )
+                for item in items
+            ]
+            order = await uow.orders.add(Order.place(actor.user_id, lines, self._currency, self._clock.now()))
+            await uow.commit()
+        return order
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(str(i) for i in ids)

@@ -1,0 +1,107 @@
+"""`Idempotency-Key` for POST endpoints: one helper any controller can wrap its work in.
+
+    return await idempotent.run(request, actor, lambda: work())
+
+Without the header the work simply runs. With it, the first request under a
+key (per user and concrete path) runs and its answer — any 2xx or 4xx — is
+stored and replayed to retries for 24 h; the same key with another body is
+422, and a retry while the first is still running is 409. A 5xx or a crash
+leaves nothing stored (or a claim that lapses after its lease), so the client
+can retry. See docs/decisions.md, "Idempotency keys".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, StoredResponse
+from application.ports import Clock
+from domain.errors import Conflict, DomainError, InvalidInput
+from domain.users import Actor
+from entrypoints.http.problems import domain_error_handler, http_exception_handler
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+Work = Callable[[], Awaitable[Response[bytes]]]
+
+
+def read_key(request: Request[Any, Any, Any]) -> str | None:
+    """The header's value: 1–255 visible ASCII characters, or InvalidInput (422)."""
+    raw = request.headers.get(HEADER)
+    if raw is None:
+        return None
+    if not 1 <= len(raw) <= MAX_KEY_LENGTH or not all("!" <= ch <= "~" for ch in raw):
+        raise InvalidInput.for_field(HEADER, f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters")
+    return raw
+
+
+def fingerprint(body: bytes) -> str:
+    """The same JSON document gives the same print, however it is spaced or its keys ordered."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def concrete_path(request: Request[Any, Any, Any]) -> str:
+    return f"{request.method} {request.url.path.rstrip('/') or '/'}"
+
+
+class IdempotentRequests:
+    def __init__(self, store: IdempotencyStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def run(self, request: Request[Any, Any, Any], actor: Actor, work: Work) -> Response[bytes]:
+        key = read_key(request)
+        if key is None:
+            return await work()
+        scope = IdempotencyScope(actor.user_id, concrete_path(request), key)
+        claim = await self._store.claim(scope, fingerprint(await request.body()), self._clock.now())
+        if claim.outcome is ClaimOutcome.MISMATCH:
+            raise InvalidInput.for_field(HEADER, "was already used with a different request body")
+        if claim.outcome is ClaimOutcome.IN_PROGRESS:
+            raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
+        if claim.outcome is ClaimOutcome.REPLAY:
+            assert claim.response is not None
+            stored = claim.response
+            return Response(
+                stored.body,
+                status_code=stored.status,
+                media_type=stored.media_type,
+                headers={REPLAYED_HEADER: "true"},
+            )
+        try:
+            response = await self._answer(request, work)
+        except BaseException:
+            await asyncio.shield(self._store.abandon(scope))
+            raise
+        status = response.status_code or 200
+        if status >= 500 or not isinstance(response.content, bytes):
+            await self._store.abandon(scope)
+            return response
+        media_type = str(response.media_type or "application/json")
+        await self._store.complete(scope, StoredResponse(status, response.content, media_type))
+        return response
+
+    @staticmethod
+    async def _answer(request: Request[Any, Any, Any], work: Work) -> Response[bytes]:
+        """The work's response, with a refusal (4xx) turned into its problem response."""
+        try:
+            return await work()
+        except DomainError as error:
+            return domain_error_handler(request, error)
+        except HTTPException as error:
+            if error.status_code >= 500:
+                raise
+            return http_exception_handler(request, error)

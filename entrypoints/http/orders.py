@@ -1,0 +1,153 @@
+"""Orders over HTTP: place (idempotent), read, cancel, ship, deliver."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+from msgspec import Meta, Struct
+
+from application.common import Page
+from application.orders.browse_orders import GetOrder, ListMyOrders
+from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
+from application.orders.place_order import PlaceOrder
+from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
+from domain.users import Actor
+from entrypoints.http.idempotency import HEADER, IdempotentRequests
+from entrypoints.http.openapi import BEARER
+from entrypoints.http.schemas import Id, RequestBody
+
+Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
+Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header=HEADER,
+        required=False,
+        description="1–255 visible ASCII characters; a retry with the same key replays the first answer",
+    ),
+]
+
+
+class OrderItemIn(RequestBody, kw_only=True):
+    product_id: Id
+    # The range is checked by the domain, so that every bad line is named at once.
+    quantity: Annotated[int, Meta(description=f"1–{MAX_QUANTITY}")]
+
+
+class OrderIn(RequestBody, kw_only=True):
+    items: Annotated[list[OrderItemIn], Meta(description=f"1–{MAX_LINES} items, no product twice")]
+
+
+class OrderItemOut(Struct, kw_only=True):
+    id: int
+    product_id: int
+    product_name: str
+    quantity: int
+    price: Decimal
+
+    @classmethod
+    def of(cls, line: OrderLine) -> OrderItemOut:
+        return cls(
+            id=line.id,
+            product_id=line.product_id,
+            product_name=line.product_name,
+            quantity=line.quantity,
+            price=line.unit_price.amount,
+        )
+
+
+class OrderOut(Struct, kw_only=True):
+    id: int
+    user_id: int
+    status: Literal["pending", "paid", "shipped", "delivered", "cancelled"]
+    total_price: Decimal
+    currency: str
+    items: list[OrderItemOut]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> OrderOut:
+        return cls(
+            id=order.id,
+            user_id=order.user_id,
+            status=order.status.value,
+            total_price=order.total.amount,
+            currency=order.currency,
+            items=[OrderItemOut.of(line) for line in order.lines],
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
+
+
+class OrderController(Controller):
+    path = "/orders"
+    tags = ["orders"]
+    security = BEARER
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Place an order; its tracked stock is reserved",
+        description=PlaceOrder.__doc__,
+        responses={201: ResponseSpec(OrderOut, description="The order, pending payment")},
+    )
+    async def place_order(
+        self,
+        request: Request[Any, Any, Any],
+        data: OrderIn,
+        actor: FromDishka[Actor],
+        place: FromDishka[PlaceOrder],
+        idempotent: FromDishka[IdempotentRequests],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        async def work() -> Response[bytes]:
+            items = [ItemRequest(item.product_id, item.quantity) for item in data.items]
+            order = await place(actor, items)
+            return Response(
+                msgspec.json.encode(OrderOut.of(order)), status_code=201, media_type="application/json"
+            )
+
+        return await idempotent.run(request, actor, work)
+
+    @get("/me", summary="My orders, newest first")
+    async def my_orders(
+        self,
+        actor: FromDishka[Actor],
+        list_orders: FromDishka[ListMyOrders],
+        status: OrderStatus | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[OrderOut]:
+        return [OrderOut.of(o) for o in await list_orders(actor, status, Page(limit, offset))]
+
+    @get("/{order_id:int}", summary="One order (owner or admin)")
+    async def get_order(
+        self, order_id: int, actor: FromDishka[Actor], get_order: FromDishka[GetOrder]
+    ) -> OrderOut:
+        return OrderOut.of(await get_order(actor, order_id))
+
+    @post("/{order_id:int}/cancel", status_code=200, summary="Cancel a pending order (owner or admin)")
+    async def cancel_order(
+        self, order_id: int, actor: FromDishka[Actor], cancel: FromDishka[CancelOrder]
+    ) -> OrderOut:
+        return OrderOut.of(await cancel(actor, order_id))
+
+    @post("/{order_id:int}/ship", status_code=200, summary="Ship a paid order (admin)")
+    async def ship_order(
+        self, order_id: int, actor: FromDishka[Actor], ship: FromDishka[ShipOrder]
+    ) -> OrderOut:
+        return OrderOut.of(await ship(actor, order_id))
+
+    @post("/{order_id:int}/deliver", status_code=200, summary="Mark a shipped order delivered (admin)")
+    async def deliver_order(
+        self, order_id: int, actor: FromDishka[Actor], deliver: FromDishka[DeliverOrder]
+    ) -> OrderOut:
+        return OrderOut.of(await deliver(actor, order_id))
