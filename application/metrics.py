@@ -10,6 +10,9 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Literal, Protocol
 
+from application.ports import RateLimit, RateLimiter
+from domain.errors import TooManyRequests
+
 PaymentOutcome = Literal["succeeded", "failed", "canceled"]
 WebhookRejection = Literal["signature", "unknown_payment", "amount_mismatch", "invalid"]
 RateLimitName = Literal["login", "register", "api"]
@@ -60,3 +63,28 @@ class NoMetrics(Metrics):
 
     def rate_limited(self, limit: RateLimitName) -> None:
         pass
+
+
+class CountedRateLimiter(RateLimiter):
+    """A rate limiter that reports every refusal to `Metrics` (decorates any RateLimiter)."""
+
+    def __init__(self, inner: RateLimiter, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def hit(self, limit: RateLimit, key: str) -> None:
+        try:
+            await self._inner.hit(limit, key)
+        except TooManyRequests:
+            self._metrics.rate_limited(limit.value)
+            raise
+
+    async def count(self, limit: RateLimit, key: str) -> None:
+        await self._inner.count(limit, key)
+
+    async def ensure_open(self, limit: RateLimit, key: str) -> None:
+        try:
+            await self._inner.ensure_open(limit, key)
+        except TooManyRequests:
+            self._metrics.rate_limited(limit.value)
+            raise

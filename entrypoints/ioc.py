@@ -37,7 +37,7 @@ from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
 from application.idempotency import IdempotencyStore
-from application.metrics import Metrics
+from application.metrics import CountedRateLimiter, Metrics
 from application.orders.browse_orders import GetOrder, ListMyOrders
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.expire_orders import ExpireOrders
@@ -141,7 +141,7 @@ class SessionsProvider(Provider):
         return RedisSessionStore(link.client, ttl)
 
     @provide(scope=Scope.APP)
-    def rate_limiter(self, settings: Settings, link: RedisLink) -> RateLimiter:
+    def rate_limiter(self, settings: Settings, link: RedisLink, metrics: Metrics) -> RateLimiter:
         limits = parse_limits(
             {
                 RateLimit.FAILED_LOGINS: settings.rate_limit_login,
@@ -150,8 +150,8 @@ class SessionsProvider(Provider):
             }
         )
         if link.client is None or link.url is None:
-            return LimitsRateLimiter.in_memory(limits)
-        return LimitsRateLimiter.on_redis(link.client, link.url, limits)
+            return CountedRateLimiter(LimitsRateLimiter.in_memory(limits), metrics)
+        return CountedRateLimiter(LimitsRateLimiter.on_redis(link.client, link.url, limits), metrics)
 
     refresh_session = provide(RefreshSession, scope=Scope.REQUEST)
     log_out = provide(LogOut, scope=Scope.REQUEST)
