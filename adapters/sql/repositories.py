@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, insert, select, update
+from sqlalchemy import Select, and_, false, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -68,6 +68,8 @@ class SqlUserRepository(UserRepository):
         return _user(row) if row else None
 
     async def get_by_email(self, email: str) -> User | None:
+        if "\x00" in email:
+            return None
         row = (await self._conn.execute(select(users).where(users.c.email == email))).first()
         return _user(row) if row else None
 
@@ -113,6 +115,8 @@ class SqlCategoryRepository(CategoryRepository):
         return _category(row) if row else None
 
     async def get_by_slug(self, slug: str) -> Category | None:
+        if "\x00" in slug:
+            return None
         row = (await self._conn.execute(select(categories).where(categories.c.slug == slug))).first()
         return _category(row) if row else None
 
@@ -174,7 +178,9 @@ def product_query(criteria: ProductFilter) -> Select[Any]:
             .exists()
         )
         conditions += [products.c.is_active.is_(True), active_category]
-    if criteria.query:
+    if criteria.query and "\x00" in criteria.query:
+        conditions.append(false())  # no name holds a NUL, and PostgreSQL cannot even compare one
+    elif criteria.query:
         pattern = f"%{escape_like(criteria.query.lower())}%"
         conditions.append(products.c.search_name.like(pattern, escape="\\"))
     if criteria.min_price is not None:

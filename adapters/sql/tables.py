@@ -67,7 +67,8 @@ products = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False),
     # Lower-cased by Python (Unicode-aware) for `q`: SQLite's lower() is ASCII-only.
-    Column("search_name", String(100), nullable=False),
+    # Text, not String(100): lower-casing can lengthen a name ("İ" becomes two code points).
+    Column("search_name", Text, nullable=False),
     Column("description", Text, nullable=False),
     Column("price_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
