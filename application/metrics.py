@@ -65,6 +65,9 @@ class NoMetrics(Metrics):
         pass
 
 
+NO_METRICS: Metrics = NoMetrics()
+
+
 class CountedRateLimiter(RateLimiter):
     """A rate limiter that reports every refusal to `Metrics` (decorates any RateLimiter)."""
 

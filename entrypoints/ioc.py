@@ -177,12 +177,15 @@ class OrderProvider(Provider):
         return SqlIdempotencyStore(db)
 
     @provide
-    def place_order(self, uow: UnitOfWork, clock: Clock, settings: Settings) -> PlaceOrder:
-        return PlaceOrder(uow, clock, settings.store_currency)
+    def place_order(self, uow: UnitOfWork, clock: Clock, settings: Settings, metrics: Metrics) -> PlaceOrder:
+        return PlaceOrder(uow, clock, settings.store_currency, metrics)
 
     @provide
-    def expire_orders(self, uow: UnitOfWork, clock: Clock, settings: Settings) -> ExpireOrders:
-        return ExpireOrders(uow, clock, timedelta(seconds=settings.order_payment_timeout_seconds))
+    def expire_orders(
+        self, uow: UnitOfWork, clock: Clock, settings: Settings, metrics: Metrics
+    ) -> ExpireOrders:
+        timeout = timedelta(seconds=settings.order_payment_timeout_seconds)
+        return ExpireOrders(uow, clock, timeout, metrics=metrics)
 
 
 class HttpProvider(Provider):

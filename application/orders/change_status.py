@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from application.metrics import NO_METRICS, Metrics
 from application.orders.common import cancel_and_restock, find_order, move
 from application.ports import Clock, UnitOfWork
 from domain.orders import Order
@@ -13,15 +14,17 @@ class CancelOrder:
     the provider (a later success is flagged for refund by the payments side).
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, metrics: Metrics = NO_METRICS) -> None:
         self._uow = uow
         self._clock = clock
+        self._metrics = metrics
 
     async def __call__(self, actor: Actor, order_id: int) -> Order:
         async with self._uow as uow:
             order = await find_order(uow, actor, order_id)
             cancelled = await cancel_and_restock(uow, order, self._clock.now())
             await uow.commit()
+        self._metrics.order_cancelled()
         return cancelled
 
 

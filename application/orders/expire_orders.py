@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from application.metrics import NO_METRICS, Metrics
 from application.orders.common import cancel_and_restock
 from application.ports import Clock, UnitOfWork
 from domain.errors import InvalidTransition
@@ -16,8 +17,16 @@ class ExpireOrders:
     Each order is expired in its own transaction. Returns how many this run expired.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, timeout: timedelta, batch_size: int = 100) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        timeout: timedelta,
+        batch_size: int = 100,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._uow = uow
+        self._metrics = metrics
         self._clock = clock
         self._timeout = timeout
         self._batch_size = batch_size
@@ -32,6 +41,7 @@ class ExpireOrders:
             for order_id in due:
                 won += await self._expire(order_id)
             expired += won
+            self._metrics.orders_expired(won)
             if len(due) < self._batch_size or won == 0:
                 return expired
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.common import is_storable_id
+from application.metrics import NO_METRICS, Metrics
 from application.ports import Clock, UnitOfWork
 from domain.errors import Conflict, NotFound
 from domain.orders import ItemRequest, Order, OrderLine, OutOfStock, Shortage, check_items
@@ -23,10 +24,11 @@ class PlaceOrder:
     two orders ever get the same last unit, and two orders never deadlock.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, currency: str) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, currency: str, metrics: Metrics = NO_METRICS) -> None:
         self._uow = uow
         self._clock = clock
         self._currency = currency
+        self._metrics = metrics
 
     async def __call__(self, actor: Actor, items: Sequence[ItemRequest]) -> Order:
         wanted = sorted(check_items(items), key=lambda item: item.product_id)
@@ -58,6 +60,7 @@ class PlaceOrder:
             ]
             order = await uow.orders.add(Order.place(actor.user_id, lines, self._currency, self._clock.now()))
             await uow.commit()
+        self._metrics.order_placed()
         return order
 
 

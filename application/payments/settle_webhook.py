@@ -3,11 +3,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from application.metrics import NO_METRICS, Metrics, PaymentOutcome
 from application.orders.common import move
 from application.payments.ports import PaymentGateway
 from application.ports import Clock, UnitOfWork
-from domain.errors import NotFound
-from domain.payments import Outcome, Payment, PaymentRejected, decide_settlement
+from domain.errors import InvalidInput, NotAuthenticated, NotFound
+from domain.payments import Outcome, Payment, PaymentRejected, PaymentStatus, decide_settlement
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +38,35 @@ class SettleWebhook:
     The order row is locked before the payment row (the order every use case keeps).
     """
 
-    def __init__(self, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock, metrics: Metrics = NO_METRICS
+    ) -> None:
         self._uow = uow
         self._gateway = gateway
         self._clock = clock
+        self._metrics = metrics
 
     async def __call__(self, provider: str, body: bytes, headers: Mapping[str, str]) -> WebhookReceipt:
+        try:
+            receipt = await self._settle(provider, body, headers)
+        except NotAuthenticated:
+            self._metrics.webhook_rejected("signature")
+            raise
+        except InvalidInput:
+            self._metrics.webhook_rejected("invalid")
+            raise
+        except NotFound:
+            self._metrics.webhook_rejected("unknown_payment")
+            raise
+        except PaymentRejected:
+            self._metrics.webhook_rejected("amount_mismatch")
+            self._metrics.payment_settled("failed")
+            raise
+        if receipt.result == Outcome.APPLIED and receipt.payment.status.is_final:
+            self._metrics.payment_settled(_outcome(receipt.payment.status))
+        return receipt
+
+    async def _settle(self, provider: str, body: bytes, headers: Mapping[str, str]) -> WebhookReceipt:
         if provider != self._gateway.name:
             raise NotFound(f"no payment provider named {provider!r}")
         event = self._gateway.parse_webhook(body, headers)
@@ -71,3 +95,9 @@ class SettleWebhook:
         if decision.outcome is Outcome.MISMATCH:
             raise PaymentRejected(decision.note)
         return WebhookReceipt(decision.outcome.value, payment, decision.note)
+
+
+def _outcome(status: PaymentStatus) -> PaymentOutcome:
+    if status is PaymentStatus.SUCCEEDED:
+        return "succeeded"
+    return "failed" if status is PaymentStatus.FAILED else "canceled"
