@@ -134,7 +134,9 @@ async def test_deactivation_refuses_the_user_and_ends_their_sessions_for_good(ap
     assert "password_hash" not in response.json()
 
     assert (await api.client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 403
-    login = await api.client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD})
+    login = await api.client.post(
+        "/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}
+    )
     assert login.status_code == 403
     assert login.headers["content-type"].startswith("application/problem+json")
     assert await refresh(api, tokens["refresh_token"]) == 401

@@ -220,7 +220,7 @@ async def test_a_login_that_races_a_deactivation_leaves_no_session_behind(
     clock: SteppingClock,
     sessions: MemorySessionStore,
 ) -> None:
-    user = await customer(register)
+    await customer(register)
 
     class DeactivatingStore(MemorySessionStore):
         """Deactivates the account right after the session is written, before login re-reads it."""
