@@ -54,6 +54,7 @@ from application.ports import (
 from domain.users import Actor
 from entrypoints.http.access_log import remember_user
 from entrypoints.http.idempotency import IdempotentRequests
+from entrypoints.payments_ioc import PaymentProvider
 from entrypoints.settings import Settings
 
 
@@ -213,6 +214,7 @@ def app_providers() -> list[Provider]:
         UseCaseProvider(),
         SessionsProvider(),
         OrderProvider(),
+        PaymentProvider(),
     ]
 
 

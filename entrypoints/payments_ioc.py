@@ -9,7 +9,8 @@ from application.payments.ports import PaymentGateway
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import Clock
+from application.metrics import Metrics
+from application.ports import Clock, UnitOfWork
 from entrypoints.settings import Settings
 
 
@@ -31,5 +32,11 @@ class PaymentProvider(Provider):
     start_payment = provide(StartPayment)
     get_payment = provide(GetPayment)
     list_order_payments = provide(ListOrderPayments)
-    settle_webhook = provide(SettleWebhook)
+
+    @provide
+    def settle_webhook(
+        self, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock, metrics: Metrics
+    ) -> SettleWebhook:
+        return SettleWebhook(uow, gateway, clock, metrics)
+
     get_checkout = provide(GetCheckout)

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from adapters.memory.orders import MemoryOrderRepository, MemoryStockRepository
+from adapters.memory.payments import MemoryPaymentEventRepository, MemoryPaymentRepository
 from application.ports import (
     CategoryRepository,
     NewCategory,
@@ -185,6 +186,8 @@ class MemoryUnitOfWork(UnitOfWork):
         self.products = MemoryProductRepository(state)
         self.orders = MemoryOrderRepository(state)
         self.stock = MemoryStockRepository(state)
+        self.payments = MemoryPaymentRepository(state)
+        self.payment_events = MemoryPaymentEventRepository(state)
         return self
 
     async def __aexit__(

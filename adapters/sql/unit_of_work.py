@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
+from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository
 from adapters.sql.repositories import SqlCategoryRepository, SqlProductRepository, SqlUserRepository
 from application.ports import UnitOfWork
 
@@ -28,6 +29,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.products = SqlProductRepository(conn)
         self.orders = SqlOrderRepository(conn)
         self.stock = SqlStockRepository(conn)
+        self.payments = SqlPaymentRepository(conn)
+        self.payment_events = SqlPaymentEventRepository(conn)
         return self
 
     async def __aexit__(

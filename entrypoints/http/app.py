@@ -15,8 +15,10 @@ from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import MetricsController, http_metrics
 from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.mock_checkout import MockCheckoutController
 from entrypoints.http.openapi import COMPONENTS
 from entrypoints.http.orders import OrderController
+from entrypoints.http.payments import OrderPaymentsController, PaymentController
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.users import UserController
@@ -48,9 +50,11 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             CategoryController,
             ProductController,
             OrderController,
+            PaymentController,
+            OrderPaymentsController,
         ],
     )
-    operations = DishkaRouter("/", route_handlers=[HealthController])
+    operations = DishkaRouter("/", route_handlers=[HealthController, MockCheckoutController])
     app = Litestar(
         route_handlers=[api, operations, MetricsController],
         middleware=[http_metrics.middleware],
