@@ -13,14 +13,14 @@ from application.ports import RateLimit, RateLimiter
 from domain.errors import DependencyUnavailable, TooManyRequests
 from entrypoints.http.schemas import Problem
 
-EXEMPT_PREFIXES = ("/health", "/docs")
+EXEMPT_PREFIXES = ("/health", "/docs", "/metrics")
 log = logging.getLogger("storefront.http")
 
 
 def rate_limit_middleware(app: ASGIApp, container: AsyncContainer) -> ASGIApp:
     """429 with `Retry-After` past `RATE_LIMIT_API` requests per client IP.
 
-    Health checks and the API docs are not counted. When the limit store cannot
+    Health checks, metrics and the API docs are not counted. When the limit store cannot
     be reached the request goes through (fail open): this limit sheds load, it
     guards no secret, and an outage of Redis must not take the catalog down.
     """
@@ -45,9 +45,7 @@ def rate_limit_middleware(app: ASGIApp, container: AsyncContainer) -> ASGIApp:
 
 
 async def _refuse(send: Send, error: TooManyRequests) -> None:
-    body = msgspec.json.encode(
-        Problem(title="Too Many Requests", status=429, detail=error.message)
-    )
+    body = msgspec.json.encode(Problem(title="Too Many Requests", status=429, detail=error.message))
     await send(
         {
             "type": "http.response.start",

@@ -87,3 +87,9 @@ async def test_past_the_api_limit_every_request_is_refused_but_health_checks(api
     assert (await api.client.get("/no/such/path")).status_code == 429
     assert (await api.client.get("/health/live")).status_code == 200
     assert (await api.client.get("/health/ready")).status_code == 200
+
+
+async def test_the_api_docs_are_not_counted(api: Api) -> None:
+    for _ in range(45):
+        assert (await api.client.get("/docs/openapi.json")).status_code == 200
+    assert (await api.client.get("/api/v1/categories/all")).status_code == 200

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from entrypoints.settings import Settings, SettingsError
+
+
+def test_several_workers_without_redis_are_refused_with_the_reason() -> None:
+    with pytest.raises(SettingsError, match="WORKERS > 1 needs REDIS_URL"):
+        Settings.from_mapping({"WORKERS": "2"})
+
+
+def test_several_workers_with_redis_and_one_worker_without_it_are_fine() -> None:
+    assert Settings.from_mapping({"WORKERS": "4", "REDIS_URL": "redis://cache:6379/0"}).workers == 4
+    assert Settings.from_mapping({"WORKERS": "1"}).redis_url is None
+
+
+@pytest.mark.parametrize("name", ["RATE_LIMIT_LOGIN", "RATE_LIMIT_REGISTER", "RATE_LIMIT_API"])
+@pytest.mark.parametrize("value", ["0", "5/minute", "10 / 2 minutes", "1000/hour"])
+def test_rate_limits_take_the_limits_notation_or_zero(name: str, value: str) -> None:
+    Settings.from_mapping({name: value})
+
+
+@pytest.mark.parametrize("value", ["5", "five/minute", "5/fortnight", "-1/minute"])
+def test_a_malformed_rate_limit_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="RATE_LIMIT_LOGIN"):
+        Settings.from_mapping({"RATE_LIMIT_LOGIN": value})
