@@ -15,8 +15,10 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import (
     MovingWindowRateLimiter,
-    RateLimiter as Strategy,
     SlidingWindowCounterRateLimiter,
+)
+from limits.aio.strategies import (
+    RateLimiter as Strategy,
 )
 from limits.errors import StorageError
 from redis.asyncio import Redis

@@ -26,7 +26,7 @@ class RedisLink:
         )
 
     async def state(self) -> str | None:
-        """"ok" or "unavailable"; None when no Redis is configured."""
+        """`ok` or `unavailable`; None when no Redis is configured."""
         if self.client is None:
             return None
         try:

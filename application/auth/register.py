@@ -22,9 +22,7 @@ class RegisterCustomer:
       (TooManyRequests past it), successful or not.
     """
 
-    def __init__(
-        self, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock, limiter: RateLimiter
-    ) -> None:
+    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock, limiter: RateLimiter) -> None:
         self._uow = uow
         self._hasher = hasher
         self._clock = clock

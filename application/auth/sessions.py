@@ -25,7 +25,9 @@ def refresh_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def open_session(user: User, uow: UnitOfWork, sessions: SessionStore, tokens: TokenIssuer) -> IssuedTokens:
+async def open_session(
+    user: User, uow: UnitOfWork, sessions: SessionStore, tokens: TokenIssuer
+) -> IssuedTokens:
     """Start a session for an active user.
 
     The account is read again once the session exists: a deactivation that

@@ -24,9 +24,7 @@ class UserController(Controller):
         self,
         actor: FromDishka[Actor],
         list_users: FromDishka[ListUsers],
-        email: Annotated[
-            str | None, Parameter(max_length=320, description="Exact email, any case")
-        ] = None,
+        email: Annotated[str | None, Parameter(max_length=320, description="Exact email, any case")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> list[UserOut]:
