@@ -1,0 +1,186 @@
+"""Payment use cases on the in-memory adapters and the mock gateway."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
+from adapters.payments.mock.gateway import MockGateway
+from application.common import Page
+from application.payments.ports import CheckoutRequest, ProviderPayment
+from application.payments.read_payments import GetPayment, ListOrderPayments
+from application.payments.settle_webhook import SettleWebhook
+from application.payments.start_payment import StartPayment
+from domain.errors import DependencyUnavailable, InvalidTransition, NotAuthenticated, NotFound
+from domain.money import Money
+from domain.orders import Order, OrderLine, OrderStatus
+from domain.payments import Payment, PaymentRejected, PaymentStatus
+from domain.users import Actor, Role
+from tests.unit.conftest import ADMIN, CUSTOMER, SteppingClock
+
+SECRET = "whsec-unit"
+OTHER = Actor(user_id=9, role=Role.CUSTOMER)
+
+
+@pytest.fixture
+def gateway(clock: SteppingClock) -> MockGateway:
+    return MockGateway(SECRET, "https://shop.example", clock)
+
+
+@pytest.fixture
+async def order(uow: MemoryUnitOfWork, clock: SteppingClock) -> Order:
+    line = OrderLine(product_id=1, product_name="Green tea", quantity=2, unit_price=Money(14_990, "RUB"))
+    async with uow:
+        placed = await uow.orders.add(Order.place(CUSTOMER.user_id, [line], "RUB", clock.now()))
+        await uow.commit()
+    return placed
+
+
+@pytest.fixture
+def start(uow: MemoryUnitOfWork, gateway: MockGateway, clock: SteppingClock) -> StartPayment:
+    return StartPayment(uow, gateway, clock)
+
+
+@pytest.fixture
+def settle(uow: MemoryUnitOfWork, gateway: MockGateway, clock: SteppingClock) -> SettleWebhook:
+    return SettleWebhook(uow, gateway, clock)
+
+
+async def order_status(uow: MemoryUnitOfWork, order_id: int) -> OrderStatus:
+    async with uow:
+        found = await uow.orders.get(order_id)
+    assert found is not None
+    return found.status
+
+
+def delivery(
+    gateway: MockGateway, payment: Payment, status: PaymentStatus, **kw: object
+) -> tuple[bytes, dict[str, str]]:
+    assert payment.provider_payment_id is not None
+    amount = kw.pop("amount", payment.amount)
+    assert isinstance(amount, Money)
+    return gateway.signed_event(payment.provider_payment_id, status, amount, **kw)  # type: ignore[arg-type]
+
+
+async def test_starting_a_payment_opens_it_at_the_provider_for_the_order_total(
+    start: StartPayment, order: Order
+) -> None:
+    payment = await start(CUSTOMER, order.id)
+    assert payment.status is PaymentStatus.CREATED
+    assert payment.amount == Money(29_980, "RUB")
+    assert payment.provider == "mock"
+    assert payment.checkout_url == f"https://shop.example/mock-checkout/{payment.provider_payment_id}"
+
+
+@pytest.mark.parametrize("actor", [ADMIN, OTHER])
+async def test_only_the_owner_may_start_a_payment(start: StartPayment, order: Order, actor: Actor) -> None:
+    with pytest.raises(NotFound):
+        await start(actor, order.id)
+
+
+async def test_a_second_active_payment_is_refused(start: StartPayment, order: Order) -> None:
+    await start(CUSTOMER, order.id)
+    with pytest.raises(InvalidTransition, match="active payment"):
+        await start(CUSTOMER, order.id)
+
+
+class BrokenGateway(MockGateway):
+    async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
+        raise DependencyUnavailable("provider down")
+
+
+async def test_a_provider_that_cannot_open_the_payment_leaves_it_failed_and_the_order_payable(
+    uow: MemoryUnitOfWork, clock: SteppingClock, order: Order, gateway: MockGateway
+) -> None:
+    with pytest.raises(DependencyUnavailable):
+        await StartPayment(uow, BrokenGateway(SECRET, "https://shop.example", clock), clock)(
+            CUSTOMER, order.id
+        )
+    async with uow:
+        (failed,) = await uow.payments.list_for_order(order.id, 10, 0)
+    assert failed.status is PaymentStatus.FAILED
+    assert failed.fail_reason
+    assert (await StartPayment(uow, gateway, clock)(CUSTOMER, order.id)).status is PaymentStatus.CREATED
+
+
+async def test_a_matching_success_pays_the_order(
+    start: StartPayment, settle: SettleWebhook, gateway: MockGateway, uow: MemoryUnitOfWork, order: Order
+) -> None:
+    payment = await start(CUSTOMER, order.id)
+    receipt = await settle("mock", *delivery(gateway, payment, PaymentStatus.SUCCEEDED))
+    assert (receipt.result, receipt.payment.status) == ("applied", PaymentStatus.SUCCEEDED)
+    assert await order_status(uow, order.id) is OrderStatus.PAID
+
+
+async def test_a_repeated_event_is_a_duplicate(
+    start: StartPayment, settle: SettleWebhook, gateway: MockGateway, order: Order
+) -> None:
+    payment = await start(CUSTOMER, order.id)
+    body, headers = delivery(gateway, payment, PaymentStatus.PENDING)
+    assert (await settle("mock", body, headers)).result == "applied"
+    assert (await settle("mock", body, headers)).result == "duplicate"
+
+
+async def test_a_mismatch_is_committed_before_it_is_refused(
+    start: StartPayment, settle: SettleWebhook, gateway: MockGateway, uow: MemoryUnitOfWork, order: Order
+) -> None:
+    payment = await start(CUSTOMER, order.id)
+    with pytest.raises(PaymentRejected, match="amount mismatch"):
+        await settle("mock", *delivery(gateway, payment, PaymentStatus.SUCCEEDED, amount=Money(1, "RUB")))
+    async with uow:
+        stored = await uow.payments.get(payment.id)
+    assert stored is not None and stored.status is PaymentStatus.FAILED
+    assert await order_status(uow, order.id) is OrderStatus.PENDING
+
+
+async def test_a_bad_signature_or_another_provider_changes_nothing(
+    start: StartPayment, settle: SettleWebhook, gateway: MockGateway, uow: MemoryUnitOfWork, order: Order
+) -> None:
+    payment = await start(CUSTOMER, order.id)
+    body, headers = delivery(gateway, payment, PaymentStatus.SUCCEEDED)
+    with pytest.raises(NotAuthenticated):
+        await settle("mock", body + b" ", headers)
+    with pytest.raises(NotFound):
+        await settle("stripe", body, headers)
+    assert await order_status(uow, order.id) is OrderStatus.PENDING
+
+
+async def test_reads_are_for_the_owner_and_admins(
+    start: StartPayment, uow: MemoryUnitOfWork, order: Order
+) -> None:
+    payment = await start(CUSTOMER, order.id)
+    assert (await GetPayment(uow)(ADMIN, payment.id)).id == payment.id
+    assert [p.id for p in await ListOrderPayments(uow)(CUSTOMER, order.id, Page())] == [payment.id]
+    with pytest.raises(NotFound):
+        await GetPayment(uow)(OTHER, payment.id)
+    with pytest.raises(NotFound):
+        await ListOrderPayments(uow)(OTHER, order.id, Page())
+
+
+class ExplodingUnitOfWork(MemoryUnitOfWork):
+    """Fails the order update, after the payment update, inside the same unit of work."""
+
+    async def __aenter__(self) -> ExplodingUnitOfWork:
+        await super().__aenter__()
+
+        async def explode(order: Order, expected: OrderStatus) -> bool:
+            raise RuntimeError("crash between the payment and the order update")
+
+        self.orders.save_status = explode  # type: ignore[method-assign]
+        return self
+
+
+async def test_a_crash_between_the_payment_and_the_order_update_leaves_both_unchanged(
+    memory: MemoryDatabase, start: StartPayment, settle: SettleWebhook, gateway: MockGateway,
+    uow: MemoryUnitOfWork, clock: SteppingClock, order: Order,
+) -> None:  # fmt: skip
+    payment = await start(CUSTOMER, order.id)
+    body, headers = delivery(gateway, payment, PaymentStatus.SUCCEEDED)
+    with pytest.raises(RuntimeError):
+        await SettleWebhook(ExplodingUnitOfWork(memory), gateway, clock)("mock", body, headers)
+    async with uow:
+        stored = await uow.payments.get(payment.id)
+    assert stored is not None and stored.status is PaymentStatus.CREATED
+    assert await order_status(uow, order.id) is OrderStatus.PENDING
+    assert (await settle("mock", body, headers)).result == "applied"
+    assert await order_status(uow, order.id) is OrderStatus.PAID
