@@ -1,0 +1,615 @@
+"""The benchmark: seed PostgreSQL, start the API and the floor, drive both with wrk, print the table.
+
+uv run just bench                 # the full run (about ten minutes)
+uv run just bench --smoke         # a second per scenario on a tiny seed (what the tests run)
+uv run just bench --rounds 5 --seconds 20 --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import load, seed, webhooks
+from bench.load import Load, Result
+from bench.servers import Server, api_server, floor_server, free_port
+
+MiB = 1024 * 1024
+DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+WORKERS = 2
+
+
+class FeatureMissing(Exception):
+    """The API does not serve what a scenario measures (yet)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    smoke: bool
+    seconds: float
+    warmup: float
+    rounds: int
+    admin_url: str
+    redis_url: str | None
+    keep: bool
+    json_path: Path | None
+    database: str
+
+    @property
+    def size(self) -> seed.SeedSize:
+        return seed.SMOKE if self.smoke else seed.FULL
+
+
+@dataclass
+class Context:
+    """What the scenarios need to know about the running API and its data."""
+
+    api: Server
+    options: Options
+    secrets: Mapping[str, str]
+    database_url: str
+    size: seed.SeedSize
+    tokens: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    work_dir: Path = Path()
+
+    def bearer(self, who: str) -> tuple[tuple[str, str], ...]:
+        return (("Authorization", f"Bearer {self.tokens[who]}"),)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    prepare: Callable[[Context], Load]
+    floor: bool = False
+    kind: str = "read"  # read | write | login | other
+
+
+# ---- scenarios -------------------------------------------------------------------
+
+PRODUCTS = "/api/v1/products"
+
+
+def list_products(ctx: Context) -> Load:
+    return Load(path=f"{PRODUCTS}?limit=50")
+
+
+def list_products_filtered(ctx: Context) -> Load:
+    category = min(7, ctx.size.categories)
+    return Load(path=f"{PRODUCTS}?category_id={category}&min_price=100&max_price=5000&sort=-price&limit=50")
+
+
+def get_product(ctx: Context) -> Load:
+    return Load(
+        path=f"{PRODUCTS}/",
+        script="product.lua",
+        extra_env=(("BENCH_MAX_ID", str(ctx.size.products)),),
+    )
+
+
+def list_categories(ctx: Context) -> Load:
+    return Load(path="/api/v1/categories/all")
+
+
+def conditional_get(ctx: Context) -> Load:
+    path = f"{PRODUCTS}?limit=50"
+    first = http(ctx.api, "GET", path)
+    etag = first.headers.get("etag")
+    if not etag:
+        raise FeatureMissing("catalog lists carry no ETag")
+    again = http(ctx.api, "GET", path, headers={"If-None-Match": etag})
+    if again.status != 304:
+        raise FeatureMissing(f"If-None-Match answered {again.status}, not 304")
+    return Load(path=path, headers=(("If-None-Match", etag),))
+
+
+def me(ctx: Context) -> Load:
+    return Load(path="/api/v1/auth/me", headers=ctx.bearer("heavy"))
+
+
+def my_orders(ctx: Context) -> Load:
+    path = "/api/v1/orders/me"
+    answer = http(ctx.api, "GET", path, headers=dict(ctx.bearer("heavy")))
+    if answer.status in (404, 405):
+        raise FeatureMissing("GET /orders/me")
+    return Load(path=path, headers=ctx.bearer("heavy"))
+
+
+def _place_order(who: str) -> Callable[[Context], Load]:
+    def prepare(ctx: Context) -> Load:
+        body = json.dumps({"items": [{"product_id": 1, "quantity": 1}, {"product_id": 2, "quantity": 1}]})
+        answer = http(ctx.api, "POST", "/api/v1/orders", headers=dict(ctx.bearer(who)), body=body)
+        if answer.status in (404, 405):
+            raise FeatureMissing("POST /orders")
+        if answer.status != 201:
+            raise RuntimeError(f"placing an order answered {answer.status}: {answer.text[:300]}")
+        return Load(
+            path="/api/v1/orders",
+            script="order.lua",
+            method="POST",
+            headers=ctx.bearer(who),
+            extra_env=(("BENCH_MAX_ID", str(ctx.size.products)),),
+        )
+
+    return prepare
+
+
+def login(ctx: Context) -> Load:
+    return Load(
+        path="/api/v1/auth/login",
+        script="login.lua",
+        method="POST",
+        connections=8,
+        extra_env=(
+            ("BENCH_EMAIL_PATTERN", seed.CUSTOMER_EMAIL.replace("{}", "%d")),
+            ("BENCH_PASSWORD", seed.CUSTOMER_PASSWORD),
+            ("BENCH_MAX_ID", str(ctx.size.customers)),
+        ),
+    )
+
+
+def webhook_settlement(ctx: Context) -> Load:
+    expected = 200 if ctx.options.smoke else 2_000
+    count = max(expected, int(expected * ctx.options.seconds))
+    try:
+        requests_file = webhooks.prepare(ctx.database_url, ctx.secrets, count, ctx.work_dir)
+    except webhooks.NotReady as error:
+        raise FeatureMissing(str(error)) from None
+    header, first_line = webhooks.first_request(requests_file)
+    answer = http(ctx.api, "POST", webhooks.PATH, headers={header: first_line[0]}, body=first_line[1])
+    if answer.status in (404, 405):
+        raise FeatureMissing(f"POST {webhooks.PATH}")
+    if answer.status != 200:
+        raise RuntimeError(f"a prepared webhook answered {answer.status}: {answer.text[:300]}")
+    return Load(
+        path=webhooks.PATH,
+        script="replay.lua",
+        method="POST",
+        extra_env=(("BENCH_REQUESTS_FILE", str(requests_file)), ("BENCH_REPLAY_HEADER", header)),
+    )
+
+
+SCENARIOS = [
+    Scenario("list products (limit 50)", list_products, floor=True),
+    Scenario("list products filtered", list_products_filtered),
+    Scenario("get product", get_product, floor=True),
+    Scenario("list categories", list_categories, floor=True),
+    Scenario("conditional GET (304)", conditional_get),
+    Scenario("me", me),
+    Scenario("my orders (10 000 orders)", my_orders),
+    Scenario("place order (2 lines)", _place_order("heavy"), kind="write"),
+    Scenario("login (8 connections)", login, kind="login"),
+    Scenario("webhook settlement", webhook_settlement, kind="write"),
+]
+STORM = "list products during logins"
+SMALL_ORDER = "place order, new customer, small catalog"
+READS_WITH_TARGET = ("list products (limit 50)", "get product", "list categories", "me")
+
+
+# ---- HTTP helper -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    text: str
+
+
+def http(
+    server: Server, method: str, path: str, headers: Mapping[str, str] | None = None, body: str | None = None
+) -> Answer:
+    request = urllib.request.Request(  # noqa: S310 - a local URL we built
+        server.base_url + path,
+        method=method,
+        data=body.encode() if body is not None else None,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return Answer(response.status, _lower(response.headers), response.read().decode())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, _lower(error.headers), error.read().decode(errors="replace"))
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def log_in(server: Server, email: str, password: str) -> str:
+    answer = http(
+        server, "POST", "/api/v1/auth/login", body=json.dumps({"email": email, "password": password})
+    )
+    if answer.status != 200:
+        raise RuntimeError(f"login as {email} answered {answer.status}: {answer.text[:300]}")
+    token: str = json.loads(answer.text)["access_token"]
+    return token
+
+
+# ---- the run ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    name: str
+    results: list[Result] = field(default_factory=list)
+    floor: list[Result] = field(default_factory=list)
+    missing: str | None = None
+
+    def median(self, attr: str, floor: bool = False) -> float:
+        values = [getattr(r, attr) for r in (self.floor if floor else self.results)]
+        return statistics.median(values) if values else 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r in self.results)
+
+
+@dataclass
+class Report:
+    options: Options
+    rows: dict[str, Row]
+    peak_rss: dict[int, int]
+    machine: str
+    seconds_total: float = 0.0
+
+    def row(self, name: str) -> Row:
+        return self.rows.setdefault(name, Row(name))
+
+
+def api_env(options: Options, database_url: str, port: int, keys: Mapping[str, str]) -> dict[str, str]:
+    env = {
+        "APP_ENV": "prod",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": keys["secret_key"],
+        "PAYMENT_WEBHOOK_SECRET": keys["webhook_secret"],
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WORKERS": str(WORKERS),
+        "ACCESS_LOG": "false",
+        "LOG_LEVEL": "warning",
+        "RATE_LIMIT_LOGIN": "0",
+        "RATE_LIMIT_REGISTER": "0",
+        "RATE_LIMIT_API": "0",
+        "ACCESS_TOKEN_EXPIRE_MINUTE": "240",
+        "BCRYPT_ROUNDS": "12",
+    }
+    if options.redis_url:
+        env["REDIS_URL"] = options.redis_url
+    return env
+
+
+def password_hash(env: Mapping[str, str]) -> str:
+    """The customers' password hash, made by the application's own hasher and settings."""
+    from application.ports import PasswordHasher
+    from entrypoints.ioc import create_cli_container
+    from entrypoints.settings import Settings
+
+    async def make() -> str:
+        container = create_cli_container(Settings.from_mapping(env))
+        try:
+            hasher = await container.get(PasswordHasher)
+            hashed: str = await hasher.hash(seed.CUSTOMER_PASSWORD)
+            return hashed
+        finally:
+            await container.close()
+
+    return asyncio.run(make())
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    server.start(WORKERS)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def benchmark(options: Options, work_dir: Path) -> Report:
+    started = time.monotonic()
+    keys = {"secret_key": secrets.token_urlsafe(48), "webhook_secret": secrets.token_urlsafe(48)}
+    report = Report(options, {}, {}, machine_description())
+    main_db = options.database
+    small_db = main_db + "_small"
+    port = free_port()
+    say(f"seeding {main_db}: {options.size}")
+    url = seed.database_url(options.admin_url, main_db)
+    env = api_env(options, url, port, keys)
+    hashed = password_hash(env)
+    seed.create(options.admin_url, main_db, options.size, hashed)
+    try:
+        api = api_server(env, port, work_dir / "api.log")
+        floor = floor_server(seed.plain_dsn(url), WORKERS, free_port(), work_dir / "floor.log")
+        with running(api), running(floor):
+            say(f"API on {api.base_url} (workers {api.worker_pids()}), floor on {floor.base_url}")
+            ctx = Context(
+                api, options, {"webhook": keys["webhook_secret"]}, url, options.size, work_dir=work_dir
+            )
+            ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
+            loads = _prepare_all(ctx, report)
+            _warm_up(options, api, floor, loads)
+            for round_number in range(1, options.rounds + 1):
+                say(f"round {round_number}/{options.rounds}")
+                for scenario in SCENARIOS:
+                    if scenario.name not in loads:
+                        continue
+                    the_load = loads[scenario.name]
+                    if scenario.name == "webhook settlement" and round_number > 1:
+                        the_load = webhook_settlement(ctx)
+                    result = load.run(api.base_url, the_load, options.seconds)
+                    report.row(scenario.name).results.append(result)
+                    api.sample_memory()
+                    say(f"  {scenario.name}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.1f} ms")
+                    if scenario.floor:
+                        floor_result = load.run(floor.base_url, the_load, options.seconds)
+                        report.row(scenario.name).floor.append(floor_result)
+                        say(f"  {scenario.name} (floor): {floor_result.rps:,.0f} req/s")
+                _storm(options, api, loads, report)
+            report.peak_rss = api.sample_memory()
+        _small_catalog(options, work_dir, keys, hashed, small_db, report)
+    finally:
+        if not options.keep:
+            asyncio.run(seed.drop_database(options.admin_url, main_db))
+            asyncio.run(seed.drop_database(options.admin_url, small_db))
+    report.seconds_total = time.monotonic() - started
+    return report
+
+
+def _prepare_all(ctx: Context, report: Report) -> dict[str, Load]:
+    loads: dict[str, Load] = {}
+    for scenario in SCENARIOS:
+        try:
+            loads[scenario.name] = scenario.prepare(ctx)
+        except FeatureMissing as missing:
+            report.row(scenario.name).missing = str(missing)
+            say(f"  {scenario.name}: n/a (feature missing: {missing})")
+            continue
+        report.row(scenario.name)
+    if "login (8 connections)" in loads and "list products (limit 50)" in loads:
+        report.row(STORM)
+    return loads
+
+
+def _warm_up(options: Options, api: Server, floor: Server, loads: Mapping[str, Load]) -> None:
+    say(f"warm-up: {options.warmup:.0f} s per scenario")
+    for scenario in SCENARIOS:
+        if scenario.name in loads and scenario.name != "webhook settlement":
+            load.run(api.base_url, loads[scenario.name], options.warmup)
+            if scenario.floor:
+                load.run(floor.base_url, loads[scenario.name], options.warmup)
+
+
+def _storm(options: Options, api: Server, loads: Mapping[str, Load], report: Report) -> None:
+    """Reads while logins keep the password hashing pool busy."""
+    if STORM not in report.rows:
+        return
+    logins = load.start(api.base_url, loads["login (8 connections)"], options.seconds + 2)
+    time.sleep(1)
+    reads = load.run(api.base_url, loads["list products (limit 50)"], options.seconds)
+    load.finish(logins)
+    report.row(STORM).results.append(reads)
+    say(f"  {STORM}: {reads.rps:,.0f} req/s, p99 {reads.p99_ms:.1f} ms")
+
+
+def _small_catalog(
+    options: Options, work_dir: Path, keys: Mapping[str, str], hashed: str, name: str, report: Report
+) -> None:
+    """Placing orders as a new customer on a tiny catalog: the baseline for "flat"."""
+    row = report.rows.get("place order (2 lines)")
+    if row is None or row.missing:
+        report.row(SMALL_ORDER).missing = "POST /orders"
+        return
+    say(f"seeding {name}: {seed.SMALL_CATALOG}")
+    port = free_port()
+    url = seed.database_url(options.admin_url, name)
+    env = api_env(options, url, port, keys)
+    seed.create(options.admin_url, name, seed.SMALL_CATALOG, hashed)
+    api = api_server(env, port, work_dir / "api-small.log")
+    with running(api):
+        ctx = Context(api, options, {}, url, seed.SMALL_CATALOG, work_dir=work_dir)
+        ctx.tokens["new"] = log_in(api, seed.CUSTOMER_EMAIL.format(2), seed.CUSTOMER_PASSWORD)
+        the_load = _place_order("new")(ctx)
+        load.run(api.base_url, the_load, options.warmup)
+        for _ in range(options.rounds):
+            result = load.run(api.base_url, the_load, options.seconds)
+            report.row(SMALL_ORDER).results.append(result)
+            say(f"  {SMALL_ORDER}: {result.rps:,.0f} req/s")
+
+
+# ---- output ---------------------------------------------------------------------------
+
+
+def machine_description() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}){memory}, Python {sys.version.split()[0]}"
+
+
+def render(report: Report) -> str:
+    o = report.options
+    lines = [
+        f"storefront benchmark — {'smoke' if o.smoke else 'full'} run: "
+        f"{o.rounds} round(s) × {o.seconds:.0f} s per scenario, wrk {load.THREADS} threads, "
+        f"64 connections unless noted, {WORKERS} workers",
+        f"machine: {report.machine}",
+        "",
+        f"{'scenario':<42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'floor':>8} {'ours/floor':>10}",
+        "-" * 97,
+    ]
+    for name, row in report.rows.items():
+        if row.missing:
+            lines.append(f"{name:<42} {'n/a (feature missing)':>24}")
+            continue
+        floor_rps = row.median("rps", floor=True)
+        ratio = f"{row.median('rps') / floor_rps:.0%}" if row.floor and floor_rps else ""
+        floor_text = f"{floor_rps:,.0f}" if row.floor else ""
+        lines.append(
+            f"{name:<42} {row.median('rps'):>8,.0f} {row.median('p50_ms'):>8.1f} "
+            f"{row.median('p99_ms'):>8.1f} {row.errors:>7} {floor_text:>8} {ratio:>10}"
+        )
+    rss = ", ".join(f"{value / MiB:.0f} MiB" for value in report.peak_rss.values())
+    lines += ["", f"peak RSS per worker: {rss or 'n/a'}", "", "targets:"]
+    lines += [f"  {verdict}" for verdict in targets(report)]
+    lines.append(f"\n(took {report.seconds_total:.0f} s; medians over rounds, errors summed)")
+    return "\n".join(lines)
+
+
+def targets(report: Report) -> list[str]:
+    verdicts: list[str] = []
+
+    def check(ok: bool, text: str) -> None:
+        verdicts.append(f"{'met   ' if ok else 'MISSED'} {text}")
+
+    rows = report.rows
+    for name in READS_WITH_TARGET:
+        row = rows.get(name)
+        if row is None or row.missing:
+            continue
+        p99 = row.median("p99_ms")
+        check(p99 < 150, f"{name}: p99 {p99:.1f} ms < 150 ms")
+        if row.floor:
+            ratio = row.median("rps") / max(row.median("rps", floor=True), 1e-9)
+            check(ratio >= 0.6, f"{name}: {ratio:.0%} of the floor's req/s ≥ 60 %")
+    order = rows.get("place order (2 lines)")
+    if order and not order.missing:
+        rps = order.median("rps")
+        check(rps >= 600, f"place order: {rps:,.0f} orders/s ≥ 600")
+        small = rows.get(SMALL_ORDER)
+        if small and small.results:
+            ratio = rps / max(small.median("rps"), 1e-9)
+            check(
+                ratio >= 0.9, f"place order is flat: 10 000-order customer at {ratio:.0%} of a new one ≥ 90 %"
+            )
+    storm = rows.get(STORM)
+    idle = rows.get("list products (limit 50)")
+    if storm and storm.results and idle and idle.results:
+        ratio = storm.median("p99_ms") / max(idle.median("p99_ms"), 1e-9)
+        check(ratio <= 2, f"reads' p99 during a login storm: {ratio:.1f}× idle ≤ 2×")
+    if report.peak_rss:
+        peak = max(report.peak_rss.values()) / MiB
+        check(peak <= 120, f"peak RSS per worker {peak:.0f} MiB ≤ 120 MiB")
+    return verdicts
+
+
+def as_json(report: Report) -> dict[str, Any]:
+    return {
+        "machine": report.machine,
+        "options": {k: str(v) for k, v in asdict(report.options).items()},
+        "peak_rss_bytes": list(report.peak_rss.values()),
+        "rows": {
+            name: {
+                "missing": row.missing,
+                "results": [asdict(r) | {"rps": r.rps} for r in row.results],
+                "floor": [asdict(r) | {"rps": r.rps} for r in row.floor],
+            }
+            for name, row in report.rows.items()
+        },
+        "targets": targets(report),
+    }
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="1 s per scenario, tiny seed, one round")
+    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per scenario (10)")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per scenario (3)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds, ours then floor (3)")
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get("BENCH_POSTGRES_URL")
+        or os.environ.get("TEST_POSTGRES_URL")
+        or DEFAULT_ADMIN_URL,
+        help="PostgreSQL URL of a role that may create databases",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="Redis for the API ('' to run without)",
+    )
+    parser.add_argument(
+        "--database", help="name of the database to (re)create (storefront_bench, or _smoke with --smoke)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.seconds, args.warmup, args.rounds = 1, 1, 1
+    return Options(
+        smoke=args.smoke,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        rounds=args.rounds,
+        admin_url=args.admin_url,
+        redis_url=reachable_redis(args.redis_url or None),
+        keep=args.keep,
+        json_path=args.json,
+        database=args.database or ("storefront_bench_smoke" if args.smoke else "storefront_bench"),
+    )
+
+
+def reachable_redis(url: str | None) -> str | None:
+    """The Redis URL when it answers; without Redis the API keeps sessions and limits in memory."""
+    if url is None:
+        return None
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1
+        ) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return url
+    except OSError:
+        pass
+    say(f"Redis at {url} does not answer: the API runs without it")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    try:
+        load.wrk_path()
+    except load.WrkMissing as missing:
+        print(missing, file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="storefront-bench-") as work:
+        report = benchmark(options, Path(work))
+    print(render(report))
+    if options.json_path:
+        options.json_path.write_text(json.dumps(as_json(report), indent=2))
+    return 0
