@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from entrypoints.settings import Settings
 
@@ -129,20 +129,33 @@ class ReadableFormatter(logging.Formatter):
         return self._redact(f"{line}  {extras}" if extras else line)
 
 
-def configure_logging(settings: Settings) -> None:
-    """Route every logger (ours, uvicorn's, granian's, the libraries') through one handler."""
-    redactor = Redactor([settings.secret_key, settings.payment_webhook_secret, settings.admin_password])
-    handler = logging.StreamHandler(sys.stderr)
+def redactor_for(settings: Settings) -> Redactor:
+    """Scrubs the patterns above plus this configuration's own secrets."""
+    return Redactor([settings.secret_key, settings.payment_webhook_secret, settings.admin_password])
+
+
+# Libraries whose DEBUG output carries raw query parameters (password hashes, emails):
+# never below INFO, whatever LOG_LEVEL says.
+_PARAMETER_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine.Engine.raw")
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """Route every logger (ours, uvicorn's, the libraries') through one handler; returns it."""
+    redactor = redactor_for(settings)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(redactor) if settings.is_prod else ReadableFormatter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "granian", "granian.access", "_granian"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()
         server_logger.propagate = True
+    for name in _PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     # Our own access log replaces the server's (it knows the route, the user and the request id).
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger(ACCESS_LOGGER).disabled = not settings.access_log
+    return handler
