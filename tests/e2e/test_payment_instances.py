@@ -29,6 +29,8 @@ def instances(postgres_database: str, redis_url: str) -> Iterator[list[Server]]:
         "REDIS_URL": redis_url,
         "SECRET_KEY": "a-shared-secret-for-both-instances-0123456789",
         "PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # 10 + 10 overflow connections per instance: 20 concurrent deliveries without a pool wait.
+        "DB_POOL_SIZE": "10",
         "ADMIN_EMAIL": ADMIN["email"],
         "ADMIN_PASSWORD": ADMIN["password"],
     }

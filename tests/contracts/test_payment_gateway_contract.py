@@ -1,0 +1,187 @@
+"""The contract every payment gateway adapter passes (see docs/payments.md, "Adding a payment provider").
+
+Parametrised over `tests/contracts/gateways.py::HARNESSES`: a new adapter adds
+its harness there and must pass every test here unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.payments.registry import GATEWAYS, GatewayConfig, create_gateway
+from application.payments.ports import CheckoutRequest, PaymentGateway
+from application.ports import Clock
+from domain.errors import InvalidInput, NotAuthenticated
+from domain.money import Money
+from domain.payments import PaymentEvent, PaymentStatus
+from tests.contracts.gateways import HARNESSES, GatewayHarness
+
+SECRET = "whsec-contract-0123456789abcdef0123456789"
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+AMOUNT = Money(29_980, "RUB")
+
+
+class FixedClock(Clock):
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture(params=HARNESSES, ids=[h.name for h in HARNESSES])
+def harness(request: pytest.FixtureRequest) -> GatewayHarness:
+    found: GatewayHarness = request.param
+    return found
+
+
+@pytest.fixture
+def gateway(harness: GatewayHarness) -> PaymentGateway:
+    return harness.build(SECRET, FixedClock(NOW))
+
+
+def checkout(reference: str = "storefront-payment-1") -> CheckoutRequest:
+    return CheckoutRequest(reference=reference, order_id=7, amount=AMOUNT, description="Order 7")
+
+
+def parse(gateway: PaymentGateway, body: bytes, headers: dict[str, str]) -> PaymentEvent:
+    return gateway.parse_webhook(body, {k.lower(): v for k, v in headers.items()})
+
+
+# ---- registration ----------------------------------------------------------------
+
+
+def test_the_adapter_is_registered_under_its_name(harness: GatewayHarness, gateway: PaymentGateway) -> None:
+    assert gateway.name == harness.name
+    assert harness.name in GATEWAYS
+    built = create_gateway(harness.name, GatewayConfig(SECRET, "https://shop.example", FixedClock(NOW)))
+    assert built.name == harness.name
+
+
+# ---- creating payments -----------------------------------------------------------
+
+
+async def test_creating_a_payment_gives_a_provider_id_and_a_checkout_url(gateway: PaymentGateway) -> None:
+    created = await gateway.create_payment(checkout())
+    assert created.provider_payment_id
+    assert len(created.provider_payment_id) <= 255
+    assert created.checkout_url.startswith(("https://", "http://"))
+    assert len(created.checkout_url) <= 1000
+
+
+async def test_creating_with_the_same_reference_is_idempotent(gateway: PaymentGateway) -> None:
+    first = await gateway.create_payment(checkout("storefront-payment-1"))
+    again = await gateway.create_payment(checkout("storefront-payment-1"))
+    other = await gateway.create_payment(checkout("storefront-payment-2"))
+    assert again == first
+    assert other.provider_payment_id != first.provider_payment_id
+
+
+# ---- webhooks: signatures --------------------------------------------------------
+
+
+def test_a_correctly_signed_event_is_accepted_and_parsed(
+    harness: GatewayHarness, gateway: PaymentGateway
+) -> None:
+    delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
+    assert parse(gateway, delivery.body, delivery.headers) == PaymentEvent(
+        event_id="evt_1", provider_payment_id="pay_1", status=PaymentStatus.SUCCEEDED, amount=AMOUNT
+    )
+
+
+def test_a_failure_reason_is_carried(harness: GatewayHarness, gateway: PaymentGateway) -> None:
+    delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.FAILED, AMOUNT, "evt_2", "card declined")
+    event = parse(gateway, delivery.body, delivery.headers)
+    assert (event.status, event.fail_reason) == (PaymentStatus.FAILED, "card declined")
+
+
+def test_header_names_are_read_case_insensitively(harness: GatewayHarness, gateway: PaymentGateway) -> None:
+    delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.PENDING, AMOUNT, "evt_3", None)
+    upper = {k.upper(): v for k, v in delivery.headers.items()}
+    assert parse(gateway, delivery.body, upper).status is PaymentStatus.PENDING
+
+
+def test_an_event_signed_with_another_secret_is_rejected(
+    harness: GatewayHarness, gateway: PaymentGateway
+) -> None:
+    delivery = harness.deliver("another-secret", NOW, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
+    with pytest.raises(NotAuthenticated):
+        parse(gateway, delivery.body, delivery.headers)
+
+
+def test_an_event_whose_body_was_changed_is_rejected(
+    harness: GatewayHarness, gateway: PaymentGateway
+) -> None:
+    delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
+    tampered = delivery.body.replace(b"299.80", b"0.01")
+    assert tampered != delivery.body
+    with pytest.raises(NotAuthenticated):
+        parse(gateway, tampered, delivery.headers)
+
+
+def test_an_unsigned_event_is_rejected(harness: GatewayHarness, gateway: PaymentGateway) -> None:
+    delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
+    with pytest.raises(NotAuthenticated):
+        parse(gateway, delivery.body, {"content-type": "application/json"})
+
+
+@pytest.mark.parametrize("skew", [timedelta(seconds=-301), timedelta(seconds=301), timedelta(days=-1)])
+def test_an_event_signed_too_long_ago_or_in_the_future_is_rejected(
+    harness: GatewayHarness, gateway: PaymentGateway, skew: timedelta
+) -> None:
+    delivery = harness.deliver(SECRET, NOW + skew, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
+    with pytest.raises(NotAuthenticated):
+        parse(gateway, delivery.body, delivery.headers)
+
+
+@pytest.mark.parametrize("skew", [timedelta(seconds=-299), timedelta(seconds=299)])
+def test_an_event_signed_within_the_tolerance_is_accepted(
+    harness: GatewayHarness, gateway: PaymentGateway, skew: timedelta
+) -> None:
+    delivery = harness.deliver(SECRET, NOW + skew, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
+    assert parse(gateway, delivery.body, delivery.headers).event_id == "evt_1"
+
+
+# ---- webhooks: parsing and status mapping ----------------------------------------
+
+
+def test_every_provider_status_maps_to_a_payment_status(
+    harness: GatewayHarness, gateway: PaymentGateway
+) -> None:
+    assert set(harness.statuses.values()) == {
+        PaymentStatus.PENDING,
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.FAILED,
+        PaymentStatus.CANCELED,
+    }
+    for status in harness.statuses.values():
+        delivery = harness.deliver(SECRET, NOW, "pay_1", status, AMOUNT, f"evt_{status}", None)
+        assert parse(gateway, delivery.body, delivery.headers).status is status
+
+
+@pytest.mark.parametrize("amount", [Money(1, "RUB"), Money(9_999_999_999_999, "USD"), Money(0, "EUR")])
+def test_amounts_and_currencies_are_read_exactly(
+    harness: GatewayHarness, gateway: PaymentGateway, amount: Money
+) -> None:
+    delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.SUCCEEDED, amount, "evt_1", None)
+    assert parse(gateway, delivery.body, delivery.headers).amount == amount
+
+
+@pytest.mark.parametrize("body", [b"", b"not json", b"\xff", b"[]", b"{}", b'{"event_id": 1}', b"null"])
+def test_a_signed_but_unreadable_event_is_invalid_input_not_a_crash(
+    harness: GatewayHarness, gateway: PaymentGateway, body: bytes
+) -> None:
+    delivery = harness.sign_raw(SECRET, NOW, body)
+    with pytest.raises(InvalidInput):
+        parse(gateway, delivery.body, delivery.headers)
+
+
+# ---- refunds ---------------------------------------------------------------------
+
+
+async def test_a_refund_returns_the_providers_refund_id(gateway: PaymentGateway) -> None:
+    created = await gateway.create_payment(checkout())
+    refund_id = await gateway.refund(created.provider_payment_id, AMOUNT)
+    assert isinstance(refund_id, str) and refund_id
