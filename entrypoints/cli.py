@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, create-admin, demo-catalog, expire-orders."""
+"""Command line: serve, migrate, create-admin, demo-catalog, expire-orders, mock-webhook."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from entrypoints import migrations
+from entrypoints import migrations, mock_webhook
 from entrypoints.settings import Settings, SettingsError
 
 
@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("demo-catalog", help="load a small demo catalog (idempotent)")
     commands.add_parser("expire-orders", help="cancel unpaid orders past ORDER_PAYMENT_TIMEOUT_SECONDS, once")
+    mock_webhook.add_parser(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -54,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_create_admin(settings, args.email, args.password))
     if args.command == "expire-orders":
         return asyncio.run(_expire_orders(settings))
+    if args.command == "mock-webhook":
+        return mock_webhook.run(settings, args)
     if args.command == "demo-catalog":
         migrations.upgrade(settings.database_url)
         return asyncio.run(_demo_catalog(settings))
