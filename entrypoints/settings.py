@@ -85,6 +85,11 @@ class Settings:
             raise SettingsError("ALGORITHM must be one of HS256, HS384, HS512")
         if not re.fullmatch(r"[A-Z]{3}", self.store_currency):
             raise SettingsError("STORE_CURRENCY must be a three-letter ISO 4217 code, e.g. RUB")
+        from adapters.payments.registry import GATEWAYS  # here, so settings load without the adapters
+
+        if self.payment_provider not in GATEWAYS:
+            known = ", ".join(sorted(GATEWAYS))
+            raise SettingsError(f"PAYMENT_PROVIDER {self.payment_provider!r} is not a known provider ({known})")
         for name in ("rate_limit_login", "rate_limit_register", "rate_limit_api"):
             if not _RATE.match(getattr(self, name)):
                 raise SettingsError(f"{name.upper()} must look like '5/minute' or be 0 (off)")
