@@ -16,7 +16,7 @@ from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import MetricsController, http_metrics
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.mock_checkout import MockCheckoutController
-from entrypoints.http.openapi import COMPONENTS
+from entrypoints.http.openapi import COMPONENTS, declare_problem_responses
 from entrypoints.http.orders import OrderController
 from entrypoints.http.payments import OrderPaymentsController, PaymentController
 from entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         logging_config=None,
     )
     setup_dishka(container, app)
+    declare_problem_responses(app.openapi_schema, API_PREFIX)
     app.asgi_handler = rate_limit_middleware(app.asgi_handler, container)
     # Outermost, so that even the router's own 404 and 405 carry the request id.
     app.asgi_handler = request_id_middleware(access_log_middleware(app.asgi_handler))

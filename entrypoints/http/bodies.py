@@ -17,11 +17,11 @@ def decode_json(body: bytes, kind: type[T]) -> T:
     if not body:
         raise ClientException("the request body is required")
     try:
-        return msgspec.json.decode(body, type=kind)
-    except msgspec.ValidationError as error:
-        raise _invalid(error) from None
+        # Well-formed first: a body that is both malformed and invalid is 400, as in Litestar's parsing.
+        raw = msgspec.json.decode(body)
     except msgspec.DecodeError as error:
         raise ClientException("the request body is not valid JSON") from SerializationException(str(error))
+    return decode_value(raw, kind)
 
 
 def decode_value(value: Any, kind: type[T]) -> T:
