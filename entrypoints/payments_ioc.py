@@ -5,11 +5,11 @@ from __future__ import annotations
 from dishka import Provider, Scope, provide
 
 from adapters.payments.registry import GatewayConfig, create_gateway
+from application.metrics import Metrics
 from application.payments.ports import PaymentGateway
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.metrics import Metrics
 from application.ports import Clock, UnitOfWork
 from entrypoints.settings import Settings
 

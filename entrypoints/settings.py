@@ -89,7 +89,9 @@ class Settings:
 
         if self.payment_provider not in GATEWAYS:
             known = ", ".join(sorted(GATEWAYS))
-            raise SettingsError(f"PAYMENT_PROVIDER {self.payment_provider!r} is not a known provider ({known})")
+            raise SettingsError(
+                f"PAYMENT_PROVIDER {self.payment_provider!r} is not a known provider ({known})"
+            )
         for name in ("rate_limit_login", "rate_limit_register", "rate_limit_api"):
             if not _RATE.match(getattr(self, name)):
                 raise SettingsError(f"{name.upper()} must look like '5/minute' or be 0 (off)")
