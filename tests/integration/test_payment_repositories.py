@@ -1,0 +1,104 @@
+"""Payment storage on SQLite and PostgreSQL: the partial unique index and once-only event records."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from adapters.sql.database import Database, create_engine
+from adapters.sql.unit_of_work import SqlUnitOfWork
+from application.payments.ports import NewPayment
+from application.ports import NewCategory, NewProduct
+from domain.errors import AlreadyExists
+from domain.money import Money
+from domain.orders import Order, OrderLine
+from domain.payments import Outcome, PaymentEvent, PaymentStatus
+from domain.users import Role
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+TOTAL = Money(2_000, "RUB")
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(create_engine(database_url))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def order(db: Database) -> Order:
+    async with SqlUnitOfWork(db) as uow:
+        user = await uow.users.add("ann@example.com", "hash", Role.CUSTOMER, NOW)
+        category = await uow.categories.add(NewCategory("Tea", "tea"), NOW)
+        product = await uow.products.add(NewProduct("Tea", "", 1_000, "RUB", category.id, None), NOW)
+        line = OrderLine(product.id, "Tea", 2, Money(1_000, "RUB"))
+        placed = await uow.orders.add(Order.place(user.id, [line], "RUB", NOW))
+        await uow.commit()
+    return placed
+
+
+def new_payment(order: Order) -> NewPayment:
+    return NewPayment(order.id, order.user_id, order.total, "mock")
+
+
+async def test_a_payment_round_trips_with_money_and_its_provider_details(db: Database, order: Order) -> None:
+    async with SqlUnitOfWork(db) as uow:
+        added = await uow.payments.add(new_payment(order), NOW)
+        opened = added.opened("mock_1", "https://shop.example/mock-checkout/mock_1", NOW)
+        await uow.payments.save(opened)
+        await uow.commit()
+    async with SqlUnitOfWork(db) as uow:
+        assert await uow.payments.get(added.id) == opened
+        assert await uow.payments.find_by_provider_id("mock", "mock_1") == opened
+        assert await uow.payments.find_by_provider_id("other", "mock_1") is None
+        assert await uow.payments.lock(added.id) == opened
+        assert await uow.payments.active_for_order(order.id) == opened
+    assert opened.amount == TOTAL and opened.status is PaymentStatus.CREATED
+
+
+async def test_the_database_itself_refuses_a_second_active_payment_for_an_order(
+    db: Database, order: Order
+) -> None:
+    async with SqlUnitOfWork(db) as uow:
+        first = await uow.payments.add(new_payment(order), NOW)
+        await uow.commit()
+    async with SqlUnitOfWork(db) as uow:
+        with pytest.raises(AlreadyExists, match="active payment"):
+            await uow.payments.add(new_payment(order), NOW)
+    async with SqlUnitOfWork(db) as uow:
+        await uow.payments.save(first.moved_to(PaymentStatus.FAILED, NOW, fail_reason="declined"))
+        second = await uow.payments.add(new_payment(order), NOW)
+        await uow.commit()
+    async with SqlUnitOfWork(db) as uow:
+        assert [p.id for p in await uow.payments.list_for_order(order.id, 10, 0)] == [first.id, second.id]
+        assert [p.id for p in await uow.payments.list_for_order(order.id, 1, 1)] == [second.id]
+
+
+async def test_an_event_is_recorded_once_per_provider_and_event_id(db: Database, order: Order) -> None:
+    event = PaymentEvent("evt_1", "mock_1", PaymentStatus.SUCCEEDED, TOTAL)
+    async with SqlUnitOfWork(db) as uow:
+        payment = await uow.payments.add(new_payment(order), NOW)
+        assert await uow.payment_events.record("mock", event, payment.id, Outcome.APPLIED, NOW)
+        assert not await uow.payment_events.record("mock", event, payment.id, Outcome.APPLIED, NOW)
+        assert await uow.payment_events.record("other", event, payment.id, Outcome.IGNORED, NOW)
+        await uow.commit()
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT provider, outcome FROM payment_events ORDER BY id"))).all()
+    assert [tuple(r) for r in rows] == [("mock", "applied"), ("other", "ignored")]
+
+
+async def test_an_event_recorded_in_a_rolled_back_transaction_leaves_no_trace(
+    db: Database, order: Order
+) -> None:
+    event = PaymentEvent("evt_1", "mock_1", PaymentStatus.SUCCEEDED, TOTAL)
+    async with SqlUnitOfWork(db) as uow:
+        payment = await uow.payments.add(new_payment(order), NOW)
+        await uow.commit()
+    async with SqlUnitOfWork(db) as uow:
+        assert await uow.payment_events.record("mock", event, payment.id, Outcome.APPLIED, NOW)
+    async with SqlUnitOfWork(db) as uow:
+        assert await uow.payment_events.record("mock", event, payment.id, Outcome.APPLIED, NOW)
