@@ -70,6 +70,10 @@ create-admin email:
 demo-catalog:
     python -m entrypoints.cli demo-catalog
 
+# Send a signed mock-provider webhook: `just mock-webhook mock_3f… succeeded --amount 299.80`.
+mock-webhook *args:
+    python -m entrypoints.cli mock-webhook {{args}}
+
 # Run the benchmark; extra arguments go to it.
 bench *args:
     python -m bench {{args}}
