@@ -424,3 +424,24 @@ def test_build_context_keeps_what_the_build_needs_and_drops_the_rest() -> None:
     dropped += ["storefront.db", ".pytest_cache", ".ci"]
     for path in dropped:
         assert ignored_by_dockerignore(path), f"{path} must stay out of the build context"
+
+
+def _seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+)(ms|s|m)", duration.strip())
+    assert match, f"unexpected duration {duration!r}"
+    value, unit = int(match[1]), match[2]
+    return value / 1000 if unit == "ms" else value * (60 if unit == "m" else 1)
+
+
+def test_requests_in_flight_get_their_time_before_compose_kills_the_app() -> None:
+    app = service("app")
+    timeout = int(environment(app)["SHUTDOWN_TIMEOUT_SECONDS"])
+    grace = _seconds(str(app["stop_grace_period"]))
+    assert 0 < timeout < grace, "SHUTDOWN_TIMEOUT_SECONDS must end before stop_grace_period's SIGKILL"
+
+
+def test_the_proxy_keeps_metrics_off_the_public_port() -> None:
+    caddyfile = CADDYFILE.read_text(encoding="utf-8")
+    matcher = re.search(r"^\s*@(\w+)\s+path\s+/metrics\b", caddyfile, re.MULTILINE)
+    assert matcher, "a path matcher for /metrics"
+    assert re.search(rf"^\s*respond\s+@{matcher[1]}\s+404\b", caddyfile, re.MULTILINE)
