@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -172,16 +172,17 @@ class StockRepository(Protocol):
         """The products that exist among `product_ids`, by id."""
 
     @abstractmethod
-    async def reserve(self, product_id: int, quantity: int) -> bool:
-        """Take `quantity` units if that many are left (untracked: always); False otherwise."""
+    async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
+        """Take the units of every tracked product, in product-id order (so that two
+        orders over the same products never deadlock); untracked products are never short.
+
+        Returns the short products with the units they have left; when it is not
+        empty some lines may have been taken, and the caller must roll back.
+        """
 
     @abstractmethod
-    async def release(self, product_id: int, quantity: int) -> None:
-        """Put units back on the shelf (untracked products are left alone)."""
-
-    @abstractmethod
-    async def on_hand(self, product_id: int) -> int | None:
-        """Units left now; None for an untracked or unknown product."""
+    async def release(self, quantities: Mapping[int, int]) -> None:
+        """Put units back on the shelf, in product-id order (untracked products are left alone)."""
 
 
 class OrderRepository(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -32,23 +32,23 @@ class MemoryStockRepository(StockRepository):
                 found[product_id] = OrderableProduct(product, category is not None and category.is_active)
         return found
 
-    async def reserve(self, product_id: int, quantity: int) -> bool:
-        product = self._s.products.get(product_id)
-        if product is None or product.stock is None:
-            return product is not None
-        if product.stock < quantity:
-            return False
-        self._s.products[product_id] = replace(product, stock=product.stock - quantity)
-        return True
+    async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
+        short = {}
+        for product_id in sorted(quantities):
+            product = self._s.products.get(product_id)
+            if product is None or product.stock is None:
+                continue
+            if product.stock < quantities[product_id]:
+                short[product_id] = product.stock
+                continue
+            self._s.products[product_id] = replace(product, stock=product.stock - quantities[product_id])
+        return short
 
-    async def release(self, product_id: int, quantity: int) -> None:
-        product = self._s.products.get(product_id)
-        if product is not None and product.stock is not None:
-            self._s.products[product_id] = replace(product, stock=product.stock + quantity)
-
-    async def on_hand(self, product_id: int) -> int | None:
-        product = self._s.products.get(product_id)
-        return None if product is None else product.stock
+    async def release(self, quantities: Mapping[int, int]) -> None:
+        for product_id in sorted(quantities):
+            product = self._s.products.get(product_id)
+            if product is not None and product.stock is not None:
+                self._s.products[product_id] = replace(product, stock=product.stock + quantities[product_id])
 
 
 class MemoryOrderRepository(OrderRepository):

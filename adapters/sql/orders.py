@@ -10,7 +10,7 @@ deadlock.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,36 +42,36 @@ class SqlStockRepository(StockRepository):
             found[row.id] = OrderableProduct(_product(row), bool(row.category_active))
         return found
 
-    async def reserve(self, product_id: int, quantity: int) -> bool:
-        result = await self._conn.execute(
-            update(products)
-            .where(
-                products.c.id == product_id,
-                products.c.stock.is_not(None),
-                products.c.stock >= quantity,
+    async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
+        short: dict[int, int] = {}
+        for product_id in sorted(quantities):
+            quantity = quantities[product_id]
+            result = await self._conn.execute(
+                update(products)
+                .where(
+                    products.c.id == product_id,
+                    products.c.stock.is_not(None),
+                    products.c.stock >= quantity,
+                )
+                .values(stock=products.c.stock - quantity)
             )
-            .values(stock=products.c.stock - quantity)
-        )
-        if result.rowcount == 1:
-            return True
-        # Nothing updated: short of stock, or the product is untracked (never short).
-        stock = (
-            await self._conn.execute(select(products.c.stock).where(products.c.id == product_id))
-        ).scalar_one_or_none()
-        return stock is None
+            if result.rowcount == 1:
+                continue
+            # Nothing updated: short of stock, or untracked (never short).
+            left = (
+                await self._conn.execute(select(products.c.stock).where(products.c.id == product_id))
+            ).scalar_one_or_none()
+            if left is not None:
+                short[product_id] = int(left)
+        return short
 
-    async def release(self, product_id: int, quantity: int) -> None:
-        await self._conn.execute(
-            update(products)
-            .where(products.c.id == product_id, products.c.stock.is_not(None))
-            .values(stock=products.c.stock + quantity)
-        )
-
-    async def on_hand(self, product_id: int) -> int | None:
-        stock = (
-            await self._conn.execute(select(products.c.stock).where(products.c.id == product_id))
-        ).scalar_one_or_none()
-        return None if stock is None else int(stock)
+    async def release(self, quantities: Mapping[int, int]) -> None:
+        for product_id in sorted(quantities):
+            await self._conn.execute(
+                update(products)
+                .where(products.c.id == product_id, products.c.stock.is_not(None))
+                .values(stock=products.c.stock + quantities[product_id])
+            )
 
 
 def _line(row: Row[Any], currency: str) -> OrderLine:

@@ -33,8 +33,7 @@ async def move(uow: UnitOfWork, order: Order, moved: Order) -> Order:
 
 
 async def cancel_and_restock(uow: UnitOfWork, order: Order, now: datetime) -> Order:
-    """Cancel a pending order and put its units back, in product-id order (the lock order)."""
+    """Cancel a pending order and put its units back."""
     cancelled = await move(uow, order, order.cancel(now))
-    for line in sorted(order.lines, key=lambda line: line.product_id):
-        await uow.stock.release(line.product_id, line.quantity)
+    await uow.stock.release({line.product_id: line.quantity for line in order.lines})
     return cancelled

@@ -41,14 +41,15 @@ class PlaceOrder:
             closed = [item.product_id for item in items if not found[item.product_id].can_be_ordered]
             if closed:
                 raise Conflict(f"products not available for ordering (inactive): {_ids(closed)}")
-            shortages = []
-            for item in wanted:
-                if not await uow.stock.reserve(item.product_id, item.quantity):
-                    available = await uow.stock.on_hand(item.product_id) or 0
-                    product = found[item.product_id].product
-                    shortages.append(Shortage(product.id, product.name, item.quantity, available))
-            if shortages:
-                raise OutOfStock(shortages)
+            short = await uow.stock.reserve({item.product_id: item.quantity for item in wanted})
+            if short:
+                raise OutOfStock(
+                    [
+                        Shortage(pid, found[pid].product.name, item.quantity, short[pid])
+                        for item in wanted
+                        if (pid := item.product_id) in short
+                    ]
+                )
             lines = [
                 OrderLine(
                     product_id=item.product_id,

@@ -190,25 +190,31 @@ async def test_orders_naming_the_same_products_in_opposite_orders_never_deadlock
     async with instances(postgres_database, redis_url, tmp_path) as urls, clients(urls) as (first, second):
         shop = Shop(first)
         admin = await shop.login(ADMIN_EMAIL, ADMIN_PASSWORD)
-        ids = [await shop.product(admin, f"Tea {n}", stock=1000) for n in range(4)]
+        ids = [await shop.product(admin, f"Tea {n}", stock=1000) for n in range(20)]
         ann = await shop.customer()
-        forward = {"items": [{"product_id": p, "quantity": 1} for p in ids]}
-        backward = {"items": [{"product_id": p, "quantity": 1} for p in reversed(ids)]}
+        # Pairs from both ends of the id range, each named forwards and backwards.
+        baskets = [[ids[n], ids[-1 - n], ids[(n + 7) % 20]] for n in range(10)]
+        bodies = []
+        for n in range(80):
+            basket = baskets[n % 10] if n % 2 else list(reversed(baskets[(n + 5) % 10]))
+            bodies.append({"items": [{"product_id": p, "quantity": 1} for p in dict.fromkeys(basket)]})
 
         responses = await asyncio.gather(
             *[
-                (first if n % 2 else second).post(
-                    "/api/v1/orders", json=forward if n % 4 < 2 else backward, headers=ann
-                )
-                for n in range(80)
+                (first if n % 2 else second).post("/api/v1/orders", json=body, headers=ann)
+                for n, body in enumerate(bodies)
             ]
         )
 
         assert [r.status_code for r in responses] == [201] * 80, [
             r.text for r in responses if r.status_code != 201
         ]
+        sold = dict.fromkeys(ids, 0)
+        for body in bodies:
+            for item in body["items"]:
+                sold[item["product_id"]] += 1
         for product_id in ids:
-            assert await shop.stock(product_id) == 1000 - 80
+            assert await shop.stock(product_id) == 1000 - sold[product_id]
 
 
 async def test_one_idempotency_key_sent_to_both_instances_at_once_creates_one_order(

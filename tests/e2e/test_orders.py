@@ -15,7 +15,9 @@ Headers = dict[str, str]
 
 
 async def make_category(api: Api, admin: Headers, slug: str = "tea") -> int:
-    response = await api.client.post("/api/v1/categories", json={"name": slug.title(), "slug": slug}, headers=admin)
+    response = await api.client.post(
+        "/api/v1/categories", json={"name": slug.title(), "slug": slug}, headers=admin
+    )
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
@@ -68,16 +70,23 @@ async def test_placing_an_order_answers_201_with_items_prices_and_an_exact_total
         (shop["black"], "Black tea", 1, "0.10"),
     ]
     assert all(isinstance(i["id"], int) for i in order["items"])
-    assert set(order) == {"id", "user_id", "status", "total_price", "currency", "items", "created_at", "updated_at"}
+    assert set(order) == {
+        "id",
+        "user_id",
+        "status",
+        "total_price",
+        "currency",
+        "items",
+        "created_at",
+        "updated_at",
+    }
     assert await stock_of(api, shop["green"]) == 7
     assert await stock_of(api, shop["black"]) == 2
 
 
 async def test_the_largest_possible_total_is_stored_exactly(api: Api, shop: dict[str, Any]) -> None:
     admin = shop["admin"]
-    ids = [
-        await make_product(api, admin, shop["category"], f"Gold {n}", "99999999.99") for n in range(100)
-    ]
+    ids = [await make_product(api, admin, shop["category"], f"Gold {n}", "99999999.99") for n in range(100)]
     ann = await api.customer()
     response = await place(api, ann, *[(pid, 1000) for pid in ids])
     assert response.status_code == 201, response.text
