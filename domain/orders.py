@@ -37,6 +37,7 @@ ALLOWED_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 _VERBS = {
+    OrderStatus.PENDING: "made pending again",
     OrderStatus.PAID: "paid",
     OrderStatus.SHIPPED: "shipped",
     OrderStatus.DELIVERED: "delivered",
