@@ -70,6 +70,10 @@ create-admin email:
 demo-catalog:
     python -m entrypoints.cli demo-catalog
 
+# Cancel unpaid orders past ORDER_PAYMENT_TIMEOUT_SECONDS once (every running instance also does it by itself).
+expire-orders:
+    python -m entrypoints.cli expire-orders
+
 # Send a signed mock-provider webhook: `just mock-webhook mock_3f… succeeded --amount 299.80`.
 mock-webhook *args:
     python -m entrypoints.cli mock-webhook {{args}}
