@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
 import getpass
 import os
 import shutil
@@ -70,15 +69,23 @@ def serve_api(settings: Settings, *, reload: bool = False) -> int:
     SHUTDOWN_TIMEOUT_SECONDS, then runs the app's shutdown (background tasks stop,
     pools close). With several workers the supervisor forwards SIGTERM to each.
     """
-    import uvicorn
-
     from entrypoints.logs import configure_logging
 
     configure_logging(settings)
     workers = 1 if reload else settings.workers
-    if workers > 1:
-        _prepare_multiprocess_metrics()
+    metrics_dir = _prepare_multiprocess_metrics() if workers > 1 else None
     migrations.upgrade(settings.database_url)
+    try:
+        _run_uvicorn(settings, workers, reload)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def _run_uvicorn(settings: Settings, workers: int, reload: bool) -> None:
+    import uvicorn
+
     uvicorn.run(
         "entrypoints.http.app:app_from_env",
         factory=True,
@@ -93,14 +100,14 @@ def serve_api(settings: Settings, *, reload: bool = False) -> int:
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         log_level=settings.log_level.lower(),
     )
-    return 0
 
 
-def _prepare_multiprocess_metrics() -> None:
+def _prepare_multiprocess_metrics() -> str | None:
     """Workers share their Prometheus counters through files in PROMETHEUS_MULTIPROC_DIR.
 
     The directory must be empty when the workers start (stale files would add old counts):
-    a given one is emptied, and without one each instance gets its own temporary directory.
+    a given one is emptied, and without one each instance gets its own temporary directory,
+    returned so that it is removed when the server stops.
     """
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
@@ -108,10 +115,10 @@ def _prepare_multiprocess_metrics() -> None:
         path.mkdir(parents=True, exist_ok=True)
         for stale in path.glob("*.db"):
             stale.unlink()
-    else:
-        directory = tempfile.mkdtemp(prefix="storefront-metrics-")
-        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        return None
+    directory = tempfile.mkdtemp(prefix="storefront-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
 
 
 async def _create_admin(settings: Settings, email: str, password: str | None) -> int:
