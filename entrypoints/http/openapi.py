@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import msgspec
 from litestar.openapi.spec import (
     Components,
     OAuthFlow,
@@ -105,10 +108,23 @@ def _statuses(path: str, method: str, operation: Operation, api_prefix: str) -> 
     return statuses
 
 
+def _struct_classes(base: type[msgspec.Struct]) -> Iterator[type[msgspec.Struct]]:
+    for sub in base.__subclasses__():
+        yield sub
+        yield from _struct_classes(sub)
+
+
 def declare_problem_responses(openapi: OpenAPI, api_prefix: str) -> None:
-    """Declare problem+json error responses on every operation of the document, in place."""
+    """Declare the errors in the document, in place: problem+json responses on every
+    operation, and `additionalProperties: false` on bodies that refuse unknown fields (422)."""
     components = openapi.components
     components.schemas = {**(components.schemas or {}), PROBLEM_COMPONENT: PROBLEM_SCHEMA}
+    strict = {
+        cls.__name__ for cls in _struct_classes(msgspec.Struct) if cls.__struct_config__.forbid_unknown_fields
+    }
+    for name, schema in components.schemas.items():
+        if name in strict and isinstance(schema, Schema):
+            schema.additional_properties = False
     for path, item in (openapi.paths or {}).items():
         for method in _METHODS:
             operation: Operation | None = getattr(item, method, None)
