@@ -60,6 +60,10 @@ encoder = msgspec.json.Encoder()
 pool: asyncpg.Pool | None = None
 
 
+async def no_reset(_: Any) -> None:
+    """Read-only SELECTs leave no session state: skip the reset query (the API's read pool does too)."""
+
+
 def price(minor: int) -> str:
     return f"{minor // 100}.{minor % 100:02d}"
 
@@ -74,7 +78,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                pool = await asyncpg.create_pool(os.environ["FLOOR_DATABASE_URL"], min_size=10, max_size=10)
+                size = int(os.environ.get("FLOOR_POOL_SIZE", "10"))
+                pool = await asyncpg.create_pool(
+                    os.environ["FLOOR_DATABASE_URL"], min_size=1, max_size=size, reset=no_reset
+                )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if pool is not None:

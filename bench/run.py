@@ -289,11 +289,18 @@ def api_env(options: Options, database_url: str, port: int, keys: Mapping[str, s
         "RATE_LIMIT_REGISTER": "0",
         "RATE_LIMIT_API": "0",
         "ACCESS_TOKEN_EXPIRE_MINUTE": "240",
+        "DB_POOL_SIZE": str(pool_size(options)),
         "BCRYPT_ROUNDS": "12",
     }
     if options.redis_url:
         env["REDIS_URL"] = options.redis_url
     return env
+
+
+def pool_size(options: Options) -> int:
+    """Connections per worker and pool: production's default, or a few for the smoke run,
+    which shares the PostgreSQL server with whatever else is running."""
+    return 2 if options.smoke else 10
 
 
 def password_hash(env: Mapping[str, str]) -> str:
@@ -341,7 +348,9 @@ def benchmark(options: Options, work_dir: Path) -> Report:
     seed.create(options.admin_url, main_db, options.size, hashed)
     try:
         api = api_server(env, port, work_dir / "api.log")
-        floor = floor_server(seed.plain_dsn(url), WORKERS, free_port(), work_dir / "floor.log")
+        floor = floor_server(
+            seed.plain_dsn(url), WORKERS, free_port(), work_dir / "floor.log", pool_size(options)
+        )
         with running(api), running(floor):
             say(f"API on {api.base_url} (workers {api.worker_pids()}), floor on {floor.base_url}")
             ctx = Context(

@@ -145,7 +145,7 @@ def api_server(env: Mapping[str, str], port: int, log_path: Path) -> Server:
     return Server("API", [sys.executable, "-m", "entrypoints.cli", "serve"], env, port, log_path)
 
 
-def floor_server(database_dsn: str, workers: int, port: int, log_path: Path) -> Server:
+def floor_server(database_dsn: str, workers: int, port: int, log_path: Path, pool_size: int) -> Server:
     """The floor app on the same ASGI server, with the same worker count and options."""
     command = [
         sys.executable,
@@ -163,4 +163,5 @@ def floor_server(database_dsn: str, workers: int, port: int, log_path: Path) -> 
         "--log-level",
         "warning",
     ]
-    return Server("floor", command, {"FLOOR_DATABASE_URL": database_dsn}, port, log_path)
+    env = {"FLOOR_DATABASE_URL": database_dsn, "FLOOR_POOL_SIZE": str(pool_size)}
+    return Server("floor", command, env, port, log_path)

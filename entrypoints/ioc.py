@@ -17,6 +17,7 @@ from adapters.redis.client import RedisLink
 from adapters.redis.sessions import RedisSessionStore
 from adapters.security.passwords import BcryptPasswordHasher
 from adapters.security.tokens import JwtTokenIssuer
+from adapters.sql.catalog_reads import AsyncpgCatalogReadModel, ReadPool, SqlCatalogReadModel
 from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -34,6 +35,7 @@ from application.catalog.create_category import CreateCategory
 from application.catalog.create_product import CreateProduct
 from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
+from application.catalog.read_model import CatalogReadModel
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
 from application.idempotency import IdempotencyStore
@@ -98,6 +100,16 @@ class InfrastructureProvider(Provider):
     @provide(scope=Scope.REQUEST)
     def unit_of_work(self, db: Database) -> UnitOfWork:
         return SqlUnitOfWork(db)
+
+    @provide(scope=Scope.APP)
+    async def catalog_reads(self, settings: Settings, db: Database) -> AsyncIterator[CatalogReadModel]:
+        """PostgreSQL reads the catalog through asyncpg directly; other databases through SQLAlchemy."""
+        if db.engine.dialect.name != "postgresql":
+            yield SqlCatalogReadModel(db)
+            return
+        pool = ReadPool(settings.database_url, settings.db_pool_size)
+        yield AsyncpgCatalogReadModel(pool)
+        await pool.close()
 
 
 class UseCaseProvider(Provider):

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
+import os
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -22,6 +26,21 @@ from application.ports import PasswordHasher
 from domain.errors import ServiceBusy
 
 R = TypeVar("R")
+
+# Hashing threads run at a lower CPU priority than the event loop (on Linux a thread has
+# its own nice value): a login storm takes the CPU that requests leave idle, not theirs.
+HASHING_NICENESS = 10
+
+
+def lower_thread_priority() -> None:
+    """ThreadPoolExecutor initializer: lower this thread's priority, where the OS allows."""
+    if sys.platform != "linux":
+        return  # elsewhere the call would name a process, not this thread
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):  # not permitted here: hash at the normal priority
+        os.setpriority(
+            os.PRIO_PROCESS, thread, max(os.getpriority(os.PRIO_PROCESS, thread), HASHING_NICENESS)
+        )
 
 
 class BcryptPasswordHasher(PasswordHasher):
@@ -34,7 +53,9 @@ class BcryptPasswordHasher(PasswordHasher):
         max_waiting: int = 64,
     ) -> None:
         self._rounds = rounds
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="bcrypt", initializer=lower_thread_priority
+        )
         # Work admitted at once (running + queued); beyond it callers get ServiceBusy.
         self._slots = asyncio.BoundedSemaphore(workers + max_waiting)
         self._dummy_hash: bytes | None = None

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sql.catalog_version import bump_catalog_version
 from adapters.sql.errors import to_domain_error
 from adapters.sql.tables import categories, products, users
 from application.ports import (
@@ -108,7 +109,9 @@ class SqlCategoryRepository(CategoryRepository):
             .values(name=new.name, slug=new.slug, is_active=True, created_at=now, updated_at=now)
             .returning(categories.c.id),
         )
-        return Category(result.scalar_one(), new.name, new.slug, True, now, now)
+        category_id = result.scalar_one()
+        await bump_catalog_version(self._conn, category_id)
+        return Category(category_id, new.name, new.slug, True, now, now)
 
     async def get(self, category_id: int) -> Category | None:
         row = (await self._conn.execute(select(categories).where(categories.c.id == category_id))).first()
@@ -132,6 +135,7 @@ class SqlCategoryRepository(CategoryRepository):
                 updated_at=category.updated_at,
             ),
         )
+        await bump_catalog_version(self._conn, category.id)
 
     async def list(self, only_active: bool, limit: int, offset: int) -> list[Category]:
         query = select(categories).order_by(categories.c.id).limit(limit).offset(offset)
@@ -219,8 +223,10 @@ class SqlProductRepository(ProductRepository):
             )
             .returning(products.c.id),
         )
+        product_id = result.scalar_one()
+        await bump_catalog_version(self._conn, product_id)
         return Product(
-            id=result.scalar_one(),
+            id=product_id,
             name=new.name,
             description=new.description,
             price=Money(new.price_minor, new.currency),
@@ -252,6 +258,7 @@ class SqlProductRepository(ProductRepository):
                 updated_at=product.updated_at,
             ),
         )
+        await bump_catalog_version(self._conn, product.id)
 
     async def list(self, criteria: ProductFilter) -> list[Product]:
         return [_product(row) for row in await self._conn.execute(product_query(criteria))]

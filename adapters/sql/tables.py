@@ -186,3 +186,13 @@ payment_events = Table(
     CheckConstraint("outcome IN ('applied', 'ignored', 'mismatch')", name="outcome"),
     Index(None, "payment_id", "id"),
 )
+
+# The catalog version, in a few counter rows ("shards") so that concurrent writers rarely
+# queue on one row: every catalog write (and every change of tracked stock) bumps one shard
+# in its own transaction; readers sum them. See catalog_reads.py.
+catalog_version = Table(
+    "catalog_version",
+    metadata,
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)

@@ -1,28 +1,52 @@
 from __future__ import annotations
 
-from application.catalog.categories import find_category
-from application.common import Page
-from application.ports import UnitOfWork
-from domain.catalog import Category
+from collections.abc import Collection, Sequence
+
+from application.catalog.browse_products import unchanged
+from application.catalog.read_model import CatalogReadModel, CategoryView, Unchanged, Versioned
+from application.common import Page, is_storable_id
+from domain.errors import NotFound
 
 
 class ListCategories:
     """Categories ordered by id; `only_active` hides deactivated ones."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, reads: CatalogReadModel) -> None:
+        self._reads = reads
 
-    async def __call__(self, only_active: bool, page: Page) -> list[Category]:
-        async with self._uow as uow:
-            return await uow.categories.list(only_active, page.limit, page.offset)
+    async def __call__(
+        self, only_active: bool, page: Page, known_versions: Collection[str] = ()
+    ) -> Versioned[Sequence[CategoryView]] | Unchanged:
+        if same := await unchanged(self._reads, known_versions):
+            return same
+        return await self._reads.categories(only_active, page.limit, page.offset)
 
 
 class GetCategory:
-    """One category by id or slug, active or not."""
+    """One category by id or slug, active or not.
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    `ref` is an id when it is all digits (a slug always has a letter), else a slug.
+    """
 
-    async def __call__(self, ref: str) -> Category:
-        async with self._uow as uow:
-            return await find_category(uow.categories, ref)
+    def __init__(self, reads: CatalogReadModel) -> None:
+        self._reads = reads
+
+    async def __call__(
+        self, ref: str, known_versions: Collection[str] = ()
+    ) -> Versioned[CategoryView] | Unchanged:
+        category_id: int | None = None
+        slug: str | None = None
+        if ref.isascii() and ref.isdigit():
+            category_id = int(ref)
+            if not is_storable_id(category_id):
+                raise NotFound(f"category '{ref}' not found")
+        elif len(ref) <= 50 and "\x00" not in ref:
+            slug = ref
+        else:
+            raise NotFound(f"category '{ref}' not found")
+        if same := await unchanged(self._reads, known_versions):
+            return same
+        found = await self._reads.category(category_id, slug)
+        if found.value is None:
+            raise NotFound(f"category '{ref}' not found")
+        return Versioned(found.version, found.value)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from msgspec import UnsetType
 
@@ -19,6 +20,7 @@ from application.catalog.update_product import ProductChanges, UpdateProduct
 from application.common import UNCHANGED, Page, Patch
 from application.ports import ProductFilter, ProductSort
 from domain.users import Actor
+from entrypoints.http.caching import cached, known_versions
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import (
     CategoryIn,
@@ -34,6 +36,8 @@ T = TypeVar("T")
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
 Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
 CategoryRef = Annotated[str, Parameter(description="Category id or slug", max_length=100)]
+# Catalog GETs carry an ETag; `If-None-Match` with the current one gets 304 and no body.
+CONDITIONAL = {304: ResponseSpec(None, description="Not modified: the ETag in If-None-Match is current")}
 
 
 def _patch(value: T | UnsetType) -> Patch[T]:
@@ -44,20 +48,22 @@ class CategoryController(Controller):
     path = "/categories"
     tags = ["catalog"]
 
-    @get("/all", summary="List categories, ordered by id")
+    @get("/all", summary="List categories, ordered by id", responses=CONDITIONAL)
     async def list_categories(
         self,
+        request: Request[Any, Any, Any],
         list_categories: FromDishka[ListCategories],
         only_active: bool = False,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[CategoryOut]:
-        found = await list_categories(only_active, Page(limit, offset))
-        return [CategoryOut.of(c) for c in found]
+    ) -> Response[list[CategoryOut]]:
+        return cached(await list_categories(only_active, Page(limit, offset), known_versions(request)))
 
-    @get("/{ref:str}", summary="One category by id or slug")
-    async def get_category(self, ref: CategoryRef, get_category: FromDishka[GetCategory]) -> CategoryOut:
-        return CategoryOut.of(await get_category(ref))
+    @get("/{ref:str}", summary="One category by id or slug", responses=CONDITIONAL)
+    async def get_category(
+        self, request: Request[Any, Any, Any], ref: CategoryRef, get_category: FromDishka[GetCategory]
+    ) -> Response[CategoryOut]:
+        return cached(await get_category(ref, known_versions(request)))
 
     @post("/", status_code=201, summary="Create a category (admin)", security=BEARER)
     async def create_category(
@@ -91,9 +97,10 @@ class ProductController(Controller):
     path = "/products"
     tags = ["catalog"]
 
-    @get("/", summary="List products")
+    @get("/", summary="List products", responses=CONDITIONAL)
     async def list_products(
         self,
+        request: Request[Any, Any, Any],
         list_products: FromDishka[ListProducts],
         category_id: Annotated[int | None, Parameter(ge=1, le=2**63 - 1)] = None,
         only_active: bool = False,
@@ -103,7 +110,7 @@ class ProductController(Controller):
         sort: ProductSort = ProductSort.ID,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> list[ProductOut]:
+    ) -> Response[list[ProductOut]]:
         Page(limit, offset)
         criteria = ProductFilter(
             category_id=category_id,
@@ -115,11 +122,13 @@ class ProductController(Controller):
             limit=limit,
             offset=offset,
         )
-        return [ProductOut.of(p) for p in await list_products(criteria)]
+        return cached(await list_products(criteria, known_versions(request)))
 
-    @get("/{product_id:int}", summary="One product with its category")
-    async def get_product(self, product_id: int, get_product: FromDishka[GetProduct]) -> ProductOut:
-        return ProductOut.detailed(await get_product(product_id))
+    @get("/{product_id:int}", summary="One product with its category", responses=CONDITIONAL)
+    async def get_product(
+        self, request: Request[Any, Any, Any], product_id: int, get_product: FromDishka[GetProduct]
+    ) -> Response[ProductOut]:
+        return cached(await get_product(product_id, known_versions(request)))
 
     @post("/", status_code=201, summary="Create a product (admin)", security=BEARER)
     async def create_product(

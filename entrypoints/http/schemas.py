@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from application.catalog.browse_products import ProductWithCategory
 from domain.catalog import Category, Product
 from domain.users import User
 
@@ -147,10 +146,6 @@ class ProductOut(Struct, kw_only=True):
             created_at=product.created_at,
             updated_at=product.updated_at,
         )
-
-    @classmethod
-    def detailed(cls, found: ProductWithCategory) -> ProductOut:
-        return cls.of(found.product, found.category)
 
 
 # ---- errors and operations ----------------------------------------------------

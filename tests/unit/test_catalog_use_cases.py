@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.memory.catalog_reads import MemoryCatalogReadModel, ProductRow, product_view
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog.browse_categories import GetCategory, ListCategories
 from application.catalog.browse_products import GetProduct, ListProducts
@@ -13,6 +16,13 @@ from application.catalog.create_category import CategoryDraft, CreateCategory
 from application.catalog.create_product import CreateProduct, ProductDraft
 from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
+from application.catalog.read_model import (
+    CategoryView,
+    ProductDetailView,
+    ProductView,
+    Unchanged,
+    Versioned,
+)
 from application.catalog.update_category import CategoryChanges, UpdateCategory
 from application.catalog.update_product import ProductChanges, UpdateProduct
 from application.common import Page
@@ -20,6 +30,19 @@ from application.ports import ProductFilter, ProductSort
 from domain.catalog import Category, Product
 from domain.errors import AccessDenied, AlreadyExists, InvalidInput, NotFound
 from tests.unit.conftest import ADMIN, CUSTOMER, SteppingClock
+
+T = TypeVar("T")
+
+
+def current(answer: Versioned[T] | Unchanged) -> T:
+    assert isinstance(answer, Versioned)
+    return answer.value
+
+
+def listed(found: ProductDetailView) -> ProductRow:
+    """The product as a list shows it: without its category."""
+    fields = {name: getattr(found, name) for name in ProductRow.__dataclass_fields__}
+    return ProductRow(**fields)
 
 
 class Catalog:
@@ -30,13 +53,28 @@ class Catalog:
         self.create_category = CreateCategory(uow, clock)
         self.update_category = UpdateCategory(uow, clock)
         self.deactivate_category = DeactivateCategory(uow, clock)
-        self.list_categories = ListCategories(uow)
-        self.get_category = GetCategory(uow)
+        reads = MemoryCatalogReadModel(memory)
+        self.read_categories = ListCategories(reads)
+        self.read_category = GetCategory(reads)
         self.create_product = CreateProduct(uow, clock, "RUB")
         self.update_product = UpdateProduct(uow, clock)
         self.deactivate_product = DeactivateProduct(uow, clock)
-        self.list_products = ListProducts(uow)
-        self.get_product = GetProduct(uow)
+        self.read_products = ListProducts(reads)
+        self.read_product = GetProduct(reads)
+
+    async def list_categories(self, only_active: bool, page: Page) -> Sequence[CategoryView]:
+        return current(await self.read_categories(only_active, page))
+
+    async def get_category(self, ref: str) -> Category:
+        """As the domain knows it, to compare with what the writes returned."""
+        view = current(await self.read_category(ref))
+        return Category(view.id, view.name, view.slug, view.is_active, view.created_at, view.updated_at)
+
+    async def list_products(self, criteria: ProductFilter) -> Sequence[ProductView]:
+        return current(await self.read_products(criteria))
+
+    async def get_product(self, product_id: int) -> ProductDetailView:
+        return current(await self.read_product(product_id))
 
     async def category(self, name: str = "Books", slug: str = "books") -> Category:
         return await self.create_category(ADMIN, CategoryDraft(name, slug))
@@ -158,7 +196,7 @@ async def test_a_customer_may_not_write_anything_in_the_catalog(catalog: Catalog
         with pytest.raises(AccessDenied):
             await write
     assert (await catalog.get_category("books")).name == "Books"
-    assert (await catalog.get_product(1)).product.price.amount == Decimal("10.00")
+    assert (await catalog.get_product(1)).price == "10.00"
 
 
 async def test_a_customer_is_refused_before_anything_is_looked_up(catalog: Catalog) -> None:
@@ -177,7 +215,7 @@ async def test_an_admin_creates_a_product_in_the_store_currency(catalog: Catalog
     assert product.price.currency == "RUB"
     assert (product.stock, product.is_active, product.description) == (3, True, "Sand.")
     found = await catalog.get_product(product.id)
-    assert found.product == product
+    assert listed(found) == product_view(product)
     assert found.category is not None and found.category.slug == "books"
 
 
@@ -244,7 +282,7 @@ async def test_a_product_is_updated_partially(catalog: Catalog) -> None:
     untracked = await catalog.update_product(ADMIN, product.id, ProductChanges(stock=None))
     assert untracked.stock is None
     assert untracked.price.amount == Decimal("12.50")
-    assert (await catalog.get_product(product.id)).product == untracked
+    assert listed(await catalog.get_product(product.id)) == product_view(untracked)
 
 
 async def test_an_update_that_changes_nothing_returns_the_product_untouched(catalog: Catalog) -> None:
@@ -272,7 +310,7 @@ async def test_renaming_a_product_to_a_taken_name_is_already_exists(catalog: Cat
     other = await catalog.product("Emma")
     with pytest.raises(AlreadyExists):
         await catalog.update_product(ADMIN, other.id, ProductChanges(name="Dune"))
-    assert (await catalog.get_product(other.id)).product.name == "Emma"
+    assert (await catalog.get_product(other.id)).name == "Emma"
 
 
 @pytest.mark.parametrize("product_id", [0, -1, 99, 2**63, 10**40])
@@ -293,7 +331,7 @@ async def test_deactivating_a_product_is_a_soft_delete_and_idempotent(catalog: C
     gone = await catalog.deactivate_product(ADMIN, product.id)
     assert not gone.is_active
     assert await catalog.deactivate_product(ADMIN, product.id) == gone
-    assert (await catalog.get_product(product.id)).product == gone
+    assert listed(await catalog.get_product(product.id)) == product_view(gone)
 
 
 # ---- listing products ------------------------------------------------------------------
@@ -392,3 +430,48 @@ async def test_paging_through_any_sort_visits_every_product_once(
 
 async def test_q_with_a_nul_finds_nothing_rather_than_failing(shelf: Catalog) -> None:
     assert await names(shelf, query="Du\x00ne") == []
+
+
+# ---- catalog versions -------------------------------------------------------------------
+
+
+async def test_a_caller_holding_the_current_version_is_told_unchanged(catalog: Catalog) -> None:
+    await catalog.category()
+    product = await catalog.product("Dune")
+    first = await catalog.read_products(ProductFilter())
+    assert isinstance(first, Versioned)
+    for answer in (
+        await catalog.read_products(ProductFilter(), {first.version}),
+        await catalog.read_product(product.id, {"stale", first.version}),
+        await catalog.read_categories(False, Page(), {first.version}),
+        await catalog.read_category("books", {first.version}),
+    ):
+        assert answer == Unchanged(first.version)
+
+
+async def test_every_catalog_write_makes_a_new_version(catalog: Catalog) -> None:
+    await catalog.category()
+    product = await catalog.product("Dune", stock=5)
+    seen = {current_version := (await catalog.read_categories(False, Page())).version}
+    writes = [
+        catalog.update_product(ADMIN, product.id, ProductChanges(price="12.50")),
+        catalog.update_product(ADMIN, product.id, ProductChanges(stock=4)),
+        catalog.deactivate_product(ADMIN, product.id),
+        catalog.update_category(ADMIN, "books", CategoryChanges(name="Novels")),
+        catalog.product("Emma"),
+        catalog.deactivate_category(ADMIN, "books"),
+    ]
+    for write in writes:
+        await write
+        answer = await catalog.read_products(ProductFilter(), {current_version})
+        assert isinstance(answer, Versioned), "a write left the version as it was"
+        assert answer.version not in seen
+        seen.add(current_version := answer.version)
+
+
+async def test_a_conditional_read_still_checks_its_input_first(catalog: Catalog) -> None:
+    version = (await catalog.read_categories(False, Page())).version
+    with pytest.raises(InvalidInput):
+        await catalog.read_products(ProductFilter(min_price=Decimal(5), max_price=Decimal(1)), {version})
+    with pytest.raises(NotFound):
+        await catalog.read_product(2**63, {version})

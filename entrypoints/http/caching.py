@@ -1,0 +1,47 @@
+"""HTTP caching of the catalog: ETags from the catalog version, `If-None-Match` → 304.
+
+The ETag is the catalog version (plus the wire format's own version, so that a
+deployment that changes the JSON also changes every tag). A conditional GET is
+answered by the use case after a version check that reads no rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+
+from application.catalog.read_model import Unchanged, Versioned
+
+FORMAT_VERSION = "1"
+_PREFIX = f"catalog-v{FORMAT_VERSION}-"
+# Caches may keep catalog answers but must revalidate them each time (cheap: a 304).
+CACHE_CONTROL = "public, no-cache"
+
+_encoder = msgspec.json.Encoder()
+
+
+def etag(version: str) -> str:
+    return f'"{_PREFIX}{version}"'
+
+
+def known_versions(request: Request[Any, Any, Any]) -> frozenset[str]:
+    """The catalog versions named in `If-None-Match` (weak or strong; `*` and others ignored)."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return frozenset()
+    versions = set()
+    for entry in header.split(","):
+        tag = entry.strip().removeprefix("W/").strip('"')
+        if tag.startswith(_PREFIX):
+            versions.add(tag[len(_PREFIX) :])
+    return frozenset(versions)
+
+
+def cached(answer: Versioned[Any] | Unchanged) -> Response[Any]:
+    """200 with the JSON and its ETag, or 304 with no body."""
+    headers = {"ETag": etag(answer.version), "Cache-Control": CACHE_CONTROL}
+    if isinstance(answer, Unchanged):
+        return Response(content=None, status_code=304, headers=headers)
+    return Response(content=_encoder.encode(answer.value), media_type="application/json", headers=headers)
