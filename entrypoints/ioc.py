@@ -17,10 +17,12 @@ from adapters.redis.client import RedisLink
 from adapters.redis.sessions import RedisSessionStore
 from adapters.security.passwords import BcryptPasswordHasher
 from adapters.security.tokens import JwtTokenIssuer
+from adapters.sql.account_reads import AsyncpgAccountReadModel
 from adapters.sql.catalog_reads import AsyncpgCatalogReadModel, ReadPool, SqlCatalogReadModel
 from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
+from application.auth.accounts import AccountReadModel, AccountsInUnitOfWork
 from application.auth.authenticate import Authenticate
 from application.auth.bootstrap_admin import EnsureAdmin
 from application.auth.current_user import GetCurrentUser
@@ -102,14 +104,24 @@ class InfrastructureProvider(Provider):
         return SqlUnitOfWork(db)
 
     @provide(scope=Scope.APP)
-    async def catalog_reads(self, settings: Settings, db: Database) -> AsyncIterator[CatalogReadModel]:
-        """PostgreSQL reads the catalog through asyncpg directly; other databases through SQLAlchemy."""
-        if db.engine.dialect.name != "postgresql":
-            yield SqlCatalogReadModel(db)
-            return
+    async def read_pool(self, settings: Settings) -> AsyncIterator[ReadPool]:
+        """asyncpg connections for the read models on PostgreSQL (opened on first use only)."""
         pool = ReadPool(settings.database_url, settings.db_pool_size)
-        yield AsyncpgCatalogReadModel(pool)
+        yield pool
         await pool.close()
+
+    @provide(scope=Scope.APP)
+    def catalog_reads(self, db: Database, pool: ReadPool) -> CatalogReadModel:
+        """PostgreSQL reads the catalog through asyncpg directly; other databases through SQLAlchemy."""
+        if db.engine.dialect.name == "postgresql":
+            return AsyncpgCatalogReadModel(pool)
+        return SqlCatalogReadModel(db)
+
+    @provide(scope=Scope.REQUEST)
+    def account_reads(self, db: Database, pool: ReadPool, uow: UnitOfWork) -> AccountReadModel:
+        if db.engine.dialect.name == "postgresql":
+            return AsyncpgAccountReadModel(pool)
+        return AccountsInUnitOfWork(uow)
 
 
 class UseCaseProvider(Provider):

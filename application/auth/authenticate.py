@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from application.ports import SessionStore, TokenIssuer, UnitOfWork
+from application.auth.accounts import AccountReadModel
+from application.ports import SessionStore, TokenIssuer
 from domain.errors import NotAuthenticated
 from domain.users import Actor
 
@@ -8,16 +9,17 @@ from domain.users import Actor
 class Authenticate:
     """Turn a bearer token into the acting user.
 
-    - the user row is read on every call (one primary-key lookup) so that a
-      deactivated account is refused at once (AccountDisabled), even with an
-      unexpired token, and a role change takes effect without a new login;
+    - the user row is read on every call (one primary-key lookup, nothing else
+      of the account: never its orders) so that a deactivated account is refused
+      at once (AccountDisabled), even with an unexpired token, and a role change
+      takes effect without a new login;
     - the token's session must still be live: after logout, deactivation or
       refresh-token reuse its access tokens are refused (NotAuthenticated). A
       session store that cannot be reached refuses too (DependencyUnavailable).
     """
 
-    def __init__(self, uow: UnitOfWork, tokens: TokenIssuer, sessions: SessionStore) -> None:
-        self._uow = uow
+    def __init__(self, accounts: AccountReadModel, tokens: TokenIssuer, sessions: SessionStore) -> None:
+        self._accounts = accounts
         self._tokens = tokens
         self._sessions = sessions
 
@@ -25,8 +27,7 @@ class Authenticate:
         if not token:
             raise NotAuthenticated("missing bearer token")
         claims = self._tokens.verify_access(token)
-        async with self._uow as uow:
-            user = await uow.users.get(claims.user_id)
+        user = await self._accounts.user(claims.user_id)
         if user is None:
             raise NotAuthenticated("invalid token")
         user.ensure_active()

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-from application.ports import UnitOfWork
+from application.auth.accounts import AccountReadModel
 from domain.errors import NotAuthenticated
 from domain.users import Actor, User
 
 
 class GetCurrentUser:
-    """The caller's own account."""
+    """The caller's own account (the row authentication just read: no second lookup)."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, accounts: AccountReadModel) -> None:
+        self._accounts = accounts
 
     async def __call__(self, actor: Actor) -> User:
-        async with self._uow as uow:
-            user = await uow.users.get(actor.user_id)
+        user = await self._accounts.user(actor.user_id)
         if user is None:
             raise NotAuthenticated("invalid token")
         return user

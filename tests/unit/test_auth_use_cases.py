@@ -8,6 +8,7 @@ from adapters.memory.sessions import MemorySessionStore
 from adapters.memory.store import MemoryUnitOfWork
 from adapters.rate_limits import LimitsRateLimiter, parse_limits
 from adapters.security.tokens import JwtTokenIssuer
+from application.auth.accounts import AccountsInUnitOfWork
 from application.auth.authenticate import Authenticate
 from application.auth.bootstrap_admin import EnsureAdmin
 from application.auth.current_user import GetCurrentUser
@@ -57,7 +58,7 @@ def log_in(
 
 @pytest.fixture
 def authenticate(uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessionStore) -> Authenticate:
-    return Authenticate(uow, tokens, sessions)
+    return Authenticate(AccountsInUnitOfWork(uow), tokens, sessions)
 
 
 async def test_registering_stores_a_customer_with_a_lower_cased_email_and_only_a_hash(
@@ -110,7 +111,7 @@ async def test_logging_in_issues_a_token_that_authenticates_the_user(
     actor = await authenticate(issued.access.token)
     assert actor.user_id == user.id
     assert actor.role is Role.CUSTOMER
-    assert (await GetCurrentUser(uow)(actor)) == user
+    assert (await GetCurrentUser(AccountsInUnitOfWork(uow))(actor)) == user
     assert issued.access.expires_in == 600
 
 
@@ -195,7 +196,7 @@ async def test_an_expired_token_is_not_authenticated(
     user = await register(Registration("ann@example.com", PASSWORD))
     short = JwtTokenIssuer("unit-test-secret-key-of-32-bytes!!", "HS256", timedelta(seconds=-60), clock)
     with pytest.raises(NotAuthenticated, match="expired"):
-        await Authenticate(uow, short, sessions)(short.issue_access(user, "sid").token)
+        await Authenticate(AccountsInUnitOfWork(uow), short, sessions)(short.issue_access(user, "sid").token)
 
 
 async def test_a_token_of_a_deleted_user_is_not_authenticated(

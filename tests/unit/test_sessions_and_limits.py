@@ -11,6 +11,7 @@ from adapters.memory.sessions import MemorySessionStore
 from adapters.memory.store import MemoryUnitOfWork
 from adapters.rate_limits import LimitsRateLimiter, parse_limits
 from adapters.security.tokens import JwtTokenIssuer
+from application.auth.accounts import AccountsInUnitOfWork
 from application.auth.authenticate import Authenticate
 from application.auth.login import Credentials, LogIn
 from application.auth.logout import LogOut
@@ -73,7 +74,7 @@ def refresh(uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessi
 
 @pytest.fixture
 def authenticate(uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessionStore) -> Authenticate:
-    return Authenticate(uow, tokens, sessions)
+    return Authenticate(AccountsInUnitOfWork(uow), tokens, sessions)
 
 
 async def customer(register: RegisterCustomer, email: str = "ann@example.com") -> User:

@@ -1,0 +1,29 @@
+"""Account lookups for authentication on PostgreSQL: one primary-key SELECT, no transaction."""
+
+from __future__ import annotations
+
+from adapters.sql.catalog_reads import ReadPool
+from application.auth.accounts import AccountReadModel
+from application.common import is_storable_id
+from domain.users import Role, User
+
+_USER = "SELECT id, email, password_hash, role, is_active, created_at FROM users WHERE id = $1"
+
+
+class AsyncpgAccountReadModel(AccountReadModel):
+    """Per request: remembers what it read, so authentication and `me` share one lookup."""
+
+    def __init__(self, pool: ReadPool) -> None:
+        self._pool = pool
+        self._seen: dict[int, User | None] = {}
+
+    async def user(self, user_id: int) -> User | None:
+        if user_id not in self._seen:
+            found = None
+            if is_storable_id(user_id):
+                pool = await self._pool.get()
+                r = await pool.fetchrow(_USER, user_id)
+                if r is not None:
+                    found = User(r[0], r[1], r[2], Role(r[3]), r[4], r[5])
+            self._seen[user_id] = found
+        return self._seen[user_id]

@@ -1,0 +1,31 @@
+"""Reading accounts on the hot path: every authenticated request looks its caller up."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Protocol
+
+from application.ports import UnitOfWork
+from domain.users import User
+
+
+class AccountReadModel(Protocol):
+    """Read-only lookups of accounts, for authentication and display.
+
+    An implementation that the composition root scopes to one request may remember
+    what it read, so that the request's authentication and its use case share one lookup.
+    """
+
+    @abstractmethod
+    async def user(self, user_id: int) -> User | None: ...
+
+
+class AccountsInUnitOfWork(AccountReadModel):
+    """The read model over the unit of work: one short transaction per lookup."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def user(self, user_id: int) -> User | None:
+        async with self._uow as uow:
+            return await uow.users.get(user_id)
