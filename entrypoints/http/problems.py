@@ -152,10 +152,29 @@ def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return internal_error_handler(request, exc)
 
 
+# PostgreSQL: connection exceptions (08…), too many connections (53300), shutting down or
+# starting up (57P01–57P03). The server is there but cannot serve us now: retry shortly.
+_UNAVAILABLE_SQLSTATES = ("08", "53300", "57P01", "57P02", "57P03")
+
+
+def _sqlstate(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            break
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return ""
+
+
 def _is_unreachable(exc: Exception) -> bool:
     if isinstance(exc, PoolTimeout | ConnectionError | OSError):
         return True
     if isinstance(exc, OperationalError | DBAPIError) and exc.connection_invalidated:
+        return True
+    if _sqlstate(exc).startswith(_UNAVAILABLE_SQLSTATES):
         return True
     text = str(getattr(exc, "orig", exc)).lower()
     return isinstance(exc, OperationalError) and any(
