@@ -39,8 +39,8 @@ from tests.support.processes import (
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 INITIAL_STOCK = 5000
-# The placements that wait on the row lock; within the server's pool (DB_POOL_SIZE 10 → 20 connections).
-IN_FLIGHT = 16
+# The placements that wait on the row lock; within the server's pool (DB_POOL_SIZE 6 → 12 connections).
+IN_FLIGHT = 8
 REFUSED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError)
 # uvicorn finishes its shutdown, then re-raises the signal: the process ends "killed by SIGTERM"
 # (exit status 143 in a shell or a container), after "Application shutdown complete".
@@ -52,7 +52,7 @@ async def server(
     postgres_database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Server]:
     timeout = getattr(request, "param", 20)
-    env = server_environment(postgres_database, db_pool_size=10, shutdown_timeout_seconds=timeout)
+    env = server_environment(postgres_database, db_pool_size=6, shutdown_timeout_seconds=timeout)
     started = start_server("shutdown", env, tmp_path)
     try:
         await asyncio.to_thread(started.wait_ready)
