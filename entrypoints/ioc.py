@@ -105,8 +105,9 @@ class InfrastructureProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def read_pool(self, settings: Settings) -> AsyncIterator[ReadPool]:
-        """asyncpg connections for the read models on PostgreSQL (opened on first use only)."""
-        pool = ReadPool(settings.database_url, settings.db_pool_size)
+        """asyncpg connections for the read models on PostgreSQL, opened on first use: half as many
+        as the unit-of-work pool (reads hold a connection for one statement only)."""
+        pool = ReadPool(settings.database_url, max(2, settings.db_pool_size // 2))
         yield pool
         await pool.close()
 

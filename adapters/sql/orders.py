@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -117,8 +118,8 @@ class SqlOrderRepository(OrderRepository):
             .returning(orders.c.id),
         )
         order_id = int(result.scalar_one())
-        await self._conn.execute(
-            insert(order_lines),
+        line_ids = await self._conn.execute(
+            insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True),
             [
                 {
                     "order_id": order_id,
@@ -130,9 +131,12 @@ class SqlOrderRepository(OrderRepository):
                 for line in order.lines
             ],
         )
-        stored = await self.get(order_id)
-        assert stored is not None
-        return stored
+        # What was stored, without reading it back: ids from RETURNING, in the lines' order.
+        lines = tuple(
+            replace(line, id=int(line_id))
+            for line, line_id in zip(order.lines, line_ids.scalars(), strict=True)
+        )
+        return replace(order, id=order_id, lines=lines)
 
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         query = select(orders).where(orders.c.id == order_id)

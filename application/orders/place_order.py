@@ -41,7 +41,13 @@ class PlaceOrder:
             closed = [item.product_id for item in items if not found[item.product_id].can_be_ordered]
             if closed:
                 raise Conflict(f"products not available for ordering (inactive): {_ids(closed)}")
-            short = await uow.stock.reserve({item.product_id: item.quantity for item in wanted})
+            # Untracked products (stock None) have nothing to reserve: no statement for them.
+            tracked = {
+                item.product_id: item.quantity
+                for item in wanted
+                if found[item.product_id].product.stock is not None
+            }
+            short = await uow.stock.reserve(tracked) if tracked else {}
             if short:
                 raise OutOfStock(
                     [
