@@ -22,7 +22,7 @@ NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(database_url))
+    database = Database(create_engine(database_url, pool_size=3))  # the PostgreSQL server is shared
     yield database
     await database.dispose()
 
