@@ -39,10 +39,13 @@ class JwtTokenIssuer(TokenIssuer):
                 token,
                 self._secret,
                 algorithms=[self._algorithm],
-                options={"require": ["sub", "exp", "iat", "jti", "sid"]},
+                # Expiry is judged by the injected clock, like issuing: one notion of "now".
+                options={"require": ["sub", "exp", "iat", "jti", "sid"], "verify_exp": False},
             )
             if claims.get("typ") != "access":
                 raise NotAuthenticated("invalid token")
+            if int(claims["exp"]) <= self._clock.now().timestamp():
+                raise jwt.ExpiredSignatureError("token expired")
             return AccessClaims(
                 user_id=int(claims["sub"]),
                 role=Role(claims["role"]),

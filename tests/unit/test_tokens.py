@@ -1,0 +1,52 @@
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.security.tokens import JwtTokenIssuer
+from domain.errors import NotAuthenticated
+from domain.users import Role, User
+
+START = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class SteppedClock:
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def issuer(clock: SteppedClock) -> JwtTokenIssuer:
+    return JwtTokenIssuer("k" * 32, "HS256", timedelta(minutes=10), clock)
+
+
+def a_token(tokens: JwtTokenIssuer) -> str:
+    user = User(7, "ann@example.com", "hash", Role.CUSTOMER, True, START)
+    return tokens.issue_access(user, "session-1").token
+
+
+def test_a_token_is_valid_until_its_expiry_by_the_injected_clock() -> None:
+    clock = SteppedClock(START)
+    tokens = issuer(clock)
+    token = a_token(tokens)
+    clock.moment = START + timedelta(minutes=9, seconds=59)
+    claims = tokens.verify_access(token)
+    assert (claims.user_id, claims.role, claims.session_id) == (7, Role.CUSTOMER, "session-1")
+
+
+def test_a_token_is_refused_once_the_injected_clock_passes_its_expiry() -> None:
+    clock = SteppedClock(START)
+    tokens = issuer(clock)
+    token = a_token(tokens)
+    clock.moment = START + timedelta(minutes=10)
+    with pytest.raises(NotAuthenticated, match="expired"):
+        tokens.verify_access(token)
+
+
+def test_a_token_signed_with_another_key_is_refused() -> None:
+    clock = SteppedClock(START)
+    token = a_token(JwtTokenIssuer("x" * 32, "HS256", timedelta(minutes=10), clock))
+    with pytest.raises(NotAuthenticated, match="invalid"):
+        issuer(clock).verify_access(token)
