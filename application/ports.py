@@ -11,6 +11,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.idempotency import IdempotencyRecords
 from application.payments.ports import PaymentEventRepository, PaymentRepository
 from domain.catalog import Category, Product
 from domain.orders import Order, OrderStatus
@@ -220,6 +221,7 @@ class UnitOfWork(Protocol):
     stock: StockRepository
     payments: PaymentRepository
     payment_events: PaymentEventRepository
+    idempotency: IdempotencyRecords
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -1,19 +1,30 @@
-"""In-memory idempotency records: the twin of the SQL store for use-case tests."""
+"""In-memory idempotency records: the twin of the SQL store for use-case tests.
+
+The records live in the memory database's state, so a unit of work's
+`idempotency.record` is kept or rolled back with the rest of its work, as in SQL.
+"""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from application.idempotency import (
     LEASE,
     RETENTION,
     Claim,
     ClaimOutcome,
+    IdempotencyRecords,
     IdempotencyScope,
     IdempotencyStore,
+    Lease,
     StoredResponse,
 )
+
+if TYPE_CHECKING:
+    from adapters.memory.store import MemoryDatabase, MemoryState
 
 
 @dataclass
@@ -21,39 +32,89 @@ class _Record:
     fingerprint: str
     created_at: datetime
     started_at: datetime
+    token: str | None
     response: StoredResponse | None = None
+    resource_id: int | None = None
+
+
+def _records(state: MemoryState) -> dict[IdempotencyScope, _Record]:
+    found: dict[IdempotencyScope, _Record] = state.extra.setdefault("idempotency", {})
+    return found
+
+
+def _held(state: MemoryState, lease: Lease) -> _Record | None:
+    record = _records(state).get(lease.scope)
+    if record is None or record.response is not None or record.token != lease.token:
+        return None
+    return record
 
 
 class MemoryIdempotencyStore(IdempotencyStore):
-    def __init__(self) -> None:
-        self._records: dict[IdempotencyScope, _Record] = {}
+    def __init__(self, db: MemoryDatabase | None = None) -> None:
+        if db is None:
+            from adapters.memory.store import MemoryDatabase
+
+            db = MemoryDatabase()
+        self._db = db
 
     async def claim(self, scope: IdempotencyScope, fingerprint: str, now: datetime) -> Claim:
-        record = self._records.get(scope)
-        if record is None or record.created_at <= now - RETENTION:
-            self._records[scope] = _Record(fingerprint, now, now)
-            return Claim(ClaimOutcome.STARTED)
-        if record.fingerprint != fingerprint:
-            return Claim(ClaimOutcome.MISMATCH)
-        if record.response is not None:
-            return Claim(ClaimOutcome.REPLAY, record.response)
-        if record.started_at <= now - LEASE:
-            record.started_at = now
-            return Claim(ClaimOutcome.STARTED)
-        return Claim(ClaimOutcome.IN_PROGRESS)
+        async with self._db.lock:
+            records = _records(self._db.state)
+            record = records.get(scope)
+            token = secrets.token_hex(16)
+            lease = Lease(scope, token)
+            if record is None or record.created_at <= now - RETENTION:
+                records[scope] = _Record(fingerprint, now, now, token)
+                return Claim(ClaimOutcome.STARTED, lease=lease)
+            if record.fingerprint != fingerprint:
+                return Claim(ClaimOutcome.MISMATCH)
+            if record.response is not None:
+                return Claim(ClaimOutcome.REPLAY, record.response)
+            released = record.token is None and record.resource_id is not None
+            if record.started_at <= now - LEASE or released:
+                record.started_at, record.token = now, token
+                if record.resource_id is not None:
+                    return Claim(ClaimOutcome.RESUME, lease=lease, resource_id=record.resource_id)
+                return Claim(ClaimOutcome.STARTED, lease=lease)
+            return Claim(ClaimOutcome.IN_PROGRESS)
 
-    async def complete(self, scope: IdempotencyScope, response: StoredResponse) -> None:
-        record = self._records.get(scope)
-        if record is not None and record.response is None:
-            record.response = response
+    async def complete(self, lease: Lease, response: StoredResponse) -> None:
+        async with self._db.lock:
+            record = _held(self._db.state, lease)
+            if record is not None:
+                record.response = response
 
-    async def abandon(self, scope: IdempotencyScope) -> None:
-        record = self._records.get(scope)
-        if record is not None and record.response is None:
-            del self._records[scope]
+    async def abandon(self, lease: Lease) -> None:
+        async with self._db.lock:
+            record = _held(self._db.state, lease)
+            if record is None:
+                return
+            if record.resource_id is None:
+                del _records(self._db.state)[lease.scope]
+            else:
+                record.token = None
 
     async def purge(self, before: datetime) -> int:
-        old = [scope for scope, record in self._records.items() if record.created_at < before]
-        for scope in old:
-            del self._records[scope]
-        return len(old)
+        async with self._db.lock:
+            records = _records(self._db.state)
+            old = [scope for scope, record in records.items() if record.created_at < before]
+            for scope in old:
+                del records[scope]
+            return len(old)
+
+
+class MemoryIdempotencyRecords(IdempotencyRecords):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def record(self, lease: Lease, resource_id: int) -> bool:
+        record = _held(self._s, lease)
+        if record is None:
+            return False
+        record.resource_id = resource_id
+        return True
+
+    async def forget(self, lease: Lease) -> None:
+        record = _held(self._s, lease)
+        if record is not None:
+            record.resource_id = None

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from adapters.memory.idempotency import MemoryIdempotencyRecords
 from adapters.memory.orders import MemoryOrderRepository, MemoryStockRepository
 from adapters.memory.payments import MemoryPaymentEventRepository, MemoryPaymentRepository
 from application.ports import (
@@ -188,6 +189,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.stock = MemoryStockRepository(state)
         self.payments = MemoryPaymentRepository(state)
         self.payment_events = MemoryPaymentEventRepository(state)
+        self.idempotency = MemoryIdempotencyRecords(state)
         return self
 
     async def __aexit__(

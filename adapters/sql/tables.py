@@ -130,6 +130,10 @@ idempotency_keys = Table(
     Column("media_type", String(100), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
+    # The current claim's token (NULL: released) and what its work created, written in
+    # the work's own transaction (migration 0006).
+    Column("claim_token", String(32), nullable=True),
+    Column("resource_id", Id, nullable=True),
     UniqueConstraint("user_id", "path", "key"),
     CheckConstraint("state IN ('running', 'done')", name="state"),
     Index(None, "created_at"),

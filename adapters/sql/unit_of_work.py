@@ -7,6 +7,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
+from adapters.sql.idempotency import SqlIdempotencyRecords
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
 from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository
 from adapters.sql.repositories import SqlCategoryRepository, SqlProductRepository, SqlUserRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.stock = SqlStockRepository(conn)
         self.payments = SqlPaymentRepository(conn)
         self.payment_events = SqlPaymentEventRepository(conn)
+        self.idempotency = SqlIdempotencyRecords(conn)
         return self
 
     async def __aexit__(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.common import is_storable_id
+from application.idempotency import LEASE_LOST, Lease
 from application.metrics import NO_METRICS, Metrics
 from application.ports import Clock, UnitOfWork
 from domain.errors import Conflict, NotFound
@@ -22,6 +23,10 @@ class PlaceOrder:
 
     Stock is taken with one conditional update per line, in product-id order: no
     two orders ever get the same last unit, and two orders never deadlock.
+
+    Under an idempotency `lease` the order is recorded on the key in its own
+    transaction, so a retry after a crash finds it instead of placing another;
+    a lease lost to such a retry meanwhile → Conflict, and nothing is placed.
     """
 
     def __init__(self, uow: UnitOfWork, clock: Clock, currency: str, metrics: Metrics = NO_METRICS) -> None:
@@ -30,7 +35,7 @@ class PlaceOrder:
         self._currency = currency
         self._metrics = metrics
 
-    async def __call__(self, actor: Actor, items: Sequence[ItemRequest]) -> Order:
+    async def __call__(self, actor: Actor, items: Sequence[ItemRequest], lease: Lease | None = None) -> Order:
         wanted = sorted(check_items(items), key=lambda item: item.product_id)
         async with self._uow as uow:
             ids = [item.product_id for item in wanted if is_storable_id(item.product_id)]
@@ -66,6 +71,8 @@ class PlaceOrder:
                 for item in items
             ]
             order = await uow.orders.add(Order.place(actor.user_id, lines, self._currency, self._clock.now()))
+            if lease is not None and not await uow.idempotency.record(lease, order.id):
+                raise Conflict(LEASE_LOST)
             await uow.commit()
         self._metrics.order_placed()
         return order

@@ -1,6 +1,12 @@
 """`Idempotency-Key` for POST endpoints: one helper any controller can wrap its work in.
 
-    return await idempotent.run(request, actor, lambda: work())
+    return await idempotent.run(request, actor, work, replay)
+
+`work(lease)` does the request, handing `lease` (None without the header) to
+its use case, which records the resource it creates on the key in its own
+transaction. `replay(resource_id, lease)` rebuilds the same success answer
+from that resource: it answers a retry that finds the first request's work
+committed but its answer never stored (the process died in between).
 
 Without the header the work simply runs. With it, the first request under a
 key (per user and concrete path) runs and its answer — any 2xx or 4xx — is
@@ -21,7 +27,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, StoredResponse
+from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, Lease, StoredResponse
 from application.ports import Clock
 from domain.errors import Conflict, DomainError, InvalidInput
 from domain.users import Actor
@@ -31,7 +37,8 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
 
-Work = Callable[[], Awaitable[Response[bytes]]]
+Work = Callable[[Lease | None], Awaitable[Response[bytes]]]
+Replay = Callable[[int, Lease], Awaitable[Response[bytes]]]
 
 
 def read_key(request: Request[Any, Any, Any]) -> str | None:
@@ -62,10 +69,12 @@ class IdempotentRequests:
         self._store = store
         self._clock = clock
 
-    async def run(self, request: Request[Any, Any, Any], actor: Actor, work: Work) -> Response[bytes]:
+    async def run(
+        self, request: Request[Any, Any, Any], actor: Actor, work: Work, replay: Replay
+    ) -> Response[bytes]:
         key = read_key(request)
         if key is None:
-            return await work()
+            return await work(None)
         scope = IdempotencyScope(actor.user_id, concrete_path(request), key)
         claim = await self._store.claim(scope, fingerprint(await request.body()), self._clock.now())
         if claim.outcome is ClaimOutcome.MISMATCH:
@@ -81,21 +90,39 @@ class IdempotentRequests:
                 media_type=stored.media_type,
                 headers={REPLAYED_HEADER: "true"},
             )
+        lease = claim.lease
+        assert lease is not None
+        if claim.outcome is ClaimOutcome.RESUME:
+            assert claim.resource_id is not None
+            resource_id = claim.resource_id
+
+            async def answer() -> Response[bytes]:
+                return await replay(resource_id, lease)
+
+        else:
+
+            async def answer() -> Response[bytes]:
+                return await work(lease)
+
         try:
-            response = await self._answer(request, work)
+            response = await self._answer(request, answer)
         except BaseException:
-            await asyncio.shield(self._store.abandon(scope))
+            await asyncio.shield(self._store.abandon(lease))
             raise
         status = response.status_code or 200
         if status >= 500 or not isinstance(response.content, bytes):
-            await self._store.abandon(scope)
+            await self._store.abandon(lease)
             return response
         media_type = str(response.media_type or "application/json")
-        await self._store.complete(scope, StoredResponse(status, response.content, media_type))
+        await self._store.complete(lease, StoredResponse(status, response.content, media_type))
+        if claim.outcome is ClaimOutcome.RESUME:
+            response.headers[REPLAYED_HEADER] = "true"
         return response
 
     @staticmethod
-    async def _answer(request: Request[Any, Any, Any], work: Work) -> Response[bytes]:
+    async def _answer(
+        request: Request[Any, Any, Any], work: Callable[[], Awaitable[Response[bytes]]]
+    ) -> Response[bytes]:
         """The work's response, with a refusal (4xx) turned into its problem response."""
         try:
             return await work()

@@ -14,6 +14,7 @@ from litestar.params import Parameter
 from msgspec import Meta, Struct
 
 from application.common import Page
+from application.idempotency import Lease
 from application.orders.browse_orders import GetOrder, ListMyOrders
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.place_order import PlaceOrder
@@ -105,17 +106,24 @@ class OrderController(Controller):
         data: OrderIn,
         actor: FromDishka[Actor],
         place: FromDishka[PlaceOrder],
+        get_order: FromDishka[GetOrder],
         idempotent: FromDishka[IdempotentRequests],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
-        async def work() -> Response[bytes]:
-            items = [ItemRequest(item.product_id, item.quantity) for item in data.items]
-            order = await place(actor, items)
+        def created(order: Order) -> Response[bytes]:
             return Response(
                 msgspec.json.encode(OrderOut.of(order)), status_code=201, media_type="application/json"
             )
 
-        return await idempotent.run(request, actor, work)
+        async def work(lease: Lease | None) -> Response[bytes]:
+            items = [ItemRequest(item.product_id, item.quantity) for item in data.items]
+            return created(await place(actor, items, lease))
+
+        async def replay(order_id: int, lease: Lease) -> Response[bytes]:
+            # The first request placed it and died before answering: the same 201, read afresh.
+            return created(await get_order(actor, order_id))
+
+        return await idempotent.run(request, actor, work, replay)
 
     @get("/me", summary="My orders, newest first")
     async def my_orders(

@@ -14,6 +14,7 @@ from litestar.params import Parameter
 from msgspec import Struct
 
 from application.common import Page
+from application.idempotency import Lease
 from application.payments.read_payments import GetPayment, ListOrderPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
@@ -111,13 +112,19 @@ class PaymentController(Controller):
         idempotent: FromDishka[IdempotentRequests],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
-        async def work() -> Response[bytes]:
-            payment = await start(actor, order_id)
+        def created(payment: Payment) -> Response[bytes]:
             return Response(
                 msgspec.json.encode(PaymentOut.of(payment)), status_code=201, media_type="application/json"
             )
 
-        return await idempotent.run(request, actor, work)
+        async def work(lease: Lease | None) -> Response[bytes]:
+            return created(await start(actor, order_id, lease))
+
+        async def replay(payment_id: int, lease: Lease) -> Response[bytes]:
+            # The first request created it and died before answering: the same 201, opened if need be.
+            return created(await start.resume(actor, payment_id, lease))
+
+        return await idempotent.run(request, actor, work, replay)
 
     @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER)
     async def get_payment(

@@ -167,8 +167,9 @@ async def test_a_key_is_forgotten_after_24_hours(api: Api, tea: int, app_databas
     try:
         scope = IdempotencyScope(await user_id(api, ann), f"POST {ORDERS}", "old")
         yesterday = datetime.now(UTC) - timedelta(hours=24, minutes=1)
-        await store.claim(scope, fingerprint(b"{}"), yesterday)
-        await store.complete(scope, StoredResponse(201, b"{}", "application/json"))
+        claim = await store.claim(scope, fingerprint(b"{}"), yesterday)
+        assert claim.lease is not None
+        await store.complete(claim.lease, StoredResponse(201, b"{}", "application/json"))
     finally:
         await db.dispose()
     response = await api.client.post(ORDERS, json=body(tea), headers=ann)

@@ -86,13 +86,15 @@ async def test_the_idempotency_store_decides_start_replay_mismatch_and_in_progre
     assert (await store.claim(scope, "a", NOW)).outcome is ClaimOutcome.STARTED
     assert (await store.claim(scope, "a", NOW)).outcome is ClaimOutcome.IN_PROGRESS
     assert (await store.claim(scope, "b", NOW)).outcome is ClaimOutcome.MISMATCH
-    assert (await store.claim(scope, "a", NOW + LEASE)).outcome is ClaimOutcome.STARTED
-    await store.complete(scope, StoredResponse(201, b'{"id":1}', "application/json"))
+    taken = await store.claim(scope, "a", NOW + LEASE)
+    assert taken.outcome is ClaimOutcome.STARTED and taken.lease is not None
+    await store.complete(taken.lease, StoredResponse(201, b'{"id":1}', "application/json"))
     replay = await store.claim(scope, "a", NOW + LEASE)
     assert replay.outcome is ClaimOutcome.REPLAY
     assert replay.response == StoredResponse(201, b'{"id":1}', "application/json")
-    assert (await store.claim(scope, "b", NOW + RETENTION)).outcome is ClaimOutcome.STARTED
-    await store.abandon(scope)
+    expired = await store.claim(scope, "b", NOW + RETENTION)
+    assert expired.outcome is ClaimOutcome.STARTED and expired.lease is not None
+    await store.abandon(expired.lease)
     assert (await store.claim(scope, "c", NOW + RETENTION)).outcome is ClaimOutcome.STARTED
     assert await store.purge(NOW + RETENTION + timedelta(seconds=1)) == 1
 

@@ -186,8 +186,9 @@ async def test_the_idempotency_store_decides_start_replay_mismatch_and_in_progre
     assert (await store.claim(scope, "a", NOW)).outcome is ClaimOutcome.STARTED
     assert (await store.claim(scope, "a", NOW)).outcome is ClaimOutcome.IN_PROGRESS
     assert (await store.claim(scope, "b", NOW)).outcome is ClaimOutcome.MISMATCH
-    assert (await store.claim(scope, "a", NOW + LEASE)).outcome is ClaimOutcome.STARTED
-    await store.complete(scope, StoredResponse(201, b"{}", "application/json"))
+    taken = await store.claim(scope, "a", NOW + LEASE)
+    assert taken.outcome is ClaimOutcome.STARTED and taken.lease is not None
+    await store.complete(taken.lease, StoredResponse(201, b"{}", "application/json"))
     replay = await store.claim(scope, "a", NOW + LEASE)
     assert replay.outcome is ClaimOutcome.REPLAY and replay.response == StoredResponse(
         201, b"{}", "application/json"
