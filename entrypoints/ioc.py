@@ -135,13 +135,13 @@ class UseCaseProvider(Provider):
     authenticate = provide(Authenticate)
     current_user = provide(GetCurrentUser)
     ensure_admin = provide(EnsureAdmin)
-    list_categories = provide(ListCategories)
-    get_category = provide(GetCategory)
+    list_categories = provide(ListCategories, scope=Scope.APP)  # stateless over the APP-wide read model
+    get_category = provide(GetCategory, scope=Scope.APP)  # stateless over the APP-wide read model
     create_category = provide(CreateCategory)
     update_category = provide(UpdateCategory)
     deactivate_category = provide(DeactivateCategory)
-    list_products = provide(ListProducts)
-    get_product = provide(GetProduct)
+    list_products = provide(ListProducts, scope=Scope.APP)  # stateless over the APP-wide read model
+    get_product = provide(GetProduct, scope=Scope.APP)  # stateless over the APP-wide read model
     update_product = provide(UpdateProduct)
     deactivate_product = provide(DeactivateProduct)
 
