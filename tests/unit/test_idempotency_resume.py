@@ -1,0 +1,197 @@
+"""The work's effect recorded on its idempotency key atomically (memory twin; SQL in tests/integration).
+
+A crash between the work's commit and the storing of its answer is simulated by
+driving the store and the use cases directly: claim, do the work under the
+lease, never complete, let the lease lapse, claim again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from adapters.memory.idempotency import MemoryIdempotencyStore
+from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
+from adapters.payments.mock.gateway import MockGateway
+from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse
+from application.orders.place_order import PlaceOrder
+from application.payments.ports import CheckoutRequest, ProviderPayment
+from application.payments.start_payment import StartPayment
+from application.ports import NewCategory, NewProduct
+from domain.errors import Conflict, DependencyUnavailable
+from domain.money import Money
+from domain.orders import ItemRequest, Order, OrderLine
+from domain.payments import PaymentStatus
+from tests.unit.conftest import CUSTOMER, SteppingClock
+
+SCOPE = IdempotencyScope(CUSTOMER.user_id, "POST /api/v1/orders", "k")
+
+
+@pytest.fixture
+def store(memory: MemoryDatabase) -> MemoryIdempotencyStore:
+    return MemoryIdempotencyStore(memory)
+
+
+@pytest.fixture
+async def tea(uow: MemoryUnitOfWork, clock: SteppingClock) -> int:
+    async with uow:
+        category = await uow.categories.add(NewCategory("Tea", "tea"), clock.now())
+        product = await uow.products.add(NewProduct("Green", "", 14990, "RUB", category.id, 5), clock.now())
+        await uow.commit()
+    return product.id
+
+
+async def started(
+    store: MemoryIdempotencyStore, clock: SteppingClock, scope: IdempotencyScope = SCOPE
+) -> Lease:
+    claim = await store.claim(scope, "print", clock.now())
+    assert claim.outcome is ClaimOutcome.STARTED and claim.lease is not None
+    return claim.lease
+
+
+async def orders_of_customer(uow: MemoryUnitOfWork) -> list[Order]:
+    async with uow:
+        return await uow.orders.list_for_user(CUSTOMER.user_id, None, 100, 0)
+
+
+async def stock(uow: MemoryUnitOfWork, product_id: int) -> int | None:
+    async with uow:
+        product = await uow.products.get(product_id)
+    assert product is not None
+    return product.stock
+
+
+async def test_a_retry_after_a_crash_between_the_order_and_its_answer_resumes_the_first_order(
+    store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, tea: int
+) -> None:
+    lease = await started(store, clock)
+    first = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 2)], lease)
+    # The process dies here: the order is committed, its answer never stored.
+    retry = await store.claim(SCOPE, "print", clock.now() + LEASE)
+    assert retry.outcome is ClaimOutcome.RESUME
+    assert retry.resource_id == first.id and retry.lease is not None
+    assert [o.id for o in await orders_of_customer(uow)] == [first.id]
+    assert await stock(uow, tea) == 3
+    await store.complete(retry.lease, StoredResponse(201, b"first", "application/json"))
+    replay = await store.claim(SCOPE, "print", clock.now() + LEASE)
+    assert replay.outcome is ClaimOutcome.REPLAY and replay.response is not None
+    assert replay.response.body == b"first"
+
+
+async def test_a_refused_order_records_nothing_and_the_key_starts_afresh_after_the_lease(
+    store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, tea: int
+) -> None:
+    lease = await started(store, clock)
+    with pytest.raises(Conflict):
+        await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 6)], lease)
+    assert (await store.claim(SCOPE, "print", clock.now() + LEASE)).outcome is ClaimOutcome.STARTED
+
+
+async def test_a_request_whose_lapsed_claim_was_taken_over_places_nothing(
+    store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, tea: int
+) -> None:
+    slow = await started(store, clock)
+    retry = await store.claim(SCOPE, "print", clock.now() + LEASE)
+    assert retry.outcome is ClaimOutcome.STARTED and retry.lease is not None
+    with pytest.raises(Conflict, match="taken over"):
+        await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)], slow)
+    assert await orders_of_customer(uow) == []
+    assert await stock(uow, tea) == 5
+    await store.complete(slow, StoredResponse(409, b"late", "application/json"))  # changes nothing
+    placed = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)], retry.lease)
+    assert [o.id for o in await orders_of_customer(uow)] == [placed.id]
+
+
+async def test_an_abandoned_claim_with_its_work_done_is_released_for_an_immediate_resume(
+    store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, tea: int
+) -> None:
+    lease = await started(store, clock)
+    first = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)], lease)
+    await store.abandon(lease)  # e.g. the client went away after the commit
+    retry = await store.claim(SCOPE, "print", clock.now())
+    assert retry.outcome is ClaimOutcome.RESUME and retry.resource_id == first.id
+    assert (await store.claim(SCOPE, "print", clock.now())).outcome is ClaimOutcome.IN_PROGRESS
+
+
+async def test_an_abandoned_claim_without_work_done_is_forgotten(
+    store: MemoryIdempotencyStore, clock: SteppingClock
+) -> None:
+    lease = await started(store, clock)
+    await store.abandon(lease)
+    assert (await store.claim(SCOPE, "other print", clock.now())).outcome is ClaimOutcome.STARTED
+
+
+async def test_an_order_rolled_back_leaves_no_resource_on_the_key(
+    store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock
+) -> None:
+    lease = await started(store, clock)
+    async with uow:
+        assert await uow.idempotency.record(lease, 99)
+        # no commit: the unit of work rolls the record back with the rest
+    assert (await store.claim(SCOPE, "print", clock.now() + LEASE)).outcome is ClaimOutcome.STARTED
+
+
+# ---- payments -----------------------------------------------------------------------
+
+PAY_SCOPE = IdempotencyScope(CUSTOMER.user_id, "POST /api/v1/payments/orders/1", "p")
+
+
+class Crash(BaseException):
+    """The process dying mid-request."""
+
+
+class CrashingGateway(MockGateway):
+    def __init__(self, clock: SteppingClock) -> None:
+        super().__init__("whsec-unit", "https://shop.example", clock)
+        self.crash_next = True
+
+    async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
+        if self.crash_next:
+            self.crash_next = False
+            raise Crash
+        return await super().create_payment(request)
+
+
+class BrokenGateway(MockGateway):
+    async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
+        raise DependencyUnavailable("provider down")
+
+
+@pytest.fixture
+async def order(uow: MemoryUnitOfWork, clock: SteppingClock) -> Order:
+    line = OrderLine(product_id=1, product_name="Green tea", quantity=2, unit_price=Money(14_990, "RUB"))
+    async with uow:
+        placed = await uow.orders.add(Order.place(CUSTOMER.user_id, [line], "RUB", clock.now()))
+        await uow.commit()
+    return placed
+
+
+async def test_a_retry_after_a_crash_before_the_payment_was_opened_resumes_and_opens_that_payment(
+    store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, order: Order
+) -> None:
+    start = StartPayment(uow, CrashingGateway(clock), clock)
+    lease = await started(store, clock, PAY_SCOPE)
+    with pytest.raises(Crash):
+        await start(CUSTOMER, order.id, lease)
+    retry = await store.claim(PAY_SCOPE, "print", clock.now() + LEASE)
+    assert retry.outcome is ClaimOutcome.RESUME and retry.resource_id is not None
+    payment = await start.resume(CUSTOMER, retry.resource_id, retry.lease)
+    assert payment.id == retry.resource_id
+    assert payment.status is PaymentStatus.CREATED and payment.checkout_url is not None
+    async with uow:
+        assert [p.id for p in await uow.payments.list_for_order(order.id, 10, 0)] == [payment.id]
+    assert await start.resume(CUSTOMER, payment.id, retry.lease) == payment  # opened once
+
+
+async def test_a_payment_the_provider_could_not_open_is_forgotten_so_a_retry_starts_afresh(
+    store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, order: Order
+) -> None:
+    lease = await started(store, clock, PAY_SCOPE)
+    with pytest.raises(DependencyUnavailable):
+        await StartPayment(uow, BrokenGateway("whsec-unit", "https://shop.example", clock), clock)(
+            CUSTOMER, order.id, lease
+        )
+    await store.abandon(lease)  # what the HTTP helper does with a 503
+    retry = await store.claim(PAY_SCOPE, "print", clock.now() + timedelta(seconds=1))
+    assert retry.outcome is ClaimOutcome.STARTED
