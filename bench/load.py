@@ -49,6 +49,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    # The errors by kind: status >= 400, socket errors, timeouts.
+    by_kind: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def rps(self) -> float:
@@ -94,6 +96,7 @@ def finish(process: subprocess.Popen[str]) -> Result:
                 p50_ms=data["p50_us"] / 1000,
                 p99_ms=data["p99_us"] / 1000,
                 errors=data["status_errors"] + data["socket_errors"] + data["timeouts"],
+                by_kind=(data["status_errors"], data["socket_errors"], data["timeouts"]),
             )
     raise RuntimeError(f"wrk printed no result (exit {process.returncode}):\n{output}")
 
