@@ -24,6 +24,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
@@ -39,6 +40,11 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 Work = Callable[[Lease | None], Awaitable[Response[bytes]]]
 Replay = Callable[[int, Lease], Awaitable[Response[bytes]]]
+
+
+def created_response(body: object) -> Response[bytes]:
+    """A 201 with the encoded body, as bytes: the form the store keeps and replays."""
+    return Response(msgspec.json.encode(body), status_code=201, media_type="application/json")
 
 
 def read_key(request: Request[Any, Any, Any]) -> str | None:

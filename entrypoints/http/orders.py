@@ -6,7 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
@@ -20,7 +19,7 @@ from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrde
 from application.orders.place_order import PlaceOrder
 from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
 from domain.users import Actor
-from entrypoints.http.idempotency import HEADER, IdempotentRequests
+from entrypoints.http.idempotency import HEADER, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import Id, RequestBody
 
@@ -110,18 +109,13 @@ class OrderController(Controller):
         idempotent: FromDishka[IdempotentRequests],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
-        def created(order: Order) -> Response[bytes]:
-            return Response(
-                msgspec.json.encode(OrderOut.of(order)), status_code=201, media_type="application/json"
-            )
-
         async def work(lease: Lease | None) -> Response[bytes]:
             items = [ItemRequest(item.product_id, item.quantity) for item in data.items]
-            return created(await place(actor, items, lease))
+            return created_response(OrderOut.of(await place(actor, items, lease)))
 
         async def replay(order_id: int, lease: Lease) -> Response[bytes]:
             # The first request placed it and died before answering: the same 201, read afresh.
-            return created(await get_order(actor, order_id))
+            return created_response(OrderOut.of(await get_order(actor, order_id)))
 
         return await idempotent.run(request, actor, work, replay)
 

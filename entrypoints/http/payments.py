@@ -6,7 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
@@ -20,7 +19,7 @@ from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from domain.payments import Payment
 from domain.users import Actor
-from entrypoints.http.idempotency import HEADER, IdempotentRequests
+from entrypoints.http.idempotency import HEADER, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
@@ -112,17 +111,12 @@ class PaymentController(Controller):
         idempotent: FromDishka[IdempotentRequests],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
-        def created(payment: Payment) -> Response[bytes]:
-            return Response(
-                msgspec.json.encode(PaymentOut.of(payment)), status_code=201, media_type="application/json"
-            )
-
         async def work(lease: Lease | None) -> Response[bytes]:
-            return created(await start(actor, order_id, lease))
+            return created_response(PaymentOut.of(await start(actor, order_id, lease)))
 
         async def replay(payment_id: int, lease: Lease) -> Response[bytes]:
             # The first request created it and died before answering: the same 201, opened if need be.
-            return created(await start.resume(actor, payment_id, lease))
+            return created_response(PaymentOut.of(await start.resume(actor, payment_id, lease)))
 
         return await idempotent.run(request, actor, work, replay)
 
