@@ -6,7 +6,6 @@ import pytest
 
 from adapters.memory.sessions import MemorySessionStore
 from adapters.memory.store import MemoryUnitOfWork
-from adapters.rate_limits import LimitsRateLimiter, parse_limits
 from adapters.security.tokens import JwtTokenIssuer
 from application.auth.accounts import AccountsInUnitOfWork
 from application.auth.authenticate import Authenticate
@@ -14,51 +13,11 @@ from application.auth.bootstrap_admin import EnsureAdmin
 from application.auth.current_user import GetCurrentUser
 from application.auth.login import Credentials, LogIn
 from application.auth.register import RegisterCustomer, Registration
-from application.ports import RateLimit
 from domain.errors import AccountDisabled, AlreadyExists, InvalidInput, NotAuthenticated
 from domain.users import Role
 from tests.unit.conftest import PlainPasswordHasher, SteppingClock
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def tokens(clock: SteppingClock) -> JwtTokenIssuer:
-    return JwtTokenIssuer("unit-test-secret-key-of-32-bytes!!", "HS256", timedelta(minutes=10), clock)
-
-
-@pytest.fixture
-def sessions(clock: SteppingClock) -> MemorySessionStore:
-    return MemorySessionStore(clock, timedelta(days=30))
-
-
-@pytest.fixture
-def limiter() -> LimitsRateLimiter:
-    """Limits off: the rate-limit rules have their own tests."""
-    return LimitsRateLimiter.in_memory(parse_limits(dict.fromkeys(RateLimit, "0")))
-
-
-@pytest.fixture
-def register(
-    uow: MemoryUnitOfWork, hasher: PlainPasswordHasher, clock: SteppingClock, limiter: LimitsRateLimiter
-) -> RegisterCustomer:
-    return RegisterCustomer(uow, hasher, clock, limiter)
-
-
-@pytest.fixture
-def log_in(
-    uow: MemoryUnitOfWork,
-    hasher: PlainPasswordHasher,
-    tokens: JwtTokenIssuer,
-    sessions: MemorySessionStore,
-    limiter: LimitsRateLimiter,
-) -> LogIn:
-    return LogIn(uow, hasher, tokens, sessions, limiter)
-
-
-@pytest.fixture
-def authenticate(uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessionStore) -> Authenticate:
-    return Authenticate(AccountsInUnitOfWork(uow), tokens, sessions)
 
 
 async def test_registering_stores_a_customer_with_a_lower_cased_email_and_only_a_hash(

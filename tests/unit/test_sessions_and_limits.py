@@ -9,9 +9,8 @@ import pytest
 
 from adapters.memory.sessions import MemorySessionStore
 from adapters.memory.store import MemoryUnitOfWork
-from adapters.rate_limits import LimitsRateLimiter, parse_limits
+from adapters.rate_limits import LimitsRateLimiter
 from adapters.security.tokens import JwtTokenIssuer
-from application.auth.accounts import AccountsInUnitOfWork
 from application.auth.authenticate import Authenticate
 from application.auth.login import Credentials, LogIn
 from application.auth.logout import LogOut
@@ -22,26 +21,10 @@ from application.auth.users import ActivateUser, DeactivateUser, ListUsers, User
 from application.ports import RateLimit
 from domain.errors import AccessDenied, AccountDisabled, Conflict, NotAuthenticated, NotFound, TooManyRequests
 from domain.users import Actor, Role, User
-from tests.unit.conftest import PlainPasswordHasher, SteppingClock
+from tests.unit.conftest import PlainPasswordHasher, SteppingClock, limiter_with
 
 PASSWORD = "correct horse battery"
 IP = "203.0.113.7"
-
-
-@pytest.fixture
-def tokens(clock: SteppingClock) -> JwtTokenIssuer:
-    return JwtTokenIssuer("unit-test-secret-key-of-32-bytes!!", "HS256", timedelta(minutes=10), clock)
-
-
-@pytest.fixture
-def sessions(clock: SteppingClock) -> MemorySessionStore:
-    return MemorySessionStore(clock, timedelta(days=30))
-
-
-def limiter_with(**settings: str) -> LimitsRateLimiter:
-    values = dict.fromkeys(RateLimit, "0")
-    values.update({RateLimit(name): text for name, text in settings.items()})
-    return LimitsRateLimiter.in_memory(parse_limits(values))
 
 
 @pytest.fixture
@@ -50,31 +33,8 @@ def limiter() -> LimitsRateLimiter:
 
 
 @pytest.fixture
-def register(
-    uow: MemoryUnitOfWork, hasher: PlainPasswordHasher, clock: SteppingClock, limiter: LimitsRateLimiter
-) -> RegisterCustomer:
-    return RegisterCustomer(uow, hasher, clock, limiter)
-
-
-@pytest.fixture
-def log_in(
-    uow: MemoryUnitOfWork,
-    hasher: PlainPasswordHasher,
-    tokens: JwtTokenIssuer,
-    sessions: MemorySessionStore,
-    limiter: LimitsRateLimiter,
-) -> LogIn:
-    return LogIn(uow, hasher, tokens, sessions, limiter)
-
-
-@pytest.fixture
 def refresh(uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessionStore) -> RefreshSession:
     return RefreshSession(uow, tokens, sessions)
-
-
-@pytest.fixture
-def authenticate(uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessionStore) -> Authenticate:
-    return Authenticate(AccountsInUnitOfWork(uow), tokens, sessions)
 
 
 async def customer(register: RegisterCustomer, email: str = "ann@example.com") -> User:
