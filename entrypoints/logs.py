@@ -149,13 +149,17 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()
         server_logger.propagate = True
     for name in _PARAMETER_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     # Our own access log replaces the server's (it knows the route, the user and the request id).
-    logging.getLogger("uvicorn.access").disabled = True
+    # With no handler anywhere above it, uvicorn does not even format its line for each request.
+    server_access = logging.getLogger("uvicorn.access")
+    server_access.handlers.clear()
+    server_access.propagate = False
+    server_access.disabled = True
     logging.getLogger(ACCESS_LOGGER).disabled = not settings.access_log
     return handler

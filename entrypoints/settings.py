@@ -55,6 +55,11 @@ class Settings:
     def is_prod(self) -> bool:
         return self.app_env == "prod"
 
+    @property
+    def api_rate_limited(self) -> bool:
+        """False when RATE_LIMIT_API is 0: then the per-IP middleware is not even installed."""
+        return self.rate_limit_api.strip() != "0"
+
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
         """Environment variables win over `.env`; unknown variables are ignored."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+
 from dishka import Provider
-from dishka.integrations.litestar import DishkaRouter, setup_dishka
+from dishka.integrations.litestar import DishkaRouter
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -13,7 +15,7 @@ from entrypoints.http.access_log import access_log_middleware
 from entrypoints.http.auth import AuthController
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.health import HealthController
-from entrypoints.http.metrics import MetricsController, http_metrics
+from entrypoints.http.metrics import HttpMetrics, metrics_controller
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.mock_checkout import MockCheckoutController
 from entrypoints.http.openapi import COMPONENTS, declare_problem_responses
@@ -21,6 +23,7 @@ from entrypoints.http.orders import OrderController
 from entrypoints.http.payments import OrderPaymentsController, PaymentController
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limit import rate_limit_middleware
+from entrypoints.http.request_scope import setup_request_scope
 from entrypoints.http.users import UserController
 from entrypoints.ioc import create_container
 from entrypoints.logs import configure_logging
@@ -55,9 +58,9 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         ],
     )
     operations = DishkaRouter("/", route_handlers=[HealthController, MockCheckoutController])
+    http_metrics = HttpMetrics()
     app = Litestar(
-        route_handlers=[api, operations, MetricsController],
-        middleware=[http_metrics.middleware],
+        route_handlers=[api, operations, metrics_controller(http_metrics.publish)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
@@ -70,14 +73,19 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         ),
         on_startup=[bootstrap_admin],
         on_shutdown=[container.close],
-        lifespan=[order_expiry_lifespan(container, settings.order_expiry_interval_seconds)],
+        lifespan=[
+            order_expiry_lifespan(container, settings.order_expiry_interval_seconds),
+            http_metrics.lifespan,
+        ],
         debug=False,
         # Logging is configured once per process by entrypoints.logs (JSON in prod), not per app.
         logging_config=None,
     )
-    setup_dishka(container, app)
+    setup_request_scope(container, app)
     declare_problem_responses(app.openapi_schema, API_PREFIX)
-    app.asgi_handler = rate_limit_middleware(app.asgi_handler, container)
+    if settings.api_rate_limited:
+        app.asgi_handler = rate_limit_middleware(app.asgi_handler, container)
+    app.asgi_handler = http_metrics.middleware(app.asgi_handler)
     # Outermost, so that even the router's own 404 and 405 carry the request id.
     app.asgi_handler = request_id_middleware(access_log_middleware(app.asgi_handler))
     return app
@@ -90,4 +98,15 @@ def app_from_env() -> Litestar:
     """
     settings = Settings.load()
     configure_logging(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    app.on_startup.append(_freeze_startup_heap)
+    return app
+
+
+def _freeze_startup_heap() -> None:
+    """Exempt what start-up built (modules, the app, its pools: most of a worker's heap)
+    from garbage collection: every full collection would walk it again, and those pauses
+    land on the requests in flight as tail latency. Serving processes only: in one that
+    builds many apps (the tests), frozen garbage would never be freed."""
+    gc.collect()
+    gc.freeze()

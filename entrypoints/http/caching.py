@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Request
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import Receive, Scope, Send
 
 from application.catalog.read_model import Unchanged, Versioned
 
@@ -41,9 +43,40 @@ def known_versions(request: Request[Any, Any, Any]) -> frozenset[str]:
     return frozenset(versions)
 
 
-def cached(answer: Versioned[Any] | Unchanged) -> Response[Any]:
-    """200 with the JSON and its ETag, or 304 with no body."""
-    headers = {"ETag": etag(answer.version), "Cache-Control": CACHE_CONTROL}
-    if isinstance(answer, Unchanged):
-        return Response(content=None, status_code=304, headers=headers)
-    return Response(content=_encoder.encode(answer.value), media_type="application/json", headers=headers)
+class CatalogAnswer:
+    """A catalog GET's answer as a bare ASGI app: 200 with the JSON and its ETag, or 304.
+
+    Litestar sends a returned ASGI app as it is, where a `Response` would be built,
+    resolved and converted first — a tenth of a catalog read's CPU, for headers this
+    class knows in advance. The routes document their 200 body with `responses=`
+    (`conditional`), since the return annotation no longer names it.
+    """
+
+    __slots__ = ("_body", "_headers", "_status")
+
+    def __init__(self, answer: Versioned[Any] | Unchanged) -> None:
+        validators = [(b"etag", etag(answer.version).encode()), (b"cache-control", _CACHE_CONTROL)]
+        if isinstance(answer, Unchanged):
+            self._status, self._body, self._headers = 304, b"", validators
+            return
+        self._status, self._body = 200, _encoder.encode(answer.value)
+        self._headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self._body)).encode()),
+            *validators,
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self._status, "headers": self._headers})
+        await send({"type": "http.response.body", "body": self._body, "more_body": False})
+
+
+_CACHE_CONTROL = CACHE_CONTROL.encode()
+
+
+def conditional(body: Any) -> dict[int, ResponseSpec]:
+    """The OpenAPI responses of a catalog GET whose 200 carries `body`."""
+    return {
+        200: ResponseSpec(body, generate_examples=False, description="Request fulfilled, document follows"),
+        304: ResponseSpec(None, description="Not modified: the ETag in If-None-Match is current"),
+    }

@@ -4,8 +4,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Request, Response, get, patch, post
-from litestar.openapi.datastructures import ResponseSpec
+from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 from msgspec import UnsetType
 
@@ -20,7 +19,7 @@ from application.catalog.update_product import ProductChanges, UpdateProduct
 from application.common import UNCHANGED, Page, Patch
 from application.ports import ProductFilter, ProductSort
 from domain.users import Actor
-from entrypoints.http.caching import cached, known_versions
+from entrypoints.http.caching import CatalogAnswer, conditional, known_versions
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import (
     CategoryIn,
@@ -36,8 +35,6 @@ T = TypeVar("T")
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
 Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
 CategoryRef = Annotated[str, Parameter(description="Category id or slug", max_length=100)]
-# Catalog GETs carry an ETag; `If-None-Match` with the current one gets 304 and no body.
-CONDITIONAL = {304: ResponseSpec(None, description="Not modified: the ETag in If-None-Match is current")}
 
 
 def _patch(value: T | UnsetType) -> Patch[T]:
@@ -48,7 +45,7 @@ class CategoryController(Controller):
     path = "/categories"
     tags = ["catalog"]
 
-    @get("/all", summary="List categories, ordered by id", responses=CONDITIONAL)
+    @get("/all", summary="List categories, ordered by id", responses=conditional(list[CategoryOut]))
     async def list_categories(
         self,
         request: Request[Any, Any, Any],
@@ -56,14 +53,14 @@ class CategoryController(Controller):
         only_active: bool = False,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> Response[list[CategoryOut]]:
-        return cached(await list_categories(only_active, Page(limit, offset), known_versions(request)))
+    ) -> CatalogAnswer:
+        return CatalogAnswer(await list_categories(only_active, Page(limit, offset), known_versions(request)))
 
-    @get("/{ref:str}", summary="One category by id or slug", responses=CONDITIONAL)
+    @get("/{ref:str}", summary="One category by id or slug", responses=conditional(CategoryOut))
     async def get_category(
         self, request: Request[Any, Any, Any], ref: CategoryRef, get_category: FromDishka[GetCategory]
-    ) -> Response[CategoryOut]:
-        return cached(await get_category(ref, known_versions(request)))
+    ) -> CatalogAnswer:
+        return CatalogAnswer(await get_category(ref, known_versions(request)))
 
     @post("/", status_code=201, summary="Create a category (admin)", security=BEARER)
     async def create_category(
@@ -97,7 +94,7 @@ class ProductController(Controller):
     path = "/products"
     tags = ["catalog"]
 
-    @get("/", summary="List products", responses=CONDITIONAL)
+    @get("/", summary="List products", responses=conditional(list[ProductOut]))
     async def list_products(
         self,
         request: Request[Any, Any, Any],
@@ -110,7 +107,7 @@ class ProductController(Controller):
         sort: ProductSort = ProductSort.ID,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> Response[list[ProductOut]]:
+    ) -> CatalogAnswer:
         Page(limit, offset)
         criteria = ProductFilter(
             category_id=category_id,
@@ -122,13 +119,13 @@ class ProductController(Controller):
             limit=limit,
             offset=offset,
         )
-        return cached(await list_products(criteria, known_versions(request)))
+        return CatalogAnswer(await list_products(criteria, known_versions(request)))
 
-    @get("/{product_id:int}", summary="One product with its category", responses=CONDITIONAL)
+    @get("/{product_id:int}", summary="One product with its category", responses=conditional(ProductOut))
     async def get_product(
         self, request: Request[Any, Any, Any], product_id: int, get_product: FromDishka[GetProduct]
-    ) -> Response[ProductOut]:
-        return cached(await get_product(product_id, known_versions(request)))
+    ) -> CatalogAnswer:
+        return CatalogAnswer(await get_product(product_id, known_versions(request)))
 
     @post("/", status_code=201, summary="Create a product (admin)", security=BEARER)
     async def create_product(

@@ -1,0 +1,89 @@
+"""dishka's request scope for Litestar, entered only by requests that need it.
+
+dishka's own Litestar middleware enters a request-scoped container for every request.
+Most requests here need nothing from that scope: the catalog reads and their use cases
+are APP-scoped, and entering and closing a scope (with the `Request` built for its
+context) was a tenth of a catalog read's CPU. So each request gets a `LazyRequestContainer`
+where dishka's `FromDishka` injection looks for it (`request.state.dishka_container`): it
+answers APP-scoped dependencies from the app container and enters the request scope on
+the first dependency that lives there (the current `Actor`, a unit of work…), closing it
+when the request ends, exactly as dishka's middleware would.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from dishka import DEFAULT_COMPONENT, AsyncContainer, Component
+from dishka import Scope as DIScope
+from dishka.exceptions import NoFactoryError
+from litestar import Litestar, Request
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+
+class LazyRequestContainer:
+    """The part of `AsyncContainer` that dishka's injected handlers use: `get`."""
+
+    __slots__ = ("_app_container", "_app_scoped", "_asgi_scope", "_request_container", "_scope_manager")
+
+    def __init__(self, app_container: AsyncContainer, app_scoped: dict[Any, bool], asgi_scope: Scope) -> None:
+        self._app_container = app_container
+        self._app_scoped = app_scoped
+        self._asgi_scope = asgi_scope
+        self._request_container: AsyncContainer | None = None
+        self._scope_manager: Any = None
+
+    async def get(self, dependency_type: Any, component: Component | None = DEFAULT_COMPONENT) -> Any:
+        if self._request_container is not None:
+            return await self._request_container.get(dependency_type, component)
+        key = (dependency_type, component)
+        if self._app_scoped.get(key, True):
+            try:
+                found = await self._app_container.get(dependency_type, component)
+            except NoFactoryError:
+                # Lives in a narrower scope: remembered, so that this is asked once per process.
+                self._app_scoped[key] = False
+            else:
+                self._app_scoped[key] = True
+                return found
+        return await (await self._enter()).get(dependency_type, component)
+
+    async def _enter(self) -> AsyncContainer:
+        request: Request[Any, Any, Any] = Request(self._asgi_scope)
+        self._scope_manager = self._app_container({Request: request}, scope=DIScope.REQUEST)
+        self._request_container = await self._scope_manager.__aenter__()
+        return self._request_container
+
+    async def close(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._scope_manager is not None:
+            manager, self._scope_manager, self._request_container = self._scope_manager, None, None
+            await manager.__aexit__(exc_type, exc, tb)
+
+
+def setup_request_scope(container: AsyncContainer, app: Litestar) -> None:
+    """What `dishka.integrations.litestar.setup_dishka` does, with the scope entered lazily."""
+    app.state.dishka_container = container
+    app.asgi_handler = request_scope_middleware(app.asgi_handler, container)
+
+
+def request_scope_middleware(app: ASGIApp, container: AsyncContainer) -> ASGIApp:
+    app_scoped: dict[Any, bool] = {}
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        lazy = LazyRequestContainer(container, app_scoped, scope)
+        scope.setdefault("state", {})["dishka_container"] = lazy
+        try:
+            await app(scope, receive, send)
+        except BaseException as error:
+            await lazy.close(type(error), error, error.__traceback__)
+            raise
+        await lazy.close(None, None, None)
+
+    return middleware
