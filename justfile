@@ -22,8 +22,9 @@ dev:
 # --- test and check ---------------------------------------------------------
 
 # Run the whole test suite; extra arguments go to pytest (e.g. `just test tests/unit -x`).
+[positional-arguments]
 test *args:
-    python -m pytest {{args}}
+    python -m pytest "$@"
 
 # Lint and check formatting (no changes made).
 lint:
@@ -75,9 +76,11 @@ expire-orders:
     python -m entrypoints.cli expire-orders
 
 # Send a signed mock-provider webhook: `just mock-webhook mock_3f… succeeded --amount 299.80`.
+[positional-arguments]
 mock-webhook *args:
-    python -m entrypoints.cli mock-webhook {{args}}
+    python -m entrypoints.cli mock-webhook "$@"
 
 # Run the benchmark; extra arguments go to it.
+[positional-arguments]
 bench *args:
-    python -m bench {{args}}
+    python -m bench "$@"

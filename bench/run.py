@@ -51,6 +51,11 @@ class Options:
     keep: bool
     json_path: Path | None
     database: str
+    only: tuple[str, ...] = ()
+
+    def selects(self, scenario: str) -> bool:
+        """Whether `--only` (parts of scenario names, any case) lets a scenario run."""
+        return not self.only or any(part.lower() in scenario.lower() for part in self.only)
 
     @property
     def size(self) -> seed.SeedSize:
@@ -389,6 +394,8 @@ def benchmark(options: Options, work_dir: Path) -> Report:
 def _prepare_all(ctx: Context, report: Report) -> dict[str, Load]:
     loads: dict[str, Load] = {}
     for scenario in SCENARIOS:
+        if not ctx.options.selects(scenario.name):
+            continue
         try:
             loads[scenario.name] = scenario.prepare(ctx)
         except FeatureMissing as missing:
@@ -396,7 +403,8 @@ def _prepare_all(ctx: Context, report: Report) -> dict[str, Load]:
             say(f"  {scenario.name}: n/a (feature missing: {missing})")
             continue
         report.row(scenario.name)
-    if "login (8 connections)" in loads and "list products (limit 50)" in loads:
+    storm_loads = "login (8 connections)" in loads and "list products (limit 50)" in loads
+    if storm_loads and ctx.options.selects(STORM):
         report.row(STORM)
     return loads
 
@@ -427,6 +435,8 @@ def _small_catalog(
 ) -> None:
     """Placing orders as a new customer on a tiny catalog: the baseline for "flat"."""
     row = report.rows.get("place order (2 lines)")
+    if not options.selects(SMALL_ORDER):
+        return
     if row is None or row.missing:
         report.row(SMALL_ORDER).missing = "POST /orders"
         return
@@ -575,6 +585,13 @@ def parse_args(argv: list[str] | None) -> Options:
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run only the scenarios whose name contains TEXT (any case; repeatable): --only 'get product'",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.seconds, args.warmup, args.rounds = 1, 1, 1
@@ -588,6 +605,7 @@ def parse_args(argv: list[str] | None) -> Options:
         keep=args.keep,
         json_path=args.json,
         database=args.database or ("storefront_bench_smoke" if args.smoke else "storefront_bench"),
+        only=tuple(args.only),
     )
 
 

@@ -22,13 +22,21 @@ from litestar import Litestar, Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+_UNSEEN = object()
+_NARROWER = object()  # a dependency that lives in the request scope (or narrower)
+
 
 class LazyRequestContainer:
-    """The part of `AsyncContainer` that dishka's injected handlers use: `get`."""
+    """The part of `AsyncContainer` that dishka's injected handlers use: `get`.
+
+    `app_scoped` is shared by every request of one app: an APP-scoped dependency is one
+    object for the app's life, so it is kept there once resolved, and a narrower one is
+    noted so that the app container is asked about it once per process.
+    """
 
     __slots__ = ("_app_container", "_app_scoped", "_asgi_scope", "_request_container", "_scope_manager")
 
-    def __init__(self, app_container: AsyncContainer, app_scoped: dict[Any, bool], asgi_scope: Scope) -> None:
+    def __init__(self, app_container: AsyncContainer, app_scoped: dict[Any, Any], asgi_scope: Scope) -> None:
         self._app_container = app_container
         self._app_scoped = app_scoped
         self._asgi_scope = asgi_scope
@@ -39,15 +47,15 @@ class LazyRequestContainer:
         if self._request_container is not None:
             return await self._request_container.get(dependency_type, component)
         key = (dependency_type, component)
-        if self._app_scoped.get(key, True):
+        known = self._app_scoped.get(key, _UNSEEN)
+        if known is _UNSEEN:
             try:
-                found = await self._app_container.get(dependency_type, component)
+                known = await self._app_container.get(dependency_type, component)
             except NoFactoryError:
-                # Lives in a narrower scope: remembered, so that this is asked once per process.
-                self._app_scoped[key] = False
-            else:
-                self._app_scoped[key] = True
-                return found
+                known = _NARROWER
+            self._app_scoped[key] = known
+        if known is not _NARROWER:
+            return known
         return await (await self._enter()).get(dependency_type, component)
 
     async def _enter(self) -> AsyncContainer:
@@ -71,7 +79,7 @@ def setup_request_scope(container: AsyncContainer, app: Litestar) -> None:
 
 
 def request_scope_middleware(app: ASGIApp, container: AsyncContainer) -> ASGIApp:
-    app_scoped: dict[Any, bool] = {}
+    app_scoped: dict[Any, Any] = {}
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
