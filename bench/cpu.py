@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from bench import seed
-from bench.run import DEFAULT_ADMIN_URL, DEFAULT_REDIS_URL, reachable_redis
+from bench.run import add_service_arguments, reachable_redis
 
 AsgiApp = Callable[..., Coroutine[Any, Any, None]]
 ORDER = json.dumps({"items": [{"product_id": 5, "quantity": 1}, {"product_id": 77, "quantity": 2}]}).encode()
@@ -143,13 +143,7 @@ async def run(env: Mapping[str, str], floor_dsn: str, requests: int) -> list[tup
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per route (2000)")
-    parser.add_argument(
-        "--admin-url",
-        default=os.environ.get("BENCH_POSTGRES_URL")
-        or os.environ.get("TEST_POSTGRES_URL")
-        or DEFAULT_ADMIN_URL,
-    )
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    add_service_arguments(parser)
     parser.add_argument("--database", default="storefront_bench_cpu")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)

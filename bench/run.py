@@ -562,12 +562,8 @@ def as_json(report: Report) -> dict[str, Any]:
     }
 
 
-def parse_args(argv: list[str] | None) -> Options:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="1 s per scenario, tiny seed, one round")
-    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per scenario (10)")
-    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per scenario (3)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds, ours then floor (3)")
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    """--admin-url and --redis-url: where the benchmark's database and the API's Redis are."""
     parser.add_argument(
         "--admin-url",
         default=os.environ.get("BENCH_POSTGRES_URL")
@@ -580,6 +576,15 @@ def parse_args(argv: list[str] | None) -> Options:
         default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         help="Redis for the API ('' to run without)",
     )
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="1 s per scenario, tiny seed, one round")
+    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per scenario (10)")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per scenario (3)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds, ours then floor (3)")
+    add_service_arguments(parser)
     parser.add_argument(
         "--database", help="name of the database to (re)create (storefront_bench, or _smoke with --smoke)"
     )
