@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import msgspec
 
 

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import msgspec
 
 from bench.seed import CURRENCY, plain_dsn, table_columns

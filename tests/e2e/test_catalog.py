@@ -284,7 +284,7 @@ async def test_price_bounds_are_inclusive(shelf: Api) -> None:
         {"only_active": "perhaps"},
     ],
 )
-async def test_a_list_query_that_breaks_a_rule_is_422(shelf: Api, params: dict[str, object]) -> None:
+async def test_a_list_query_that_breaks_a_rule_is_422(shelf: Api, params: dict[str, Any]) -> None:
     response = await shelf.client.get(PRODUCTS, params=params)
     assert response.status_code == 422, response.text
     assert response.json()["errors"]

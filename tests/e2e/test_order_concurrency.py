@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -39,9 +39,9 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def instances(
-    database_url: str, redis_url: str, logs: Path, count: int = 2, **env: str
+    database_url: str, redis_url: str, logs: Path, count: int = 2, env: Mapping[str, str] | None = None
 ) -> AsyncIterator[list[str]]:
-    """Start `count` API processes on one database; yields their base URLs."""
+    """Start `count` API processes on one database (with `env` added); yields their base URLs."""
     processes: list[subprocess.Popen[bytes]] = []
     urls = []
     try:
@@ -62,7 +62,7 @@ async def instances(
                 "RATE_LIMIT_API": "0",
                 "DB_POOL_SIZE": "4",  # PostgreSQL is shared: stay well below max_connections
                 "ACCESS_LOG": "false",
-                **env,
+                **(env or {}),
             }
             log = (logs / f"instance-{n}.log").open("wb")
             processes.append(
@@ -243,7 +243,7 @@ async def test_both_instances_sweep_yet_every_unpaid_order_expires_exactly_once(
 ) -> None:
     overrides = {"ORDER_PAYMENT_TIMEOUT_SECONDS": "2", "ORDER_EXPIRY_INTERVAL_SECONDS": "1"}
     async with (
-        instances(postgres_database, redis_url, tmp_path, **overrides) as urls,
+        instances(postgres_database, redis_url, tmp_path, env=overrides) as urls,
         clients(urls) as (first, second),
     ):
         shop = Shop(first)

@@ -96,7 +96,7 @@ async def test_keys_of_different_users_never_collide(api: Api, tea: int) -> None
 @pytest.mark.parametrize("key", [b"", b"x" * 256, b"has space", "ключ".encode(), b"tab\there"])
 async def test_an_empty_too_long_or_invisible_key_is_422(api: Api, tea: int, key: bytes) -> None:
     ann = await api.customer()
-    headers: dict[str, str | bytes] = {**ann, "Idempotency-Key": key}
+    headers = {**{name.encode(): value.encode() for name, value in ann.items()}, b"idempotency-key": key}
     response = await api.client.post(ORDERS, json=body(tea), headers=headers)
     assert response.status_code == 422, response.text
     assert await order_count(api, ann) == 0

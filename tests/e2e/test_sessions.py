@@ -6,6 +6,7 @@ Every test runs with sessions in process memory and in a real Redis.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def settings_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
     return {}
 
 
-async def log_in(api: Api, email: str, password: str = PASSWORD) -> dict[str, str]:
+async def log_in(api: Api, email: str, password: str = PASSWORD) -> dict[str, Any]:
     response = await api.client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]

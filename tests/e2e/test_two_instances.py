@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -85,7 +85,7 @@ async def test_a_refresh_token_rotated_on_one_instance_is_retired_on_the_other(
 
 
 async def test_a_streamed_body_over_one_mebibyte_is_413(instances: list[Server]) -> None:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(20):
             yield b"x" * (128 * 1024)
 

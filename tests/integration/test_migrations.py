@@ -77,7 +77,7 @@ def schema_diff(url: str) -> list[Any]:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(context, metadata))
 
-    return off_loop(_inspect, url, compare)  # type: ignore[no-any-return]
+    return off_loop(_inspect, url, compare)
 
 
 def test_the_chain_starts_with_the_foundation_revision() -> None:

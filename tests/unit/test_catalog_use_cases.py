@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import given, settings
@@ -79,10 +79,10 @@ class Catalog:
     async def category(self, name: str = "Books", slug: str = "books") -> Category:
         return await self.create_category(ADMIN, CategoryDraft(name, slug))
 
-    async def product(self, name: str, price: str = "10.00", category_id: int = 1, **more: object) -> Product:
+    async def product(self, name: str, price: str = "10.00", category_id: int = 1, **more: Any) -> Product:
         return await self.create_product(
             ADMIN, ProductDraft(name=name, price=price, category_id=category_id, **more)
-        )  # type: ignore[arg-type]
+        )
 
 
 @pytest.fixture

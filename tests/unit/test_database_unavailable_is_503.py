@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
@@ -14,7 +14,7 @@ def wrapped(error: Exception) -> DBAPIError:
     """The shape SQLAlchemy's asyncpg dialect raises: DBAPIError ← adapted error ← asyncpg error."""
     try:
         try:
-            raise AsyncAdapt_asyncpg_dbapi.Error(str(error)) from error
+            raise AsyncAdapt_asyncpg_dbapi.Error(str(error)) from error  # type: ignore[no-untyped-call]
         except AsyncAdapt_asyncpg_dbapi.Error as adapted:
             raise DBAPIError("SELECT 1", None, adapted) from adapted
     except DBAPIError as raised:
@@ -37,7 +37,8 @@ def test_a_database_that_cannot_serve_now_answers_503_with_retry_after(error: Ex
 
 def test_any_other_database_error_stays_a_500_without_details() -> None:
     response = database_error_handler(
-        None, wrapped(asyncpg.exceptions.DivisionByZeroError("division by zero"))
-    )  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]  # the handler does not look at the request
+        wrapped(asyncpg.exceptions.DivisionByZeroError("division by zero")),
+    )
     assert response.status_code == 500
     assert b"division" not in bytes(response.content)
