@@ -125,6 +125,8 @@ async def run(env: Mapping[str, str], floor_dsn: str, requests: int) -> list[tup
             ours = await measure(app, requests, "GET", path, query)
             rows.append((name, ours, await measure(floor_app.app, requests, "GET", path, query)))
         rows.append(("me", await measure(app, requests, "GET", "/api/v1/auth/me", b"", bearer), None))
+        history = await measure(app, max(1, requests // 5), "GET", "/api/v1/orders/me", b"", bearer)
+        rows.append(("my orders (first 50 of 10 000)", history, None))
         json_bearer = [*bearer, (b"content-type", b"application/json")]
         orders = max(1, requests // 5)
         rows.append(

@@ -21,6 +21,7 @@ from adapters.sql.account_reads import AsyncpgAccountReadModel
 from adapters.sql.catalog_reads import AsyncpgCatalogReadModel, ReadPool, SqlCatalogReadModel
 from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
+from adapters.sql.order_reads import AsyncpgOrderReadModel
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.auth.accounts import AccountReadModel, AccountsInUnitOfWork
 from application.auth.authenticate import Authenticate
@@ -46,6 +47,7 @@ from application.orders.browse_orders import GetOrder, ListMyOrders
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
+from application.orders.read_model import OrderReadModel, RepositoryOrderReadModel
 from application.ports import (
     Clock,
     PasswordHasher,
@@ -123,6 +125,14 @@ class InfrastructureProvider(Provider):
         if db.engine.dialect.name == "postgresql":
             return AsyncpgAccountReadModel(pool)
         return AccountsInUnitOfWork(uow)
+
+    @provide(scope=Scope.REQUEST)
+    def order_reads(self, db: Database, pool: ReadPool, uow: UnitOfWork) -> OrderReadModel:
+        """PostgreSQL reads order history through asyncpg directly; other databases through the
+        unit of work's repository."""
+        if db.engine.dialect.name == "postgresql":
+            return AsyncpgOrderReadModel(pool)
+        return RepositoryOrderReadModel(uow)
 
 
 class UseCaseProvider(Provider):

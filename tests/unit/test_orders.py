@@ -16,6 +16,7 @@ from application.orders.browse_orders import GetOrder, ListMyOrders
 from application.orders.change_status import CancelOrder, ShipOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
+from application.orders.read_model import RepositoryOrderReadModel
 from application.ports import NewCategory, NewProduct
 from domain.errors import AccessDenied, Conflict, InvalidInput, InvalidTransition, NotFound
 from domain.money import Money
@@ -155,7 +156,7 @@ async def test_others_see_nothing_and_admins_see_everything(
     with pytest.raises(NotFound):
         await CancelOrder(uow, clock)(BOB, placed.id)
     assert (await GetOrder(uow)(ADMIN, placed.id)).id == placed.id
-    assert await ListMyOrders(uow)(BOB, None, Page()) == []
+    assert await ListMyOrders(RepositoryOrderReadModel(uow))(BOB, None, Page()) == []
     with pytest.raises(AccessDenied):
         await ShipOrder(uow, clock)(ANN, placed.id)
 

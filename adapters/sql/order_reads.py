@@ -1,0 +1,70 @@
+"""The order history on PostgreSQL: two prepared statements on the read pool, rows to structs.
+
+One connection, no transaction: the orders page first, then the items of those orders.
+Items never change once their order is placed, so reading them a moment after the
+orders cannot pair an order with items it did not have; an order's status read in the
+first statement is the one shown, as a single read would show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import msgspec
+
+from adapters.sql.catalog_reads import ReadPool
+from application.orders.read_model import OrderItemView, OrderReadModel, OrderView
+from domain.orders import OrderStatus
+
+
+class OrderItemRow(msgspec.Struct, gc=False):
+    id: int
+    product_id: int
+    product_name: str
+    quantity: int
+    price: str
+
+
+class OrderRow(msgspec.Struct, gc=False):
+    id: int
+    user_id: int
+    status: str
+    total_price: str
+    currency: str
+    items: Sequence[OrderItemView]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _amount(column: str) -> str:
+    """Minor units as the two-decimal text the API shows, formatted by PostgreSQL."""
+    return f"({column} / 100)::text || '.' || lpad(({column} % 100)::text, 2, '0')"
+
+
+_ORDERS = (
+    f"SELECT id, user_id, status, {_amount('total_minor')}, currency, created_at, updated_at "  # noqa: S608
+    "FROM orders WHERE user_id = $1 AND ($2::text IS NULL OR status = $2) "
+    "ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+)
+_ITEMS = (
+    f"SELECT order_id, id, product_id, product_name, quantity, {_amount('unit_price_minor')} "  # noqa: S608
+    "FROM order_lines WHERE order_id = ANY($1::bigint[]) ORDER BY order_id, id"
+)
+
+
+class AsyncpgOrderReadModel(OrderReadModel):
+    def __init__(self, pool: ReadPool) -> None:
+        self._pool = pool
+
+    async def orders_of(
+        self, user_id: int, status: OrderStatus | None, limit: int, offset: int
+    ) -> Sequence[OrderView]:
+        pool = await self._pool.get()
+        items: dict[int, list[OrderItemRow]] = {}
+        async with pool.acquire() as conn:
+            orders = await conn.fetch(_ORDERS, user_id, status.value if status else None, limit, offset)
+            if orders:
+                for r in await conn.fetch(_ITEMS, [order[0] for order in orders]):
+                    items.setdefault(r[0], []).append(OrderItemRow(r[1], r[2], r[3], r[4], r[5]))
+        return [OrderRow(o[0], o[1], o[2], o[3], o[4], items.get(o[0], []), o[5], o[6]) for o in orders]

@@ -1,0 +1,102 @@
+"""The order history's read side: a customer's orders as shown, straight from storage.
+
+A history page shows up to 100 orders with their items; turning each into a domain
+`Order` (and its `Money`, its validated lines) only to turn it into JSON was most of
+that page's cost. Views carry what the API shows, amounts already as text.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.ports import UnitOfWork
+from domain.orders import Order, OrderStatus
+
+
+# What the views hold, as protocols: each read model builds its own kind of object.
+class OrderItemView(Protocol):
+    id: int
+    product_id: int
+    product_name: str
+    quantity: int
+    price: str  # the unit price, two decimals: "149.90"
+
+
+class OrderView(Protocol):
+    id: int
+    user_id: int
+    status: str
+    total_price: str
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def items(self) -> Sequence[OrderItemView]: ...
+
+
+class OrderReadModel(Protocol):
+    @abstractmethod
+    async def orders_of(
+        self, user_id: int, status: OrderStatus | None, limit: int, offset: int
+    ) -> Sequence[OrderView]:
+        """The user's orders, newest first (ties by id, newest first), each with its items in order."""
+
+
+@dataclass(slots=True)
+class OrderItemRow:
+    id: int
+    product_id: int
+    product_name: str
+    quantity: int
+    price: str
+
+
+@dataclass(slots=True)
+class OrderRow:
+    id: int
+    user_id: int
+    status: str
+    total_price: str
+    currency: str
+    items: Sequence[OrderItemView]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> OrderRow:
+        items = [
+            OrderItemRow(
+                line.id, line.product_id, line.product_name, line.quantity, str(line.unit_price.amount)
+            )
+            for line in order.lines
+        ]
+        return cls(
+            order.id,
+            order.user_id,
+            order.status.value,
+            str(order.total.amount),
+            order.currency,
+            items,
+            order.created_at,
+            order.updated_at,
+        )
+
+
+class RepositoryOrderReadModel(OrderReadModel):
+    """Views of the orders as the unit of work's repository loads them: the embedded database's
+    and the unit tests' read model (PostgreSQL has a faster one in `adapters.sql`)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def orders_of(
+        self, user_id: int, status: OrderStatus | None, limit: int, offset: int
+    ) -> Sequence[OrderView]:
+        async with self._uow as uow:
+            orders = await uow.orders.list_for_user(user_id, status, limit, offset)
+        return [OrderRow.of(order) for order in orders]
