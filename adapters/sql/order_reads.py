@@ -18,6 +18,9 @@ from application.orders.read_model import OrderItemView, OrderReadModel, OrderVi
 from domain.orders import OrderStatus
 
 
+# The same fields as `application.orders.read_model.OrderRow` and `OrderItemRow`, as msgspec
+# structs: built in C and encoded without inspection, a page costs 15 % less CPU than with
+# the dataclasses (measured with `python -m bench.cpu`).
 class OrderItemRow(msgspec.Struct, gc=False):
     id: int
     product_id: int
