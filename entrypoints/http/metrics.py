@@ -9,9 +9,9 @@ instance.
 Those writes cost a fifth of a catalog read's CPU when made on every request (five per
 request: in-progress up and down, the count, the latency sum and its bucket). So requests
 are tallied in plain dictionaries here and published to prometheus_client in bulk: before
-every scrape this process answers, at least once a second while requests arrive, and at
-shutdown. A scrape can therefore see another worker's last second a second late — far
-inside any scrape interval — and never loses a count.
+every scrape this process answers, once a second by a background task, and at shutdown.
+A scrape can therefore see another worker's last second a second late — far inside any
+scrape interval — and never loses a count.
 """
 
 from __future__ import annotations
@@ -80,7 +80,6 @@ class HttpMetrics:
     def __init__(self) -> None:
         self._tallies: dict[_RouteKey, _Tally] = {}
         self._in_flight = 0
-        self._last_publication = time.monotonic()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -94,7 +93,6 @@ class HttpMetrics:
     def publish(self) -> None:
         """Move the tally into prometheus_client (and, in multi-process mode, its files)."""
         tallies, self._tallies = self._tallies, {}
-        self._last_publication = time.monotonic()
         for (method, route, status), tally in tallies.items():
             labels = (method, route, str(status), APP_NAME)
             REQUESTS.labels(*labels).inc(tally.count)
@@ -102,10 +100,6 @@ class HttpMetrics:
                 ERRORS.labels(*labels).inc(tally.count)
             _observe_many(DURATION.labels(*labels), tally.total, tally.buckets)
         IN_PROGRESS.labels(APP_NAME).set(self._in_flight)
-
-    def publish_if_due(self) -> None:
-        if self._tallies and time.monotonic() - self._last_publication >= PUBLISH_INTERVAL_SECONDS:
-            self.publish()
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         """Counts every HTTP request but scrapes of `/metrics`, by route template (bounded labels)."""
@@ -131,12 +125,11 @@ class HttpMetrics:
                 self._in_flight -= 1
                 route = str(scope.get("path_template") or UNMATCHED_ROUTE)
                 self.observe(method, route, status, time.perf_counter() - started)
-                self.publish_if_due()
 
         return middleware
 
     def lifespan(self, _: Litestar) -> AbstractAsyncContextManager[None]:
-        """Publishes every second even when requests stop, and once more at shutdown."""
+        """Publishes every second (requests only tally) and once more at shutdown."""
         return _publishing(self)
 
 
@@ -158,7 +151,7 @@ async def _publishing(metrics: HttpMetrics) -> AsyncIterator[None]:
     async def every_second() -> None:
         while True:
             await asyncio.sleep(PUBLISH_INTERVAL_SECONDS)
-            metrics.publish_if_due()
+            metrics.publish()
 
     task = asyncio.create_task(every_second(), name="http-metrics")
     try:
