@@ -163,8 +163,14 @@ def _detail(view: ProductRow, category: CategoryRow | None) -> ProductDetailRow:
 # ---- PostgreSQL through asyncpg -----------------------------------------------------------
 
 _VERSION = f"({VERSION_SQL})"
-# The price as the API shows it, formatted by PostgreSQL: "149.90".
-_PRICE = "(p.price_minor / 100)::text || '.' || lpad((p.price_minor % 100)::text, 2, '0')"
+
+
+def amount_text(column: str) -> str:
+    """SQL for minor units as the two-decimal text the API shows, formatted by PostgreSQL: "149.90"."""
+    return f"({column} / 100)::text || '.' || lpad(({column} % 100)::text, 2, '0')"
+
+
+_PRICE = amount_text("p.price_minor")
 _PRODUCT = (
     f"p.id, p.name, p.description, {_PRICE}, p.currency, p.category_id, p.stock, "
     "p.is_active, p.created_at, p.updated_at"

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import msgspec
 
-from adapters.sql.catalog_reads import ReadPool
+from adapters.sql.catalog_reads import ReadPool, amount_text
 from application.orders.read_model import OrderItemView, OrderReadModel, OrderView
 from domain.orders import OrderStatus
 
@@ -40,18 +40,13 @@ class OrderRow(msgspec.Struct, gc=False):
     updated_at: datetime
 
 
-def _amount(column: str) -> str:
-    """Minor units as the two-decimal text the API shows, formatted by PostgreSQL."""
-    return f"({column} / 100)::text || '.' || lpad(({column} % 100)::text, 2, '0')"
-
-
 _ORDERS = (
-    f"SELECT id, user_id, status, {_amount('total_minor')}, currency, created_at, updated_at "  # noqa: S608
+    f"SELECT id, user_id, status, {amount_text('total_minor')}, currency, created_at, updated_at "  # noqa: S608
     "FROM orders WHERE user_id = $1 AND ($2::text IS NULL OR status = $2) "
     "ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
 )
 _ITEMS = (
-    f"SELECT order_id, id, product_id, product_name, quantity, {_amount('unit_price_minor')} "  # noqa: S608
+    f"SELECT order_id, id, product_id, product_name, quantity, {amount_text('unit_price_minor')} "  # noqa: S608
     "FROM order_lines WHERE order_id = ANY($1::bigint[]) ORDER BY order_id, id"
 )
 
