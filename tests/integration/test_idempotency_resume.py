@@ -9,13 +9,12 @@ let the lease lapse, claim again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from adapters.payments.mock.gateway import MockGateway
-from adapters.sql.database import Database, create_engine
+from adapters.sql.database import Database
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse
@@ -38,13 +37,6 @@ class FixedClock(Clock):
 
     def now(self) -> datetime:
         return self.at
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(database_url, pool_size=3))  # the PostgreSQL server is shared
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

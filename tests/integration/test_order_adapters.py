@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,13 +22,6 @@ from domain.orders import Order, OrderLine, OrderStatus
 from domain.users import Role
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(database_url, pool_size=3))  # the PostgreSQL server is shared
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
-from adapters.sql.database import Database, create_engine
+from adapters.sql.database import Database
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.payments.ports import NewPayment
 from application.ports import NewCategory, NewProduct
@@ -20,13 +19,6 @@ from domain.users import Role
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TOTAL = Money(2_000, "RUB")
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(database_url))
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

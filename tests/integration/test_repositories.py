@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from adapters.sql.database import Database, create_engine
+from adapters.sql.database import Database
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.ports import NewCategory, NewProduct, ProductFilter, ProductSort
 from domain.errors import AlreadyExists
@@ -16,13 +15,6 @@ from domain.money import Money
 from domain.users import Role
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(create_engine(database_url))
-    yield database
-    await database.dispose()
 
 
 def uow(db: Database) -> SqlUnitOfWork:
