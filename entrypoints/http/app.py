@@ -8,12 +8,12 @@ from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from application.auth.bootstrap_admin import EnsureAdmin
 from entrypoints.http.access_log import access_log_middleware
 from entrypoints.http.auth import AuthController
 from entrypoints.http.catalog import CategoryController, ProductController
+from entrypoints.http.docs import docs_router, swagger_plugin
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import HttpMetrics, metrics_controller
 from entrypoints.http.middleware import request_id_middleware
@@ -67,9 +67,9 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             title="storefront",
             version="1.0.0",
             description="Online-store API: accounts, catalog, orders and payments.",
-            path="/docs",
+            openapi_router=docs_router(),
             components=COMPONENTS,
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[swagger_plugin()],
         ),
         on_startup=[bootstrap_admin],
         on_shutdown=[container.close],
