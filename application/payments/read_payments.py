@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from application.common import Page, is_storable_id
 from application.orders.common import find_order
 from application.ports import UnitOfWork
 from domain.errors import NotFound
+from domain.orders import OrderStatus
 from domain.payments import Payment
 from domain.users import Actor
 
@@ -34,15 +37,30 @@ class ListOrderPayments:
             return await uow.payments.list_for_order(order.id, page.limit, page.offset)
 
 
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A payment as its hosted checkout page shows it: with the state of its order."""
+
+    payment: Payment
+    order_status: OrderStatus
+
+    @property
+    def can_pay(self) -> bool:
+        """Only an undecided payment of a pending order may still be paid (or declined)."""
+        return self.payment.status.is_active and self.order_status is OrderStatus.PENDING
+
+
 class GetCheckout:
-    """A payment of the configured provider by the provider's id, for a hosted checkout page."""
+    """A payment of the configured provider by the provider's id, with its order's status,
+    for a hosted checkout page."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def __call__(self, provider: str, provider_payment_id: str) -> Payment:
+    async def __call__(self, provider: str, provider_payment_id: str) -> Checkout:
         async with self._uow as uow:
             payment = await uow.payments.find_by_provider_id(provider, provider_payment_id)
-        if payment is None:
+            order = await uow.orders.get(payment.order_id) if payment is not None else None
+        if payment is None or order is None:
             raise NotFound(f"payment {provider_payment_id} not found")
-        return payment
+        return Checkout(payment, order.status)

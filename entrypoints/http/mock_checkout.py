@@ -2,8 +2,11 @@
 
 It stands in for a real provider's site: Pay and Decline make the mock provider
 sign an event and deliver it to the store's webhook, through the same path a
-real delivery takes (signature check included). With another provider
-configured, these pages do not exist.
+real delivery takes (signature check included). The page shows the order's
+real state and offers the buttons only while the order can be paid; a button
+pressed on a page that went out of date (the order was cancelled, expired or
+paid meanwhile) charges nothing and sends no webhook (409). With another
+provider configured, these pages do not exist.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
-from adapters.payments.mock.checkout_page import checkout_page, not_found_page, result_page
+from adapters.payments.mock.checkout_page import checkout_page, not_found_page, refused_page, result_page
 from adapters.payments.mock.gateway import CHECKOUT_PATH, MockGateway
 from application.payments.ports import PaymentGateway
-from application.payments.read_payments import GetCheckout
+from application.payments.read_payments import Checkout, GetCheckout
 from application.payments.settle_webhook import SettleWebhook
 from domain.errors import DomainError, NotFound
-from domain.payments import Payment, PaymentStatus
+from domain.payments import PaymentStatus
 from entrypoints.http.payments import deliver_webhook
 from entrypoints.http.problems import domain_error_handler
 
@@ -44,10 +47,10 @@ class MockCheckoutController(Controller):
         gateway: FromDishka[PaymentGateway],
         checkout: FromDishka[GetCheckout],
     ) -> Response[str]:
-        payment = await _find(gateway, checkout, provider_payment_id)
-        if payment is None:
+        found = await _find(gateway, checkout, provider_payment_id)
+        if found is None:
             return _html(not_found_page(provider_payment_id), 404)
-        return _html(checkout_page(payment))
+        return _html(checkout_page(found))
 
     @post("/{provider_payment_id:str}/pay", status_code=200, summary="The customer pays")
     async def pay(
@@ -72,7 +75,7 @@ class MockCheckoutController(Controller):
         return await _press(request, gateway, checkout, settle, provider_payment_id, PaymentStatus.FAILED)
 
 
-async def _find(gateway: PaymentGateway, checkout: GetCheckout, provider_payment_id: str) -> Payment | None:
+async def _find(gateway: PaymentGateway, checkout: GetCheckout, provider_payment_id: str) -> Checkout | None:
     if not isinstance(gateway, MockGateway):
         return None
     try:
@@ -89,9 +92,12 @@ async def _press(
     provider_payment_id: str,
     status: PaymentStatus,
 ) -> Response[str]:
-    payment = await _find(gateway, checkout, provider_payment_id)
-    if payment is None or not isinstance(gateway, MockGateway):
+    found = await _find(gateway, checkout, provider_payment_id)
+    if found is None or not isinstance(gateway, MockGateway):
         return _html(not_found_page(provider_payment_id), 404)
+    if not found.can_pay:
+        return _html(refused_page(found), 409)
+    payment = found.payment
     reason = "declined by the customer" if status is PaymentStatus.FAILED else None
     body, headers = gateway.signed_event(provider_payment_id, status, payment.amount, fail_reason=reason)
     try:
@@ -100,4 +106,4 @@ async def _press(
     except DomainError as error:
         answer, detail = domain_error_handler(request, error).status_code or 500, error.message
     current = await _find(gateway, checkout, provider_payment_id)
-    return _html(result_page(current or payment, answer, detail))
+    return _html(result_page(current or found, answer, detail))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 
 from adapters.payments.mock.gateway import CHECKOUT_PATH
+from application.payments.read_payments import Checkout
+from domain.orders import OrderStatus
 from domain.payments import Payment, PaymentStatus
 
 _STYLE = """
@@ -27,16 +29,13 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def checkout_page(payment: Payment) -> str:
-    """Order, amount and the two buttons; a payment already decided shows its status instead."""
+def checkout_page(checkout: Checkout) -> str:
+    """Order, amount, the order's and the payment's state, and Pay / Decline only while it can be paid."""
+    payment = checkout.payment
+    head = _head(payment) + _state_lines(checkout)
+    if not checkout.can_pay:
+        return _page(f"Order #{payment.order_id}", head)
     ppid = escape(payment.provider_payment_id or "")
-    head = (
-        '<p class="note">Mock payment provider · test mode</p>'
-        f"<h1>Order #{payment.order_id}</h1>"
-        f'<p class="amount" id="amount">{_amount(payment)}</p>'
-    )
-    if payment.status.is_final:
-        return _page(f"Order #{payment.order_id}", head + _status_line(payment))
     buttons = (
         f'<form method="post" action="{CHECKOUT_PATH}/{ppid}/pay">'
         '<button class="pay" type="submit" name="action" value="pay">Pay</button></form>'
@@ -47,33 +46,72 @@ def checkout_page(payment: Payment) -> str:
     return _page(f"Pay for order #{payment.order_id}", head + buttons)
 
 
-def result_page(payment: Payment, store_answer: int, detail: str) -> str:
-    """What the provider shows after delivering its webhook: the store's answer and the payment's status."""
+def result_page(checkout: Checkout, store_answer: int, detail: str) -> str:
+    """What the provider shows after delivering its webhook: the store's answer and the states after it."""
     body = (
-        '<p class="note">Mock payment provider · test mode</p>'
-        f"<h1>Order #{payment.order_id}</h1>"
-        f'<p class="amount">{_amount(payment)}</p>'
-        f"{_status_line(payment)}"
-        f'<p class="note">The store answered the webhook with HTTP {store_answer}: {escape(detail)}</p>'
+        _head(checkout.payment)
+        + _state_lines(checkout)
+        + f'<p class="note">The store answered the webhook with HTTP {store_answer}: {escape(detail)}</p>'
     )
-    return _page(f"Order #{payment.order_id}", body)
+    return _page(f"Order #{checkout.payment.order_id}", body)
+
+
+def refused_page(checkout: Checkout) -> str:
+    """A button pressed on a page that is out of date: nothing is charged, no webhook is sent."""
+    body = (
+        _head(checkout.payment)
+        + _state_lines(checkout)
+        + '<p class="note" id="refused">This order can no longer be paid here: the mock provider '
+        "took no payment and sent no webhook.</p>"
+    )
+    return _page(f"Order #{checkout.payment.order_id}", body)
 
 
 def not_found_page(provider_payment_id: str) -> str:
     return _page("Payment not found", f"<h1>Payment not found</h1><p>{escape(provider_payment_id)}</p>")
 
 
-def _status_line(payment: Payment) -> str:
-    words = {
-        PaymentStatus.SUCCEEDED: "Paid",
-        PaymentStatus.FAILED: "Declined",
-        PaymentStatus.CANCELED: "Canceled",
-        PaymentStatus.PENDING: "Pending",
-        PaymentStatus.CREATED: "Awaiting payment",
-    }
-    reason = f" — {escape(payment.fail_reason)}" if payment.fail_reason else ""
-    status = payment.status.value
-    return f'<p id="status" data-status="{status}"><strong>{words[payment.status]}</strong>{reason}</p>'
+_ORDER_WORDS = {
+    OrderStatus.PENDING: "Order awaiting payment",
+    OrderStatus.PAID: "Order paid",
+    OrderStatus.SHIPPED: "Order paid and shipped",
+    OrderStatus.DELIVERED: "Order paid and delivered",
+    OrderStatus.CANCELLED: "Order cancelled: it can no longer be paid",
+}
+_PAYMENT_WORDS = {
+    PaymentStatus.SUCCEEDED: "Paid",
+    PaymentStatus.FAILED: "Payment failed",
+    PaymentStatus.CANCELED: "Payment canceled",
+    PaymentStatus.PENDING: "Payment pending",
+    PaymentStatus.CREATED: "Awaiting payment",
+}
+
+
+def _head(payment: Payment) -> str:
+    return (
+        '<p class="note">Mock payment provider · test mode</p>'
+        f"<h1>Order #{payment.order_id}</h1>"
+        f'<p class="amount" id="amount">{_amount(payment)}</p>'
+    )
+
+
+def _state_lines(checkout: Checkout) -> str:
+    """The order's state, then the payment's: never "Awaiting payment" for an order that cannot be paid."""
+    order = checkout.order_status
+    order_words = _ORDER_WORDS.get(order, f"Order {order.value}")
+    payment = checkout.payment
+    if payment.status.is_active and not checkout.can_pay:
+        payment_words = "Not paid"
+    else:
+        payment_words = _PAYMENT_WORDS[payment.status]
+    notes = [escape(payment.fail_reason)] if payment.fail_reason else []
+    if payment.refund_required:
+        notes.append("the order was cancelled before the payment arrived: a refund is due")
+    reason = "".join(f" — {note}" for note in notes)
+    return (
+        f'<p id="order-status" data-status="{escape(order.value)}"><strong>{escape(order_words)}</strong></p>'
+        f'<p id="status" data-status="{payment.status.value}"><strong>{payment_words}</strong>{reason}</p>'
+    )
 
 
 def _amount(payment: Payment) -> str:
