@@ -2,7 +2,10 @@
 #
 # Storefront API image. Build:  docker build -t storefront .
 # Run (needs PostgreSQL + Redis; see compose.yaml and docs/deployment.md):
-#   docker run -e DATABASE_URL=... -e REDIS_URL=... -e SECRET_KEY=... -p 8000:8000 storefront
+#   docker run -e DATABASE_URL=... -e REDIS_URL=... -e SECRET_KEY=... \
+#     -e PUBLIC_URL=https://shop.example -p 8000:8000 storefront
+# The image listens on HOST=0.0.0.0; with APP_ENV=prod the app refuses to start unless
+# PUBLIC_URL gives the address customers use (links must never say 0.0.0.0).
 #
 # Both stages use the same base image, so the virtual environment built in the
 # first one (its interpreter symlinks point at /usr/local/bin/python3.11) runs as is

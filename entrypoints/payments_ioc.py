@@ -16,7 +16,7 @@ from entrypoints.settings import Settings
 
 def public_base_url(settings: Settings) -> str:
     """Where customers reach this app: `PUBLIC_URL`, else the address it listens on."""
-    return settings.public_url or f"http://{settings.host}:{settings.port}"
+    return settings.public_base_url
 
 
 class PaymentProvider(Provider):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -59,6 +61,15 @@ class Settings:
     def api_rate_limited(self) -> bool:
         """False when RATE_LIMIT_API is 0: then the per-IP middleware is not even installed."""
         return self.rate_limit_api.strip() != "0"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where customers reach this app, for the links it hands out: `PUBLIC_URL`, else the
+        address it listens on."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
@@ -121,6 +132,7 @@ class Settings:
                 "WORKERS > 1 needs REDIS_URL: without it sessions and rate limits live in each "
                 "process's memory, and the workers would disagree about them"
             )
+        self._validate_public_url()
         if self.is_prod:
             self._validate_prod_secrets()
 
@@ -140,6 +152,33 @@ class Settings:
                 )
         if self.bcrypt_rounds < 12:
             raise SettingsError("BCRYPT_ROUNDS must be at least 12 in APP_ENV=prod")
+
+
+    def _validate_public_url(self) -> None:
+        if self.public_url is not None:
+            try:
+                parts = urlsplit(self.public_url)
+                valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+            except ValueError:
+                valid = False
+            if not valid or parts.query or parts.fragment or any(ch.isspace() for ch in self.public_url):
+                raise SettingsError("PUBLIC_URL must be an absolute http(s) URL, e.g. https://shop.example")
+        if self.is_prod and _is_wildcard(urlsplit(self.public_base_url).hostname):
+            raise SettingsError(
+                "PUBLIC_URL must be set to the address customers reach the app at (e.g. "
+                "https://shop.example) in APP_ENV=prod: links it hands out would point at the "
+                f"wildcard address {self.public_base_url}"
+            )
+
+
+def _is_wildcard(host: str | None) -> bool:
+    """An empty host or an unspecified address (0.0.0.0, ::): fine to listen on, useless in a link."""
+    if not host or host in ("0", "*"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _convert(name: str, kind: Any, raw: str) -> Any:

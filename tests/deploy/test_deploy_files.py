@@ -28,6 +28,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from entrypoints.settings import Settings, SettingsError
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 COMPOSE = ROOT / "compose.yaml"
@@ -445,3 +447,55 @@ def test_the_proxy_keeps_metrics_off_the_public_port() -> None:
     matcher = re.search(r"^\s*@(\w+)\s+path\s+/metrics\b", caddyfile, re.MULTILINE)
     assert matcher, "a path matcher for /metrics"
     assert re.search(rf"^\s*respond\s+@{matcher[1]}\s+404\b", caddyfile, re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- public address
+
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
+
+
+def interpolate(value: str, shell: dict[str, str]) -> str:
+    """Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?message}`, for the forms this file uses."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match["name"], match["op"], match["arg"]
+        if shell.get(name):
+            return shell[name]
+        assert op != ":?", f"compose would refuse to start without {name}: {arg}"
+        return arg if op == ":-" else ""
+
+    return _INTERPOLATION.sub(one, value)
+
+
+def app_settings(shell: dict[str, str]) -> Settings:
+    """The settings the app would load from compose's environment, as compose interpolates it."""
+    env = {name: interpolate(value, shell) for name, value in environment(service("app")).items()}
+    return Settings.from_mapping(env)
+
+
+SECRETS = {"SECRET_KEY": "s" * 40, "PAYMENT_WEBHOOK_SECRET": "w" * 40}
+
+
+def test_the_app_in_compose_starts_with_a_public_url_that_is_no_wildcard() -> None:
+    settings = app_settings(SECRETS)  # only the required secrets given, as in the docs
+    assert settings.is_prod and settings.host == "0.0.0.0"
+    proxy_port = re.search(r"\$\{STOREFRONT_PORT:-(\d+)\}:8000", " ".join(service("proxy")["ports"]))
+    assert proxy_port, "the proxy publishes ${STOREFRONT_PORT:-…}:8000"
+    assert settings.public_base_url == f"http://localhost:{proxy_port[1]}"
+    chosen = app_settings({**SECRETS, "PUBLIC_URL": "https://shop.example"})
+    assert chosen.public_base_url == "https://shop.example"
+
+
+def test_without_public_url_the_app_in_compose_would_refuse_to_start() -> None:
+    app = copy.deepcopy(service("app"))
+    env = environment(app)
+    env.pop("PUBLIC_URL")
+    resolved = {name: interpolate(value, SECRETS) for name, value in env.items()}
+    with pytest.raises(SettingsError, match=r"^PUBLIC_URL "):
+        Settings.from_mapping(resolved)
+
+
+def test_the_dockerfile_documents_public_url_beside_its_wildcard_host() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"^\s+HOST=0\.0\.0\.0", text, re.MULTILINE)
+    assert "PUBLIC_URL" in text

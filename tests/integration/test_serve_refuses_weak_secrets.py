@@ -64,3 +64,16 @@ def test_prod_serve_exits_non_zero_naming_the_weak_setting(
     for value in settings.values():
         if len(value) >= 8:
             assert value not in result.stderr, "the message names the setting, never its value"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_prod_serve_on_a_wildcard_address_without_public_url_exits_naming_it(
+    tmp_path: Path, host: str
+) -> None:
+    result = serve(
+        tmp_path, APP_ENV="prod", SECRET_KEY=STRONG, PAYMENT_WEBHOOK_SECRET=STRONG, HOST=host, PUBLIC_URL=""
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PUBLIC_URL" in lines[0] and "configuration error" in lines[0], result.stderr
+    assert not (tmp_path / "never.db").exists()
