@@ -153,7 +153,6 @@ class Settings:
         if self.bcrypt_rounds < 12:
             raise SettingsError("BCRYPT_ROUNDS must be at least 12 in APP_ENV=prod")
 
-
     def _validate_public_url(self) -> None:
         if self.public_url is not None:
             try:
