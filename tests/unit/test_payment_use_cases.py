@@ -184,3 +184,23 @@ async def test_a_crash_between_the_payment_and_the_order_update_leaves_both_unch
     assert await order_status(uow, order.id) is OrderStatus.PENDING
     assert (await settle("mock", body, headers)).result == "applied"
     assert await order_status(uow, order.id) is OrderStatus.PAID
+
+
+async def test_a_checkout_carries_its_order_status_and_can_be_paid_only_while_both_are_open(
+    uow: MemoryUnitOfWork, start: StartPayment, order: Order, gateway: MockGateway, clock: SteppingClock
+) -> None:
+    from application.orders.common import move
+    from application.payments.read_payments import GetCheckout
+
+    payment = await start(CUSTOMER, order.id)
+    assert payment.provider_payment_id is not None
+    get = GetCheckout(uow)
+    opened = await get(gateway.name, payment.provider_payment_id)
+    assert (opened.payment.id, opened.order_status, opened.can_pay) == (payment.id, OrderStatus.PENDING, True)
+    async with uow:
+        await move(uow, order, order.move_to(OrderStatus.CANCELLED, clock.now()))
+        await uow.commit()
+    closed = await get(gateway.name, payment.provider_payment_id)
+    assert (closed.order_status, closed.can_pay) == (OrderStatus.CANCELLED, False)
+    with pytest.raises(NotFound):
+        await get(gateway.name, "mock_unknown")
