@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis

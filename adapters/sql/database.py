@@ -43,15 +43,15 @@ def describe_url(url: str) -> str:
     return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
 
 
-async def probe(url: str, timeout: float) -> None:
+async def probe(url: str, seconds: float) -> None:
     """Connect once and run `SELECT 1`; raises the driver's error when that fails."""
     connect_args: dict[str, Any] = {}
     if make_url(url).get_backend_name() == "postgresql":
-        connect_args["timeout"] = timeout
+        connect_args["timeout"] = seconds
     engine = create_async_engine(url, poolclass=NullPool, hide_parameters=True, connect_args=connect_args)
     try:
         async with engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout)
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), seconds)
     finally:
         await engine.dispose()
 
