@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from entrypoints import migrations, mock_webhook
+from entrypoints import mock_webhook
 from entrypoints.settings import Settings, SettingsError
 
 
@@ -44,37 +44,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"storefront: configuration error: {error}", file=sys.stderr)
         return 2
 
+    from entrypoints.startup import StartupError
+
+    try:
+        return _run(args, settings)
+    except StartupError as error:
+        print(f"storefront: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from entrypoints import startup
+
     if args.command == "serve":
         return serve_api(settings, reload=args.reload)
     if args.command == "migrate":
-        migrations.upgrade(settings.database_url, args.revision)
+        from entrypoints.logs import configure_logging
+
+        configure_logging(settings)
+        startup.migrate(settings, args.revision)
         return 0
     if args.command == "create-admin":
-        migrations.upgrade(settings.database_url)
+        startup.migrate(settings)
         return asyncio.run(_create_admin(settings, args.email, args.password))
     if args.command == "expire-orders":
         return asyncio.run(_expire_orders(settings))
     if args.command == "mock-webhook":
         return mock_webhook.run(settings, args)
     if args.command == "demo-catalog":
-        migrations.upgrade(settings.database_url)
+        startup.migrate(settings)
         return asyncio.run(_demo_catalog(settings))
     return 2
 
 
 def serve_api(settings: Settings, *, reload: bool = False) -> int:
-    """Apply migrations, then run uvicorn with WORKERS processes until SIGTERM/SIGINT.
+    """Wait for the database (up to DB_CONNECT_TIMEOUT_SECONDS), apply migrations, ensure the
+    ADMIN_EMAIL administrator, then run uvicorn with WORKERS processes until SIGTERM/SIGINT.
 
     On SIGTERM uvicorn stops accepting, lets in-flight requests finish for up to
     SHUTDOWN_TIMEOUT_SECONDS, then runs the app's shutdown (background tasks stop,
     pools close). With several workers the supervisor forwards SIGTERM to each.
     """
+    from entrypoints import startup
     from entrypoints.logs import configure_logging
 
     configure_logging(settings)
+    startup.migrate(settings)
+    startup.ensure_admin(settings)
     workers = 1 if reload else settings.workers
     metrics_dir = _prepare_multiprocess_metrics() if workers > 1 else None
-    migrations.upgrade(settings.database_url)
     try:
         _run_uvicorn(settings, workers, reload)
     finally:

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from adapters.outages import unavailable_dependency
+from entrypoints.outage_log import OutageFilter
 from entrypoints.settings import Settings
 
 REDACTED = "[redacted]"
@@ -144,6 +146,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     redactor = redactor_for(settings)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(redactor) if settings.is_prod else ReadableFormatter(redactor))
+    # A library's "connection lost" warning during an outage: one line per interval, no traceback.
+    handler.addFilter(OutageFilter(unavailable_dependency))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

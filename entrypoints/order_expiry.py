@@ -20,6 +20,7 @@ from dishka import AsyncContainer
 from application.idempotency import RETENTION, IdempotencyStore
 from application.orders.expire_orders import ExpireOrders
 from application.ports import Clock
+from entrypoints.outage_log import OutageLog
 
 log = logging.getLogger("storefront.orders")
 
@@ -37,9 +38,20 @@ async def sweep_once(container: AsyncContainer) -> int:
 
 
 class OrderExpirySweeper:
-    def __init__(self, container: AsyncContainer, interval_seconds: float) -> None:
+    """Sweeps until stopped. A failing sweep is retried next interval; while a dependency is
+    down, one line per kind of failure per `OutageLog` interval says so (with how many were left
+    out), and an error nobody recognised gets its traceback at that same rate."""
+
+    def __init__(
+        self,
+        container: AsyncContainer,
+        interval_seconds: float,
+        classify: Callable[[BaseException], str | None] = lambda _: None,
+    ) -> None:
         self._container = container
         self._interval = interval_seconds
+        self._classify = classify
+        self._outages = OutageLog(log)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -61,18 +73,33 @@ class OrderExpirySweeper:
                 return
             try:
                 await sweep_once(self._container)
-            except Exception:
-                log.warning("order expiry sweep failed; retrying next interval", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - the sweeper outlives any one failure
+                self._report(error)
+
+    def _report(self, error: Exception) -> None:
+        kind = self._classify(error)
+        if kind is not None:
+            message = f"order expiry sweep skipped: {kind} unavailable; retrying every {self._interval:g} s"
+            self._outages.report(f"{kind}:{type(error).__name__}", message, error)
+            return
+        self._outages.report(
+            f"error:{type(error).__name__}",
+            "order expiry sweep failed; retrying next interval",
+            error,
+            traceback=True,
+        )
 
 
 def order_expiry_lifespan(
-    container: AsyncContainer, interval_seconds: float
+    container: AsyncContainer,
+    interval_seconds: float,
+    classify: Callable[[BaseException], str | None] = lambda _: None,
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """A Litestar lifespan hook running the sweeper while the app serves."""
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        sweeper = OrderExpirySweeper(container, interval_seconds)
+        sweeper = OrderExpirySweeper(container, interval_seconds, classify)
         sweeper.start()
         try:
             yield

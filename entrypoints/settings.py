@@ -48,6 +48,7 @@ class Settings:
     bcrypt_rounds: int = 12
     password_hash_threads: int = 2
     db_pool_size: int = 10
+    db_connect_timeout_seconds: int = 30
     public_url: str | None = None
     shutdown_timeout_seconds: int = 20
     access_log: bool = True
@@ -108,6 +109,7 @@ class Settings:
             raise SettingsError(
                 f"PAYMENT_PROVIDER {self.payment_provider!r} is not a known provider ({known})"
             )
+        self._validate_urls()
         for name in ("rate_limit_login", "rate_limit_register", "rate_limit_api"):
             if not _RATE.match(getattr(self, name)):
                 raise SettingsError(f"{name.upper()} must look like '5/minute' or be 0 (off)")
@@ -119,6 +121,7 @@ class Settings:
             "order_expiry_interval_seconds",
             "password_hash_threads",
             "db_pool_size",
+            "db_connect_timeout_seconds",
         )
         for name in positive:
             if getattr(self, name) < 1:
@@ -135,6 +138,15 @@ class Settings:
         self._validate_public_url()
         if self.is_prod:
             self._validate_prod_secrets()
+
+    def _validate_urls(self) -> None:
+        from adapters.redis.client import url_problem as redis_url_problem  # as GATEWAYS above
+        from adapters.sql.database import url_problem as database_url_problem
+
+        if problem := database_url_problem(self.database_url):
+            raise SettingsError(f"DATABASE_URL {problem}")
+        if self.redis_url and (problem := redis_url_problem(self.redis_url)):
+            raise SettingsError(f"REDIS_URL {problem}")
 
     def _validate_prod_secrets(self) -> None:
         secrets = {

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.connection import parse_url
 
 TIMEOUT_SECONDS = 2.0
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a REDIS_URL (scheme, port, database number), or None."""
+    try:
+        parse_url(url)
+    except ValueError as error:
+        return f"is not a valid Redis URL: {error}"
+    parts = urlsplit(url)
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        return f"is not a valid Redis URL: the database must be a number, not {database!r}"
+    return None
 
 
 class RedisLink:

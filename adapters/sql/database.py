@@ -7,11 +7,53 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The drivers the store runs on, by URL scheme.
+SUPPORTED_SCHEMES = ("postgresql+asyncpg", "sqlite+aiosqlite")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a DATABASE_URL (no or another driver, unparsable), or None."""
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme not in SUPPORTED_SCHEMES:
+        shown = f"{scheme}://" if scheme else repr(url.split("@")[-1][:40])
+        return (
+            f"must start with postgresql+asyncpg:// (PostgreSQL) or sqlite+aiosqlite:/// (SQLite), "
+            f"not {shown}"
+        )
+    try:
+        parsed = make_url(url)
+        _ = parsed.port
+    except (ArgumentError, ValueError) as error:
+        return f"is not a valid URL ({type(error).__name__})"
+    return None
+
+
+def describe_url(url: str) -> str:
+    """Where the database is, without the password: `host:port/name` or the SQLite file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+
+
+async def probe(url: str, seconds: float) -> None:
+    """Connect once and run `SELECT 1`; raises the driver's error when that fails."""
+    connect_args: dict[str, Any] = {}
+    if make_url(url).get_backend_name() == "postgresql":
+        connect_args["timeout"] = seconds
+    engine = create_async_engine(url, poolclass=NullPool, hide_parameters=True, connect_args=connect_args)
+    try:
+        async with engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), seconds)
+    finally:
+        await engine.dispose()
 
 
 class Database:

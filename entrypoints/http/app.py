@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gc
+import logging
 
 from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
+from adapters.outages import unavailable_dependency
 from application.auth.bootstrap_admin import EnsureAdmin
+from domain.errors import DomainError
 from entrypoints.http.access_log import access_log_middleware
 from entrypoints.http.auth import AuthController
 from entrypoints.http.catalog import CategoryController, ProductController
@@ -21,7 +24,7 @@ from entrypoints.http.mock_checkout import MockCheckoutController
 from entrypoints.http.openapi import COMPONENTS, declare_problem_responses
 from entrypoints.http.orders import OrderController
 from entrypoints.http.payments import OrderPaymentsController, PaymentController
-from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.request_scope import setup_request_scope
 from entrypoints.http.users import UserController
@@ -29,7 +32,9 @@ from entrypoints.ioc import create_container
 from entrypoints.logs import configure_logging
 from entrypoints.order_expiry import order_expiry_lifespan
 from entrypoints.settings import Settings
+from entrypoints.startup import admin_problem
 
+startup_log = logging.getLogger("storefront.startup")
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -39,11 +44,20 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     container = create_container(settings, *overrides)
 
     async def bootstrap_admin() -> None:
+        """`serve` has already ensured the admin before starting the server (and refused to
+        start when it could not); here it is idempotent, and a failure is one log line."""
         if not settings.admin_email:
             return
-        async with container() as request_container:
-            ensure_admin = await request_container.get(EnsureAdmin)
-            await ensure_admin(settings.admin_email, settings.admin_password)
+        try:
+            async with container() as request_container:
+                ensure_admin = await request_container.get(EnsureAdmin)
+                await ensure_admin(settings.admin_email, settings.admin_password)
+        except DomainError as error:
+            startup_log.error("ADMIN_EMAIL: no administrator ensured: %s", admin_problem(error))
+        except Exception as error:
+            if (kind := unavailable_dependency(error)) is None:
+                raise
+            startup_log.error("ADMIN_EMAIL: no administrator ensured: the %s is unavailable", kind)
 
     api = DishkaRouter(
         API_PREFIX,
@@ -61,7 +75,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     http_metrics = HttpMetrics()
     app = Litestar(
         route_handlers=[api, operations, metrics_controller(http_metrics.publish)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=exception_handlers(unavailable_dependency),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="storefront",
@@ -74,7 +88,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         on_startup=[bootstrap_admin],
         on_shutdown=[container.close],
         lifespan=[
-            order_expiry_lifespan(container, settings.order_expiry_interval_seconds),
+            order_expiry_lifespan(container, settings.order_expiry_interval_seconds, unavailable_dependency),
             http_metrics.lifespan,
         ],
         debug=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -15,8 +16,6 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.errors import (
     AccessDenied,
@@ -31,6 +30,7 @@ from domain.errors import (
     TooManyRequests,
 )
 from entrypoints.http.schemas import FieldProblem, Problem
+from entrypoints.outage_log import OutageLog
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("storefront.http")
@@ -144,55 +144,46 @@ def http_exception_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Res
     return problem(status, exc.detail or _TITLES.get(status, "error"), headers=headers)
 
 
-def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    """A database that cannot be reached is 503, never a 500 with SQL in it."""
-    if _is_unreachable(exc):
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return problem(503, "the database is unavailable, retry shortly", headers={"Retry-After": "1"})
-    return internal_error_handler(request, exc)
+UnavailableClassifier = Callable[[BaseException], str | None]
+"""Names the dependency (`database`, `redis`…) an error says is unreachable, or None."""
+
+_UNAVAILABLE_DETAIL = {
+    "database": "the database is unavailable, retry shortly",
+    "redis": "the session and rate-limit store is unavailable, retry shortly",
+}
+outages = OutageLog(log)
 
 
-# PostgreSQL: connection exceptions (08…), too many connections (53300), shutting down or
-# starting up (57P01–57P03). The server is there but cannot serve us now: retry shortly.
-_UNAVAILABLE_SQLSTATES = ("08", "53300", "57P01", "57P02", "57P03")
+def unexpected_error_handler(classify: UnavailableClassifier) -> Callable[..., Response[bytes]]:
+    """Any error no other handler took: 503 with `Retry-After` when `classify` says a dependency
+    is unreachable (whichever pool or driver raised it), else a 500 that says nothing inside.
 
+    Outages are logged one line per kind of failure per interval, not a traceback per request.
+    """
 
-def _sqlstate(exc: BaseException) -> str:
-    seen: BaseException | None = exc
-    for _ in range(4):
-        if seen is None:
-            break
-        state = getattr(seen, "sqlstate", None)
-        if isinstance(state, str):
-            return state
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return ""
+    def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        kind = classify(exc)
+        if kind is None:
+            return internal_error_handler(request, exc)
+        outages.report(f"{kind}:{type(exc).__name__}", f"{kind} unavailable, answering 503", exc)
+        detail = _UNAVAILABLE_DETAIL.get(kind, "a service the store depends on is unavailable, retry shortly")
+        return problem(503, detail, headers={"Retry-After": "1"})
 
-
-def _is_unreachable(exc: Exception) -> bool:
-    if isinstance(exc, PoolTimeout | ConnectionError | OSError):
-        return True
-    if isinstance(exc, OperationalError | DBAPIError) and exc.connection_invalidated:
-        return True
-    if _sqlstate(exc).startswith(_UNAVAILABLE_SQLSTATES):
-        return True
-    text = str(getattr(exc, "orig", exc)).lower()
-    return isinstance(exc, OperationalError) and any(
-        marker in text for marker in ("connect", "connection", "unable to open", "terminat")
-    )
+    return handler
 
 
 def internal_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.exception("unhandled error", exc_info=exc)
+    # A traceback per kind of error per interval: a fault hit by every request logs once.
+    outages.report(f"error:{type(exc).__name__}", "unhandled error", exc, level=logging.ERROR, traceback=True)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "an unexpected error occurred")
 
 
-EXCEPTION_HANDLERS: dict[Any, Any] = {
-    DomainError: domain_error_handler,
-    ValidationException: validation_handler,
-    HTTPException: http_exception_handler,
-    DBAPIError: database_error_handler,
-    PoolTimeout: database_error_handler,
-    ConnectionError: database_error_handler,
-    Exception: internal_error_handler,
-}
+def exception_handlers(classify: UnavailableClassifier) -> dict[Any, Any]:
+    """The app's exception handlers; `classify` comes from the composition root (the adapters
+    know which driver errors mean "unreachable", this module knows none of them)."""
+    return {
+        DomainError: domain_error_handler,
+        ValidationException: validation_handler,
+        HTTPException: http_exception_handler,
+        Exception: unexpected_error_handler(classify),
+    }
