@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from application.common import Page, is_storable_id
 from application.orders.common import find_order
+from application.payments.ports import PaymentFilter
 from application.ports import UnitOfWork
 from domain.errors import NotFound
 from domain.payments import Payment
@@ -32,6 +33,19 @@ class ListOrderPayments:
         async with self._uow as uow:
             order = await find_order(uow, actor, order_id)
             return await uow.payments.list_for_order(order.id, page.limit, page.offset)
+
+
+class ListPayments:
+    """Every payment, newest first (ties by id, newest first), for administrators; filters
+    combine: `status`, `provider`, `refund_required` (the ones owed a refund)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, actor: Actor, criteria: PaymentFilter, page: Page) -> list[Payment]:
+        actor.ensure_admin()
+        async with self._uow as uow:
+            return await uow.payments.list_all(criteria, page.limit, page.offset)
 
 
 class GetCheckout:
