@@ -120,7 +120,9 @@ async def test_the_payment_repository_filters_every_payment_newest_first(db: Dat
 
 
 @pytest.mark.postgres
-async def test_the_postgresql_back_office_list_shows_what_the_repository_holds(postgres_database: str) -> None:
+async def test_the_postgresql_back_office_list_shows_what_the_repository_holds(
+    postgres_database: str,
+) -> None:
     """Same views, same order, same pages, for every combination of the filters."""
     db = Database(create_engine(postgres_database, pool_size=2))
     pool = ReadPool(postgres_database, 2)
