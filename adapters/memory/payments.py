@@ -81,7 +81,6 @@ class MemoryPaymentRepository(PaymentRepository):
         found = sorted((p for p in _payments(self._s).values() if p.order_id == order_id), key=lambda p: p.id)
         return found[offset : offset + limit]
 
-
     async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:
         found = [
             p

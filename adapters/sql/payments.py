@@ -52,9 +52,7 @@ def payment_list(criteria: PaymentFilter, limit: int, offset: int) -> Select[Any
         # The bare column (not `= true`), so that it matches the partial index's predicate.
         wanted = payments.c.refund_required
         query = query.where(wanted if criteria.refund_required else ~wanted)
-    return (
-        query.order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit).offset(offset)
-    )
+    return query.order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit).offset(offset)
 
 
 class SqlPaymentRepository(PaymentRepository):
@@ -140,7 +138,6 @@ class SqlPaymentRepository(PaymentRepository):
             .offset(offset)
         )
         return [_payment(row) for row in await self._conn.execute(query)]
-
 
     async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:
         return [_payment(row) for row in await self._conn.execute(payment_list(criteria, limit, offset))]

@@ -130,7 +130,9 @@ class PaymentController(Controller):
 
         return await idempotent.run(request, actor, work, replay)
 
-    @get("/", summary="Every payment, newest first (admin)", description=ListPayments.__doc__, security=BEARER)
+    @get(
+        "/", summary="Every payment, newest first (admin)", description=ListPayments.__doc__, security=BEARER
+    )
     async def all_payments(
         self,
         actor: FromDishka[Actor],

@@ -46,7 +46,9 @@ def _postgresql() -> bool:
     return bool(op.get_bind().dialect.name == "postgresql")
 
 
-def _create(name: str, table: str, columns: list[str], pg_where: str | None, sqlite_where: str | None) -> None:
+def _create(
+    name: str, table: str, columns: list[str], pg_where: str | None, sqlite_where: str | None
+) -> None:
     if _postgresql():
         with op.get_context().autocommit_block():
             op.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {name}"))  # a failed build's leftover

@@ -149,8 +149,8 @@ async def test_every_payment_newest_first_filtered_and_paged(
         await uow.commit()
     list_payments = ListPayments(uow)
 
-    async def listed(criteria: PaymentFilter, page: Page = Page()) -> list[int]:
-        return [p.id for p in await list_payments(ADMIN, criteria, page)]
+    async def listed(criteria: PaymentFilter, page: Page | None = None) -> list[int]:
+        return [p.id for p in await list_payments(ADMIN, criteria, page or Page())]
 
     newest_first = [p.id for p in reversed(payments)]
     assert await listed(PaymentFilter()) == newest_first
