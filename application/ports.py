@@ -186,6 +186,17 @@ class StockRepository(Protocol):
         """Put units back on the shelf, in product-id order (untracked products are left alone)."""
 
 
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """Which orders the back office lists; `None` matches any. `created_*` are inclusive
+    bounds, timezone-aware UTC."""
+
+    status: OrderStatus | None = None
+    user_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
 class OrderRepository(Protocol):
     @abstractmethod
     async def add(self, order: Order) -> Order:
@@ -200,6 +211,10 @@ class OrderRepository(Protocol):
         self, user_id: int, status: OrderStatus | None, limit: int, offset: int
     ) -> list[Order]:
         """A user's orders, newest first (ties broken by id, descending)."""
+
+    @abstractmethod
+    async def list_all(self, criteria: OrderFilter, limit: int, offset: int) -> list[Order]:
+        """Every order that matches, newest first (ties broken by id, descending)."""
 
     @abstractmethod
     async def save_status(self, order: Order, expected: OrderStatus) -> bool:

@@ -137,6 +137,17 @@ def my_orders(ctx: Context) -> Load:
     return Load(path=path, headers=ctx.bearer("heavy"))
 
 
+def admin_orders(ctx: Context) -> Load:
+    """The back office's first page of orders to ship, over the heavy customer's orders."""
+    path = "/api/v1/orders?status=paid&limit=50"
+    answer = http(ctx.api, "GET", path, headers=dict(ctx.bearer("admin")))
+    if answer.status in (404, 405):
+        raise FeatureMissing("GET /orders")
+    if answer.status != 200:
+        raise RuntimeError(f"the admin order list answered {answer.status}: {answer.text[:300]}")
+    return Load(path=path, headers=ctx.bearer("admin"))
+
+
 def _place_order(who: str) -> Callable[[Context], Load]:
     def prepare(ctx: Context) -> Load:
         body = json.dumps({"items": [{"product_id": 1, "quantity": 1}, {"product_id": 2, "quantity": 1}]})
@@ -199,6 +210,7 @@ SCENARIOS = [
     Scenario("conditional GET (304)", conditional_get),
     Scenario("me", me),
     Scenario("my orders (10 000 orders)", my_orders),
+    Scenario("admin order list (status=paid)", admin_orders),
     Scenario("place order (2 lines)", _place_order("heavy"), kind="write"),
     Scenario("login (8 connections)", login, kind="login"),
     Scenario("webhook settlement", webhook_settlement, kind="write"),
@@ -362,6 +374,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                 api, options, {"webhook": keys["webhook_secret"]}, url, options.size, work_dir=work_dir
             )
             ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
+            ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
             loads = _prepare_all(ctx, report)
             _warm_up(options, api, floor, loads)
             for round_number in range(1, options.rounds + 1):

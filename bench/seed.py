@@ -14,6 +14,7 @@ from entrypoints.migrations import upgrade
 
 CUSTOMER_EMAIL = "customer{}@bench.test"
 CUSTOMER_PASSWORD = "bench-password-1"
+ADMIN_EMAIL = "admin@bench.test"  # with the customers' password
 CURRENCY = "RUB"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -117,6 +118,13 @@ async def _seed(url: str, size: SeedSize, password_hash: str) -> None:
                     for n in range(1, size.customers + 1)
                 ],
             )
+            await conn.execute(
+                "INSERT INTO users (email, password_hash, role, is_active, created_at)"
+                " VALUES ($1, $2, 'admin', true, $3)",
+                ADMIN_EMAIL,
+                password_hash,
+                EPOCH,
+            )
             if size.heavy_orders:
                 await seed_orders(conn, user_id=1, count=size.heavy_orders, products=size.products)
         await conn.execute("ANALYZE")
@@ -134,14 +142,18 @@ async def table_columns(conn: asyncpg.Connection, table: str) -> set[str]:
 
 
 async def seed_orders(conn: asyncpg.Connection, user_id: int, count: int, products: int) -> None:
-    """`count` delivered past orders of two lines each, when the orders schema exists."""
+    """`count` past orders of two lines each, when the orders schema exists: one in ten paid
+    (waiting to be shipped), one in ten shipped, one in ten cancelled, the rest delivered."""
     if not await table_columns(conn, "orders"):
         return
     await conn.execute(
         """
         WITH placed AS (
             INSERT INTO orders (user_id, status, total_minor, currency, created_at, updated_at)
-            SELECT $1, 'delivered', 2000, $3, at, at
+            SELECT $1,
+                   (ARRAY['paid', 'shipped', 'cancelled', 'delivered', 'delivered', 'delivered',
+                          'delivered', 'delivered', 'delivered', 'delivered'])[1 + g % 10],
+                   2000, $3, at, at
             FROM generate_series(1, $2) AS g,
                  LATERAL (SELECT $4::timestamptz + g * interval '1 minute') AS t(at)
             RETURNING id

@@ -43,7 +43,7 @@ from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
 from application.idempotency import IdempotencyStore
 from application.metrics import CountedRateLimiter, Metrics
-from application.orders.browse_orders import GetOrder, ListMyOrders
+from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
@@ -202,6 +202,7 @@ class OrderProvider(Provider):
     scope = Scope.REQUEST
 
     list_my_orders = provide(ListMyOrders)
+    list_orders = provide(ListOrders)
     get_order = provide(GetOrder)
     cancel_order = provide(CancelOrder)
     ship_order = provide(ShipOrder)

@@ -7,7 +7,7 @@ from dishka import Provider, Scope, provide
 from adapters.payments.registry import GatewayConfig, create_gateway
 from application.metrics import Metrics
 from application.payments.ports import PaymentGateway
-from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments
+from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from application.ports import Clock, UnitOfWork
@@ -32,6 +32,7 @@ class PaymentProvider(Provider):
     start_payment = provide(StartPayment)
     get_payment = provide(GetPayment)
     list_order_payments = provide(ListOrderPayments)
+    list_payments = provide(ListPayments)
 
     @provide
     def settle_webhook(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from application.ports import OrderableProduct, OrderRepository, StockRepository
+from application.ports import OrderableProduct, OrderFilter, OrderRepository, StockRepository
 from domain.orders import Order, OrderStatus
 
 if TYPE_CHECKING:
@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 def _orders(state: MemoryState) -> dict[int, Order]:
     found: dict[int, Order] = state.extra.setdefault("orders", {})
     return found
+
+
+def _matches(order: Order, criteria: OrderFilter) -> bool:
+    return (
+        (criteria.status is None or order.status is criteria.status)
+        and (criteria.user_id is None or order.user_id == criteria.user_id)
+        and (criteria.created_from is None or order.created_at >= criteria.created_from)
+        and (criteria.created_to is None or order.created_at <= criteria.created_to)
+    )
 
 
 class MemoryStockRepository(StockRepository):
@@ -73,6 +82,11 @@ class MemoryOrderRepository(OrderRepository):
             for o in _orders(self._s).values()
             if o.user_id == user_id and (status is None or o.status is status)
         ]
+        found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        return found[offset : offset + limit]
+
+    async def list_all(self, criteria: OrderFilter, limit: int, offset: int) -> list[Order]:
+        found = [o for o in _orders(self._s).values() if _matches(o, criteria)]
         found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
         return found[offset : offset + limit]
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from application.payments.ports import NewPayment, PaymentEventRepository, PaymentRepository
+from application.payments.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
 from domain.errors import AlreadyExists
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
 
@@ -79,6 +79,17 @@ class MemoryPaymentRepository(PaymentRepository):
 
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[Payment]:
         found = sorted((p for p in _payments(self._s).values() if p.order_id == order_id), key=lambda p: p.id)
+        return found[offset : offset + limit]
+
+    async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:
+        found = [
+            p
+            for p in _payments(self._s).values()
+            if (criteria.status is None or p.status is criteria.status)
+            and (criteria.provider is None or p.provider == criteria.provider)
+            and (criteria.refund_required is None or p.refund_required is criteria.refund_required)
+        ]
+        found.sort(key=lambda p: (p.created_at, p.id), reverse=True)
         return found[offset : offset + limit]
 
 

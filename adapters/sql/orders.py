@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,7 +23,7 @@ from adapters.sql.catalog_version import SHARDS as CATALOG_SHARDS
 from adapters.sql.catalog_version import bump_catalog_version
 from adapters.sql.repositories import _product, execute_write
 from adapters.sql.tables import categories, order_lines, orders, products
-from application.ports import OrderableProduct, OrderRepository, StockRepository
+from application.ports import OrderableProduct, OrderFilter, OrderRepository, StockRepository
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 
@@ -87,6 +87,21 @@ class SqlStockRepository(StockRepository):
         """After every product row is locked, never between: rows taken here must come last."""
         for product_id in sorted(set(product_ids), key=lambda pid: pid % CATALOG_SHARDS):
             await bump_catalog_version(self._conn, product_id)  # products show their stock
+
+
+def order_conditions(criteria: OrderFilter) -> list[ColumnElement[bool]]:
+    """Only the filters given: each combination is its own statement, which the indexes on
+    (status | user_id, created_at, id) serve with the sort."""
+    conditions: list[ColumnElement[bool]] = []
+    if criteria.status is not None:
+        conditions.append(orders.c.status == criteria.status.value)
+    if criteria.user_id is not None:
+        conditions.append(orders.c.user_id == criteria.user_id)
+    if criteria.created_from is not None:
+        conditions.append(orders.c.created_at >= criteria.created_from)
+    if criteria.created_to is not None:
+        conditions.append(orders.c.created_at <= criteria.created_to)
+    return conditions
 
 
 def _line(row: Row[Any], currency: str) -> OrderLine:
@@ -159,6 +174,16 @@ class SqlOrderRepository(OrderRepository):
         )
         if status is not None:
             query = query.where(orders.c.status == status.value)
+        return await self._with_lines(list(await self._conn.execute(query)))
+
+    async def list_all(self, criteria: OrderFilter, limit: int, offset: int) -> list[Order]:
+        query = (
+            select(orders)
+            .where(*order_conditions(criteria))
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         return await self._with_lines(list(await self._conn.execute(query)))
 
     async def save_status(self, order: Order, expected: OrderStatus) -> bool:

@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.repositories import execute_write
 from adapters.sql.tables import payment_events, payments
-from application.payments.ports import NewPayment, PaymentEventRepository, PaymentRepository
+from application.payments.ports import (
+    NewPayment,
+    PaymentEventRepository,
+    PaymentFilter,
+    PaymentRepository,
+)
 from domain.money import Money
 from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent, PaymentStatus
 
@@ -32,6 +37,22 @@ def _payment(row: Row[Any]) -> Payment:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def payment_list(criteria: PaymentFilter, limit: int, offset: int) -> Select[Any]:
+    """The back office's page of payments, newest first, with only the filters given, so that
+    each combination is served by an index on (status | provider, created_at, id), the partial
+    (created_at, id) WHERE refund_required, or (created_at, id)."""
+    query = select(payments)
+    if criteria.status is not None:
+        query = query.where(payments.c.status == criteria.status.value)
+    if criteria.provider is not None:
+        query = query.where(payments.c.provider == criteria.provider)
+    if criteria.refund_required is not None:
+        # The bare column (not `= true`), so that it matches the partial index's predicate.
+        wanted = payments.c.refund_required
+        query = query.where(wanted if criteria.refund_required else ~wanted)
+    return query.order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit).offset(offset)
 
 
 class SqlPaymentRepository(PaymentRepository):
@@ -117,6 +138,9 @@ class SqlPaymentRepository(PaymentRepository):
             .offset(offset)
         )
         return [_payment(row) for row in await self._conn.execute(query)]
+
+    async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:
+        return [_payment(row) for row in await self._conn.execute(payment_list(criteria, limit, offset))]
 
 
 class SqlPaymentEventRepository(PaymentEventRepository):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.ports import UnitOfWork
+from application.ports import OrderFilter, UnitOfWork
 from domain.orders import Order, OrderStatus
 
 
@@ -45,6 +45,10 @@ class OrderReadModel(Protocol):
         self, user_id: int, status: OrderStatus | None, limit: int, offset: int
     ) -> Sequence[OrderView]:
         """The user's orders, newest first (ties by id, newest first), each with its items in order."""
+
+    @abstractmethod
+    async def all_orders(self, criteria: OrderFilter, limit: int, offset: int) -> Sequence[OrderView]:
+        """Every order that matches, newest first (ties by id, newest first), with its items."""
 
 
 @dataclass(slots=True)
@@ -99,4 +103,9 @@ class RepositoryOrderReadModel(OrderReadModel):
     ) -> Sequence[OrderView]:
         async with self._uow as uow:
             orders = await uow.orders.list_for_user(user_id, status, limit, offset)
+        return [OrderRow.of(order) for order in orders]
+
+    async def all_orders(self, criteria: OrderFilter, limit: int, offset: int) -> Sequence[OrderView]:
+        async with self._uow as uow:
+            orders = await uow.orders.list_all(criteria, limit, offset)
         return [OrderRow.of(order) for order in orders]

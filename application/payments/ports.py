@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.money import Money
-from domain.payments import Outcome, Payment, PaymentEvent
+from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,15 @@ class NewPayment:
     provider: str
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentFilter:
+    """Which payments the back office lists; `None` matches any."""
+
+    status: PaymentStatus | None = None
+    provider: str | None = None
+    refund_required: bool | None = None
+
+
 class PaymentRepository(Protocol):
     @abstractmethod
     async def add(self, new: NewPayment, now: datetime) -> Payment:
@@ -93,6 +102,10 @@ class PaymentRepository(Protocol):
     @abstractmethod
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[Payment]:
         """Oldest first."""
+
+    @abstractmethod
+    async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:
+        """Every payment that matches, newest first (ties broken by id, descending)."""
 
 
 class PaymentEventRepository(Protocol):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from application.common import Page, is_storable_id
 from application.orders.common import find_order
+from application.payments.ports import PaymentFilter
 from application.ports import UnitOfWork
 from domain.errors import NotFound
 from domain.orders import OrderStatus
@@ -48,6 +49,19 @@ class Checkout:
     def can_pay(self) -> bool:
         """Only an undecided payment of a pending order may still be paid (or declined)."""
         return self.payment.status.is_active and self.order_status is OrderStatus.PENDING
+
+
+class ListPayments:
+    """Every payment, newest first (ties by id, newest first), for administrators; filters
+    combine: `status`, `provider`, `refund_required` (the ones owed a refund)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, actor: Actor, criteria: PaymentFilter, page: Page) -> list[Payment]:
+        actor.ensure_admin()
+        async with self._uow as uow:
+            return await uow.payments.list_all(criteria, page.limit, page.offset)
 
 
 class GetCheckout:

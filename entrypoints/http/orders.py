@@ -15,9 +15,10 @@ from msgspec import Meta, Struct
 
 from application.common import Page
 from application.idempotency import Lease
-from application.orders.browse_orders import GetOrder, ListMyOrders
+from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.place_order import PlaceOrder
+from application.ports import OrderFilter
 from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
 from domain.users import Actor
 from entrypoints.http.idempotency import HEADER, IdempotentRequests, created_response
@@ -28,6 +29,12 @@ _encoder = msgspec.json.Encoder()
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
 Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
+CreatedBound = Annotated[
+    datetime | None,
+    Parameter(
+        description="ISO 8601 date and time, inclusive (`2026-01-31T23:59:59Z`); without an offset, UTC",
+    ),
+]
 IdempotencyKey = Annotated[
     str | None,
     Parameter(
@@ -121,6 +128,28 @@ class OrderController(Controller):
             return created_response(OrderOut.of(await get_order(actor, order_id)))
 
         return await idempotent.run(request, actor, work, replay)
+
+    @get(
+        "/",
+        summary="Every order, newest first (admin)",
+        description=ListOrders.__doc__,
+    )
+    async def all_orders(
+        self,
+        actor: FromDishka[Actor],
+        list_orders: FromDishka[ListOrders],
+        status: OrderStatus | None = None,
+        user_id: Annotated[int | None, Parameter(description="The customer's id")] = None,
+        created_from: CreatedBound = None,
+        created_to: CreatedBound = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Response[list[OrderOut]]:
+        criteria = OrderFilter(status, user_id, created_from, created_to)
+        views = await list_orders(actor, criteria, Page(limit, offset))
+        # The views already hold what OrderOut would, as on `/me`.
+        encoded: Response[Any] = Response(content=_encoder.encode(views), media_type="application/json")
+        return encoded
 
     @get("/me", summary="My orders, newest first")
     async def my_orders(

@@ -14,16 +14,26 @@ from msgspec import Struct
 
 from application.common import Page
 from application.idempotency import Lease
-from application.payments.read_payments import GetPayment, ListOrderPayments
+from application.payments.ports import PaymentFilter
+from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from domain.payments import Payment
+from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 from entrypoints.http.idempotency import HEADER, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
 Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
+ProviderName = Annotated[
+    str | None,
+    Parameter(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A provider's name (`mock`): 1–32 visible ASCII characters",
+    ),
+]
 IdempotencyKey = Annotated[
     str | None,
     Parameter(
@@ -119,6 +129,24 @@ class PaymentController(Controller):
             return created_response(PaymentOut.of(await start.resume(actor, payment_id, lease)))
 
         return await idempotent.run(request, actor, work, replay)
+
+    @get(
+        "/", summary="Every payment, newest first (admin)", description=ListPayments.__doc__, security=BEARER
+    )
+    async def all_payments(
+        self,
+        actor: FromDishka[Actor],
+        list_payments: FromDishka[ListPayments],
+        status: PaymentStatus | None = None,
+        provider: ProviderName = None,
+        refund_required: Annotated[
+            bool | None, Parameter(description="`true`: only the payments owed a refund")
+        ] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[PaymentOut]:
+        criteria = PaymentFilter(status, provider, refund_required)
+        return [PaymentOut.of(p) for p in await list_payments(actor, criteria, Page(limit, offset))]
 
     @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER)
     async def get_payment(
