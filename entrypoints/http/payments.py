@@ -19,19 +19,11 @@ from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from domain.payments import Payment
 from domain.users import Actor
-from entrypoints.http.idempotency import HEADER, IdempotentRequests, created_response
+from entrypoints.http.idempotency import IdempotencyKey, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
 Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
-IdempotencyKey = Annotated[
-    str | None,
-    Parameter(
-        header=HEADER,
-        required=False,
-        description="1–255 visible ASCII characters; a retry with the same key replays the first answer",
-    ),
-]
 
 
 class PaymentOut(Struct, kw_only=True):
