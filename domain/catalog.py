@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain.errors import Conflict, InvalidInput
 from domain.money import Money
-from domain.text import has_control
+from domain.text import has_control, whole
 
 CATEGORY_NAME_MAX = 50
 SLUG_MAX = 50
@@ -16,6 +16,9 @@ PRODUCT_NAME_MAX = 100
 DESCRIPTION_MAX = 500
 DESCRIPTION_CONTROLS_ALLOWED = "\t\n\r"
 _SLUG = re.compile(r"[a-z0-9-]{1,50}")
+SLUG_PATTERN = whole("[0-9-]*[a-z][a-z0-9-]*")
+"""The slug's shape for the edge: a-z, 0-9 and '-' with at least one letter (length and
+`all` are checked apart: a portable regex has no lookahead to spare for them)."""
 _RESERVED_SLUGS = frozenset({"all"})
 
 

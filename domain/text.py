@@ -62,6 +62,9 @@ def without(char_class: str, *, at_least_one: bool = False) -> str:
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 """A password: any character but NUL (line breaks included, so `$` is exact here)."""
 
+VISIBLE_ASCII_PATTERN = whole("[!-~]+")
+"""A key made for machines (`Idempotency-Key`): visible ASCII, no space."""
+
 PLAIN_TEXT_PATTERN = without(CONTROL_CLASS)
 """A name, key or reference: no control character."""
 
@@ -87,9 +90,10 @@ _BMP_FORMAT: tuple[tuple[int, int], ...] = (
     (0x08E2, 0x08E2),
     (0xFFF9, 0xFFFB),
 )
-EMAIL_REFUSED_CLASS = r"\s@" + CONTROL_CLASS + _bmp_class(DEFAULT_IGNORABLE + _BMP_FORMAT)
+_BMP_PRIVATE_USE = ((0xE000, 0xF8FF),)
+EMAIL_REFUSED_CLASS = r"\s@" + CONTROL_CLASS + _bmp_class(DEFAULT_IGNORABLE + _BMP_FORMAT + _BMP_PRIVATE_USE)
 """What no part of an email may hold, as far as a portable regex can say it (`is_invisible`
-also refuses the few such characters outside the BMP, unassigned and private-use ones)."""
+also refuses the few such characters outside the BMP, and unassigned ones)."""
 
 EMAIL_PATTERN = whole(f"[^{EMAIL_REFUSED_CLASS}]+@[^{EMAIL_REFUSED_CLASS}]+")
 

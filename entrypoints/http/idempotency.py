@@ -33,13 +33,12 @@ from litestar.params import Parameter
 from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, Lease, StoredResponse
 from application.ports import Clock
 from domain.errors import Conflict, DomainError, InvalidInput
-from domain.text import whole
+from domain.text import VISIBLE_ASCII_PATTERN
 from domain.users import Actor
 from entrypoints.http.problems import domain_error_handler, http_exception_handler
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-KEY_PATTERN = whole("[!-~]+")
 REPLAYED_HEADER = "Idempotent-Replayed"
 # The stored path's column: a longer concrete path is stored as its digest.
 MAX_PATH_LENGTH = 300
@@ -51,7 +50,7 @@ IdempotencyKey = Annotated[
         required=False,
         min_length=1,
         max_length=MAX_KEY_LENGTH,
-        pattern=KEY_PATTERN,
+        pattern=VISIBLE_ASCII_PATTERN,
         description=(
             f"1–{MAX_KEY_LENGTH} visible ASCII characters; a retry with the same key replays the first answer"
         ),

@@ -31,6 +31,7 @@ from domain.errors import (
     TooManyRequests,
 )
 from entrypoints.http.schemas import FieldProblem, Problem
+from entrypoints.http.text_guard import readable
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("storefront.http")
@@ -124,7 +125,7 @@ def _source(item: dict[str, Any]) -> str:
 
 def _field_problem(item: dict[str, Any]) -> FieldProblem:
     key = str(item.get("key") or "")
-    message = str(item.get("message") or "invalid value")
+    message = readable(str(item.get("message") or "invalid value"))
     if key == "data":
         key = ""
     if match := _NAMED_FIELD.match(message):

@@ -9,8 +9,16 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from domain.catalog import CATEGORY_NAME_MAX, DESCRIPTION_MAX, PRODUCT_NAME_MAX, SLUG_MAX, Category, Product
-from domain.text import DESCRIPTION_PATTERN, EMAIL_PATTERN, NO_NUL_PATTERN, PLAIN_TEXT_PATTERN, whole
+from domain.catalog import (
+    CATEGORY_NAME_MAX,
+    DESCRIPTION_MAX,
+    PRODUCT_NAME_MAX,
+    SLUG_MAX,
+    SLUG_PATTERN,
+    Category,
+    Product,
+)
+from domain.text import DESCRIPTION_PATTERN, EMAIL_PATTERN, NO_NUL_PATTERN, PLAIN_TEXT_PATTERN
 from domain.users import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User
 
 # Every stored string is bounded by its column and holds no control character (see
@@ -50,7 +58,7 @@ Slug = Annotated[
     Meta(
         min_length=1,
         max_length=SLUG_MAX,
-        pattern=whole("[0-9-]*[a-z][a-z0-9-]*"),
+        pattern=SLUG_PATTERN,
         description="a-z, 0-9 and '-', at least one letter, not `all`",
         examples=["green-tea"],
     ),

@@ -20,8 +20,16 @@ from urllib.parse import parse_qsl
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from domain.catalog import SLUG_PATTERN
 from domain.errors import FieldError, InvalidInput, NotFound
-from domain.text import CONTROL_CLASS
+from domain.text import (
+    CONTROL_CLASS,
+    DESCRIPTION_PATTERN,
+    EMAIL_PATTERN,
+    NO_NUL_PATTERN,
+    PLAIN_TEXT_PATTERN,
+    VISIBLE_ASCII_PATTERN,
+)
 
 _CONTROL = re.compile(f"[{CONTROL_CLASS}]")
 _CONTROL_BYTE = re.compile(rb"[\x00-\x1f\x7f]")
@@ -51,3 +59,27 @@ def check_url_text(path: str, query_string: bytes) -> None:
     ]
     if errors:
         raise InvalidInput("the query string holds a control character", errors)
+
+
+# ---- messages ----------------------------------------------------------------
+#
+# The decoder names a broken pattern by the pattern itself; an API client reads the rule.
+
+PATTERN_RULES = {
+    PLAIN_TEXT_PATTERN: "must not contain control characters",
+    DESCRIPTION_PATTERN: "must not contain control characters other than tab and line breaks",
+    EMAIL_PATTERN: "must be an email address without spaces, control or invisible characters",
+    NO_NUL_PATTERN: "must not contain NUL characters",
+    SLUG_PATTERN: "must be a-z, 0-9 and '-', with at least one letter",
+    VISIBLE_ASCII_PATTERN: "must be visible ASCII characters",
+}
+_BROKEN_PATTERN = re.compile(r"Expected `str` matching regex '(?:[^'\\]|\\.)*'")
+
+
+def readable(message: str) -> str:
+    """A decoding error message with any regex in it replaced by the rule it stands for."""
+    if "matching regex" not in message:
+        return message
+    for pattern, rule in PATTERN_RULES.items():
+        message = message.replace(f"Expected `str` matching regex {pattern!r}", rule)
+    return _BROKEN_PATTERN.sub("does not match the pattern the API documents for it", message)
