@@ -46,7 +46,9 @@ def check_description(raw: str, field: str = "description") -> str:
     if len(raw) > DESCRIPTION_MAX:
         raise InvalidInput.for_field(field, f"must be at most {DESCRIPTION_MAX} characters long")
     if has_control(raw, allowed=DESCRIPTION_CONTROLS_ALLOWED):
-        raise InvalidInput.for_field(field, "must not contain control characters other than tab and line breaks")
+        raise InvalidInput.for_field(
+            field, "must not contain control characters other than tab and line breaks"
+        )
     return raw
 
 

@@ -39,9 +39,7 @@ class Email:
     @classmethod
     def parse(cls, raw: str, field: str = "email") -> Email:
         if any(is_invisible(ch) for ch in raw):
-            raise InvalidInput.for_field(
-                field, "must not contain spaces, control or invisible characters"
-            )
+            raise InvalidInput.for_field(field, "must not contain spaces, control or invisible characters")
         email = raw.lower()
         if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_SHAPE.fullmatch(email):
             raise InvalidInput.for_field(field, "must be a valid email address")

@@ -22,7 +22,15 @@ from litestar import Litestar
 
 from adapters.payments.mock.gateway import MockEventBody
 from tests.e2e.conftest import Api
-from tests.e2e.payment_flow import WEBHOOK, WEBHOOK_SECRET, deliver, event, make_product, place_order, start_payment
+from tests.e2e.payment_flow import (
+    WEBHOOK,
+    WEBHOOK_SECRET,
+    deliver,
+    event,
+    make_product,
+    place_order,
+    start_payment,
+)
 
 # A control character of each kind: NUL (PostgreSQL refuses it), another C0, DEL, a C1.
 CONTROLS = {"NUL": "\x00", "C0": "\x01", "DEL": "\x7f", "C1": "\x85"}
@@ -122,7 +130,11 @@ async def send(
 ) -> Any:
     if body is not None:
         options["json"] = body
-    return await api.client.request(method.upper(), url, headers=headers, **options)
+    raw = [
+        (name.encode(), value if isinstance(value, bytes) else value.encode())
+        for name, value in headers.items()
+    ]
+    return await api.client.request(method.upper(), url, headers=raw, **options)
 
 
 def path_params_of(app: Litestar) -> list[tuple[str, str, str, int | None]]:
@@ -168,7 +180,9 @@ async def test_a_control_character_in_any_string_path_parameter_is_not_found(api
     }
     for method, template, name, _ in swept:
         url = path_with(template, name, quote(f"ab{CONTROLS[kind]}c"))
-        response = await send(api, method, url, admin, bodies.get((method, re.sub(r":[^}]*\}", "}", template))))
+        response = await send(
+            api, method, url, admin, bodies.get((method, re.sub(r":[^}]*\}", "}", template)))
+        )
         assert response.status_code == 404, (method, template, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -184,7 +198,9 @@ async def test_an_over_long_string_path_parameter_is_not_found(api: Api) -> None
     for method, template, name, maximum in path_params_of(api.client.app):
         assert maximum is not None, f"{method} {template}: `{name}` has no maximum length"
         url = path_with(template, name, "a" * (maximum + 1))
-        response = await send(api, method, url, admin, bodies.get((method, re.sub(r":[^}]*\}", "}", template))))
+        response = await send(
+            api, method, url, admin, bodies.get((method, re.sub(r":[^}]*\}", "}", template)))
+        )
         assert response.status_code == 404, (method, template, response.text)
 
 
@@ -219,7 +235,9 @@ def string_query_params(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, A
 
 
 @pytest.mark.parametrize("kind", sorted(CONTROLS))
-async def test_a_control_character_in_any_string_query_parameter_is_422_naming_it(api: Api, kind: str) -> None:
+async def test_a_control_character_in_any_string_query_parameter_is_422_naming_it(
+    api: Api, kind: str
+) -> None:
     admin = await api.admin()
     doc = await document(api)
     swept = string_query_params(doc)
@@ -264,7 +282,9 @@ async def test_a_bad_idempotency_key_is_422_on_every_route_that_takes_one(api: A
     swept = [
         (method, path, operation)
         for method, path, operation in operations(doc)
-        if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in operation.get("parameters") or [])
+        if any(
+            p["in"] == "header" and p["name"] == "Idempotency-Key" for p in operation.get("parameters") or []
+        )
     ]
     assert len(swept) >= 2
     for method, path, operation in swept:
@@ -279,7 +299,9 @@ async def test_a_bad_idempotency_key_is_422_on_every_route_that_takes_one(api: A
 # ---- JSON bodies -----------------------------------------------------------------
 
 
-def body_cases(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], dict[str, Any], str, dict[str, Any]]]:
+def body_cases(
+    doc: dict[str, Any],
+) -> list[tuple[str, str, dict[str, Any], dict[str, Any], str, dict[str, Any]]]:
     """(method, path, operation, valid body, string field, its schema) for every string
     field of every JSON request body in the document."""
     cases = []
@@ -336,7 +358,9 @@ async def test_a_description_keeps_its_tabs_and_line_breaks(api: Api) -> None:
     admin = await api.admin()
     product_id = await make_product(api)
     text = "Line one\r\nline two\n\tindented"
-    response = await api.client.patch(f"/api/v1/products/{product_id}", json={"description": text}, headers=admin)
+    response = await api.client.patch(
+        f"/api/v1/products/{product_id}", json={"description": text}, headers=admin
+    )
     assert response.status_code == 200, response.text
     assert response.json()["description"] == text
 
@@ -362,14 +386,21 @@ async def test_a_control_character_in_any_webhook_text_field_is_422(api: Api, ki
         body[name] = f"x{CONTROLS[kind]}y"
         response = await deliver(api, body)
         assert response.status_code == 422, (name, response.text)
-    assert (await api.client.get(f"/api/v1/payments/{payment['id']}", headers=customer)).json()["status"] == "created"
+    assert (await api.client.get(f"/api/v1/payments/{payment['id']}", headers=customer)).json()[
+        "status"
+    ] == "created"
 
 
 async def test_an_over_long_webhook_text_field_is_422(api: Api) -> None:
     customer = await api.customer()
     order = await place_order(api, customer, await make_product(api))
     payment = await start_payment(api, customer, order["id"])
-    for name, length in {"event_id": 256, "provider_payment_id": 256, "currency": 4, "fail_reason": 501}.items():
+    for name, length in {
+        "event_id": 256,
+        "provider_payment_id": 256,
+        "currency": 4,
+        "fail_reason": 501,
+    }.items():
         body = event(payment, "failed", fail_reason="declined")
         body[name] = "A" * length
         response = await deliver(api, body)
@@ -403,7 +434,12 @@ async def test_an_email_with_an_invisible_character_registers_nothing(api: Api, 
     ch = INVISIBLE[name]
     admin = await api.admin()
     await api.register("ann@example.com")
-    for email in (f"an{ch}n@example.com", f"ann@example.com{ch}", f"{ch}ann@example.com", f"ann@exa{ch}mple.com"):
+    for email in (
+        f"an{ch}n@example.com",
+        f"ann@example.com{ch}",
+        f"{ch}ann@example.com",
+        f"ann@exa{ch}mple.com",
+    ):
         response = await api.client.post(
             "/api/v1/auth/register", json={"email": email, "password": "pass-word-1"}
         )
@@ -420,3 +456,42 @@ async def test_an_email_is_lower_cased_but_never_trimmed(api: Api) -> None:
             "/api/v1/auth/register", json={"email": email, "password": "pass-word-1"}
         )
         assert response.status_code == 422, repr(email)
+
+
+# ---- the document's examples are accepted ---------------------------------------------
+
+
+def _order(item: tuple[str, str, dict[str, Any]]) -> tuple[int, str]:
+    """Creations first (so the examples' ids name something), session enders last."""
+    method, path, _ = item
+    if path.endswith(("/logout", "/deactivate")):
+        return (3, path)
+    if method == "post" and "{" not in path:
+        return (0, path)
+    return (1 if method == "get" else 2, path)
+
+
+async def test_every_example_in_the_document_is_accepted(api: Api) -> None:
+    """What Swagger UI prefills — each body built from its properties' examples, each path,
+    query and header parameter's example — is never refused as input (400/422)."""
+    doc = await document(api)
+    admin = await api.admin()
+    refused = []
+    for method, path, operation in sorted(operations(doc), key=_order):
+        parameters = operation.get("parameters") or []
+        query = {
+            p["name"]: parameter_example(doc, p)
+            for p in parameters
+            if p["in"] == "query" and (p.get("examples") or p.get("example") or p.get("required"))
+        }
+        headers: dict[str, str | bytes] = {
+            p["name"]: str(parameter_example(doc, p)) for p in parameters if p["in"] == "header"
+        }
+        schema = json_body_schema(doc, operation)
+        body = example_of(doc, schema) if schema else None
+        response = await send(
+            api, method, fill_path(path, operation, doc), {**admin, **headers}, body, params=query
+        )
+        if response.status_code in (400, 422):
+            refused.append(f"{method.upper()} {path} {body!r} {query!r}: {response.text}")
+    assert not refused, "\n".join(refused)
