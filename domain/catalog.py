@@ -8,21 +8,27 @@ from datetime import datetime
 
 from domain.errors import Conflict, InvalidInput
 from domain.money import Money
+from domain.text import has_control, whole
 
 CATEGORY_NAME_MAX = 50
 SLUG_MAX = 50
 PRODUCT_NAME_MAX = 100
 DESCRIPTION_MAX = 500
+DESCRIPTION_CONTROLS_ALLOWED = "\t\n\r"
 _SLUG = re.compile(r"[a-z0-9-]{1,50}")
+SLUG_PATTERN = whole("[0-9-]*[a-z][a-z0-9-]*")
+"""The slug's shape for the edge: a-z, 0-9 and '-' with at least one letter (length and
+`all` are checked apart: a portable regex has no lookahead to spare for them)."""
 _RESERVED_SLUGS = frozenset({"all"})
 
 
 def check_name(raw: str, maximum: int, field: str = "name") -> str:
+    # Judged before trimming: `strip` would also take control characters off the ends.
+    if has_control(raw):
+        raise InvalidInput.for_field(field, "must not contain control characters")
     name = raw.strip()
     if not 1 <= len(name) <= maximum:
         raise InvalidInput.for_field(field, f"must be 1 to {maximum} characters long")
-    if any(ch in name for ch in "\x00\r\n"):
-        raise InvalidInput.for_field(field, "must not contain control characters")
     return name
 
 
@@ -36,10 +42,13 @@ def check_slug(raw: str, field: str = "slug") -> str:
 
 
 def check_description(raw: str, field: str = "description") -> str:
+    """Free text: tabs and line breaks are kept, other control characters refused."""
     if len(raw) > DESCRIPTION_MAX:
         raise InvalidInput.for_field(field, f"must be at most {DESCRIPTION_MAX} characters long")
-    if "\x00" in raw:
-        raise InvalidInput.for_field(field, "must not contain NUL characters")
+    if has_control(raw, allowed=DESCRIPTION_CONTROLS_ALLOWED):
+        raise InvalidInput.for_field(
+            field, "must not contain control characters other than tab and line breaks"
+        )
     return raw
 
 

@@ -8,11 +8,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import AccessDenied, AccountDisabled, InvalidInput
+from domain.text import is_invisible
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 EMAIL_MAX_LENGTH = 254
-_EMAIL_SHAPE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+$")
+EMAIL_LOCAL_MAX_LENGTH = 64
+_EMAIL_SHAPE = re.compile(r"[^@]+@[^@]+\.[^@.]+")
 
 
 class Role(StrEnum):
@@ -20,15 +22,40 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+@dataclass(frozen=True, slots=True)
+class Email:
+    """An email address as the store keys accounts by it: lower-cased, and only if no two
+    addresses could look alike on screen.
+
+    - nothing is trimmed: a leading or trailing space is refused like any other;
+    - refused: whitespace, control characters and invisible ones (soft hyphen,
+      zero-width space and joiners, bidi marks, other format characters, variation
+      selectors, fillers; see `domain.text.is_invisible`);
+    - `local@domain.tld`, at most 254 characters, the local part at most 64.
+    """
+
+    value: str
+
+    @classmethod
+    def parse(cls, raw: str, field: str = "email") -> Email:
+        if any(is_invisible(ch) for ch in raw):
+            raise InvalidInput.for_field(field, "must not contain spaces, control or invisible characters")
+        email = raw.lower()
+        if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_SHAPE.fullmatch(email):
+            raise InvalidInput.for_field(field, "must be a valid email address")
+        local, _, domain = email.rpartition("@")
+        if len(local) > EMAIL_LOCAL_MAX_LENGTH or domain.startswith(".") or ".." in domain:
+            raise InvalidInput.for_field(field, "must be a valid email address")
+        return cls(email)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 def normalize_email(raw: str, field: str = "email") -> str:
-    """Emails are compared lower-cased: `Ann@Shop.io` and `ann@shop.io` are one account."""
-    email = raw.strip().lower()
-    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_SHAPE.match(email):
-        raise InvalidInput.for_field(field, "must be a valid email address")
-    local, _, domain = email.rpartition("@")
-    if len(local) > 64 or domain.startswith(".") or ".." in domain:
-        raise InvalidInput.for_field(field, "must be a valid email address")
-    return email
+    """Emails are compared lower-cased: `Ann@Shop.io` and `ann@shop.io` are one account.
+    Anything else `Email` refuses is InvalidInput."""
+    return Email.parse(raw, field).value
 
 
 def check_password_policy(password: str, field: str = "password") -> None:

@@ -25,7 +25,7 @@ class ListUsers:
 
     async def __call__(self, actor: Actor, query: UserQuery) -> list[User]:
         actor.ensure_admin()
-        email = query.email.strip().lower() if query.email is not None else None
+        email = query.email.lower() if query.email is not None else None
         async with self._uow as uow:
             return await uow.users.list(email, query.limit, query.offset)
 

@@ -27,6 +27,7 @@ from entrypoints.http.payments import OrderPaymentsController, PaymentController
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.request_scope import setup_request_scope
+from entrypoints.http.text_guard import text_guard_middleware
 from entrypoints.http.users import UserController
 from entrypoints.ioc import create_container
 from entrypoints.logs import configure_logging
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     app = Litestar(
         route_handlers=[api, operations, metrics_controller(http_metrics.publish)],
         exception_handlers=exception_handlers(unavailable_dependency),
+        middleware=[text_guard_middleware],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="storefront",

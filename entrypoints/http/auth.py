@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
@@ -18,13 +19,41 @@ from application.auth.sessions import IssuedTokens
 from domain.users import Actor
 from entrypoints.http.bodies import decode_json, decode_value
 from entrypoints.http.openapi import BEARER
-from entrypoints.http.schemas import LoginForm, LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
+from entrypoints.http.schemas import (
+    Email,
+    LoginForm,
+    LoginIn,
+    LoginPassword,
+    RefreshIn,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+)
 
 
-def _string_object(*required: str, optional: tuple[str, ...] = ()) -> Schema:
+def _string_schema(annotation: Any) -> Schema:
+    """The OpenAPI schema of a constrained string type of schemas.py: the same bounds,
+    pattern and examples the decoding enforces."""
+    info = msgspec.inspect.type_info(annotation)
+    examples: list[Any] | None = None
+    if isinstance(info, msgspec.inspect.Metadata):
+        examples = list((info.extra_json_schema or {}).get("examples") or []) or None
+        info = info.type
+    if not isinstance(info, msgspec.inspect.StrType):
+        return Schema(type=OpenAPIType.STRING)
+    return Schema(
+        type=OpenAPIType.STRING,
+        min_length=info.min_length,
+        max_length=info.max_length,
+        pattern=info.pattern,
+        examples=examples,
+    )
+
+
+def _string_object(fields: dict[str, Any], required: tuple[str, ...]) -> Schema:
     return Schema(
         type=OpenAPIType.OBJECT,
-        properties={name: Schema(type=OpenAPIType.STRING) for name in (*required, *optional)},
+        properties={name: _string_schema(annotation) for name, annotation in fields.items()},
         required=list(required),
     )
 
@@ -37,9 +66,14 @@ class LoginOperation(Operation):
         self.request_body = RequestBody(
             required=True,
             content={
-                "application/json": OpenAPIMediaType(schema=_string_object("email", "password")),
+                "application/json": OpenAPIMediaType(
+                    schema=_string_object({"email": Email, "password": LoginPassword}, ("email", "password"))
+                ),
                 RequestEncodingType.URL_ENCODED.value: OpenAPIMediaType(
-                    schema=_string_object("username", "password", optional=("grant_type", "scope"))
+                    schema=_string_object(
+                        {"username": Email, "password": LoginPassword, "grant_type": str, "scope": str},
+                        ("username", "password"),
+                    )
                 ),
             },
         )

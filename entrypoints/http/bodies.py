@@ -8,6 +8,7 @@ import msgspec
 from litestar.exceptions import ClientException, SerializationException
 
 from domain.errors import FieldError, InvalidInput
+from entrypoints.http.text_guard import readable
 
 T = TypeVar("T")
 
@@ -33,6 +34,7 @@ def decode_value(value: Any, kind: type[T]) -> T:
 
 def _invalid(error: msgspec.ValidationError) -> InvalidInput:
     message, _, where = str(error).partition(" - at `$")
+    message = readable(message)
     field = where.rstrip("`").lstrip(".") or "body"
     if field == "body" and "field `" in message:
         field = message.split("`")[1]

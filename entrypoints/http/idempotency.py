@@ -22,21 +22,41 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi.spec import Example
+from litestar.params import Parameter
 
 from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, Lease, StoredResponse
 from application.ports import Clock
 from domain.errors import Conflict, DomainError, InvalidInput
+from domain.text import VISIBLE_ASCII_PATTERN
 from domain.users import Actor
 from entrypoints.http.problems import domain_error_handler, http_exception_handler
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
+# The stored path's column: a longer concrete path is stored as its digest.
+MAX_PATH_LENGTH = 300
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header=HEADER,
+        required=False,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=VISIBLE_ASCII_PATTERN,
+        description=(
+            f"1–{MAX_KEY_LENGTH} visible ASCII characters; a retry with the same key replays the first answer"
+        ),
+        examples=[Example(value="3f2c8a5e-9b1d-4e7a-a0c4-5d6e7f8a9b0c")],
+    ),
+]
 
 Work = Callable[[Lease | None], Awaitable[Response[bytes]]]
 Replay = Callable[[int, Lease], Awaitable[Response[bytes]]]
@@ -67,7 +87,12 @@ def fingerprint(body: bytes) -> str:
 
 
 def concrete_path(request: Request[Any, Any, Any]) -> str:
-    return f"{request.method} {request.url.path.rstrip('/') or '/'}"
+    """`METHOD /path`; one longer than its column (a path may carry any number of leading
+    zeros before an id) is kept as `METHOD sha256:<hex digest of it>`, as unique."""
+    path = f"{request.method} {request.url.path.rstrip('/') or '/'}"
+    if len(path) <= MAX_PATH_LENGTH:
+        return path
+    return f"{request.method} sha256:{hashlib.sha256(path.encode()).hexdigest()}"
 
 
 class IdempotentRequests:

@@ -21,7 +21,7 @@ from application.orders.place_order import PlaceOrder
 from application.ports import OrderFilter
 from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
 from domain.users import Actor
-from entrypoints.http.idempotency import HEADER, IdempotentRequests, created_response
+from entrypoints.http.idempotency import IdempotencyKey, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import Id, RequestBody
 
@@ -35,24 +35,30 @@ CreatedBound = Annotated[
         description="ISO 8601 date and time, inclusive (`2026-01-31T23:59:59Z`); without an offset, UTC",
     ),
 ]
-IdempotencyKey = Annotated[
-    str | None,
-    Parameter(
-        header=HEADER,
-        required=False,
-        description="1–255 visible ASCII characters; a retry with the same key replays the first answer",
-    ),
-]
 
 
 class OrderItemIn(RequestBody, kw_only=True):
     product_id: Id
-    # The range is checked by the domain, so that every bad line is named at once.
-    quantity: Annotated[int, Meta(description=f"1–{MAX_QUANTITY}")]
+    # The range is checked by the domain, so that every bad line is named at once; the
+    # document still states it (`extra` goes into the schema only).
+    quantity: Annotated[
+        int,
+        Meta(
+            description=f"1–{MAX_QUANTITY}",
+            examples=[1],
+            extra_json_schema={"extra": {"minimum": 1, "maximum": MAX_QUANTITY}},
+        ),
+    ]
 
 
 class OrderIn(RequestBody, kw_only=True):
-    items: Annotated[list[OrderItemIn], Meta(description=f"1–{MAX_LINES} items, no product twice")]
+    items: Annotated[
+        list[OrderItemIn],
+        Meta(
+            description=f"1–{MAX_LINES} items, no product twice",
+            extra_json_schema={"extra": {"min_items": 1, "max_items": MAX_LINES}},
+        ),
+    ]
 
 
 class OrderItemOut(Struct, kw_only=True):

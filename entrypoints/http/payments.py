@@ -20,7 +20,7 @@ from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
-from entrypoints.http.idempotency import HEADER, IdempotentRequests, created_response
+from entrypoints.http.idempotency import IdempotencyKey, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
@@ -32,14 +32,6 @@ ProviderName = Annotated[
         max_length=32,
         pattern=r"^[\x21-\x7e]+$",
         description="A provider's name (`mock`): 1–32 visible ASCII characters",
-    ),
-]
-IdempotencyKey = Annotated[
-    str | None,
-    Parameter(
-        header=HEADER,
-        required=False,
-        description="1–255 visible ASCII characters; a retry with the same key replays the first answer",
     ),
 ]
 

@@ -30,6 +30,7 @@ from domain.errors import (
     TooManyRequests,
 )
 from entrypoints.http.schemas import FieldProblem, Problem
+from entrypoints.http.text_guard import readable
 from entrypoints.outage_log import OutageLog
 
 PROBLEM_JSON = "application/problem+json"
@@ -124,7 +125,7 @@ def _source(item: dict[str, Any]) -> str:
 
 def _field_problem(item: dict[str, Any]) -> FieldProblem:
     key = str(item.get("key") or "")
-    message = str(item.get("message") or "invalid value")
+    message = readable(str(item.get("message") or "invalid value"))
     if key == "data":
         key = ""
     if match := _NAMED_FIELD.match(message):

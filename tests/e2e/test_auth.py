@@ -14,7 +14,7 @@ ME = "/api/v1/auth/me"
 
 
 async def test_registering_answers_201_with_the_user_and_never_a_hash(api: Api) -> None:
-    response = await api.client.post(REGISTER, json={"email": " Ann@Example.COM ", "password": "pass-word-1"})
+    response = await api.client.post(REGISTER, json={"email": "Ann@Example.COM", "password": "pass-word-1"})
     assert response.status_code == 201
     user = response.json()
     assert set(user) == {"id", "email", "role", "is_active", "created_at"}

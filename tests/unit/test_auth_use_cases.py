@@ -66,7 +66,7 @@ async def test_logging_in_issues_a_token_that_authenticates_the_user(
     authenticate: Authenticate,
 ) -> None:
     user = await register(Registration("ann@example.com", PASSWORD))
-    issued = await log_in(Credentials(" ANN@example.com ", PASSWORD))
+    issued = await log_in(Credentials("ANN@example.com", PASSWORD))
     actor = await authenticate(issued.access.token)
     assert actor.user_id == user.id
     assert actor.role is Role.CUSTOMER

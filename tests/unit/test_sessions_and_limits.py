@@ -245,7 +245,8 @@ async def test_users_are_listed_by_id_and_filtered_by_exact_email_in_any_case(
     listed = await ListUsers(uow)(admin, UserQuery())
     assert [u.id for u in listed] == sorted(u.id for u in listed)
     assert len(listed) == 3
-    assert await ListUsers(uow)(admin, UserQuery(email=" ANN@Example.com ")) == [ann]
+    assert await ListUsers(uow)(admin, UserQuery(email="ANN@Example.com")) == [ann]
+    assert await ListUsers(uow)(admin, UserQuery(email=" ann@example.com")) == []
     assert await ListUsers(uow)(admin, UserQuery(email="ann")) == []
     assert len(await ListUsers(uow)(admin, UserQuery(limit=1, offset=1))) == 1
 

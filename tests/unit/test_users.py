@@ -28,8 +28,11 @@ def test_emails_differing_only_in_case_normalise_to_one_account(email: str) -> N
         assert normalize_email(email.upper()) == normalize_email(email.lower())
 
 
-def test_an_email_is_trimmed_and_lower_cased() -> None:
-    assert normalize_email("  Ann@Shop.IO ") == "ann@shop.io"
+def test_an_email_is_lower_cased_and_never_trimmed() -> None:
+    assert normalize_email("Ann@Shop.IO") == "ann@shop.io"
+    for padded in ("  Ann@Shop.IO ", " ann@shop.io", "ann@shop.io "):
+        with pytest.raises(InvalidInput):
+            normalize_email(padded)
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,13 @@ from application.ports import Clock
 from domain.errors import FieldError, InvalidInput, MalformedInput
 from domain.money import Money, parse_amount
 from domain.payments import PaymentEvent, PaymentStatus
+from domain.text import PLAIN_TEXT_PATTERN
 
 CHECKOUT_PATH = "/mock-checkout"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+# Keys and references: bounded by their columns, no control characters (PostgreSQL refuses NUL).
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=PLAIN_TEXT_PATTERN)]
 
 
 class MockEventBody(msgspec.Struct, kw_only=True):
@@ -33,7 +35,7 @@ class MockEventBody(msgspec.Struct, kw_only=True):
     status: Literal["pending", "succeeded", "failed", "canceled"]
     amount: Decimal
     currency: Annotated[str, msgspec.Meta(max_length=3)]
-    fail_reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    fail_reason: Annotated[str, msgspec.Meta(max_length=500, pattern=PLAIN_TEXT_PATTERN)] | None = None
 
 
 class MockGateway(PaymentGateway):
