@@ -11,14 +11,15 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from domain.catalog import Category, Product
 from domain.users import User
+from entrypoints.http.money import Amount
 
 Email = Annotated[str, Meta(min_length=1, max_length=320, examples=["ann@example.com"])]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
-Price = Annotated[
-    Decimal, Meta(description="Decimal string or number, at most two decimals", examples=["149.90"])
-]
-# Bounded so that no body can name an id the database cannot store.
-Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+# Every money field of every body and query is an Amount: its rules are in entrypoints/http/money.py.
+Price = Annotated[Amount, Meta(description="Price: greater than 0, at most 99 999 999.99")]
+# Any positive integer: one beyond the database's range names nothing that exists, so the
+# use cases answer it as they answer any unknown id (404, or 422 for a reference in a body).
+Id = Annotated[int, Meta(ge=1)]
 
 
 class RequestBody(Struct, forbid_unknown_fields=True, kw_only=True):
