@@ -136,7 +136,7 @@ def _dec_hook(kind: Any, value: Any) -> Any:
     for applies, decode in TYPE_DECODERS:
         if applies(kind):
             return decode(kind, value)
-    raise NotImplementedError(f"no decoder for {kind!r}")
+    raise TypeError(f"no decoder for {kind!r}")
 
 
 def _invalid(error: msgspec.ValidationError) -> InvalidInput:
