@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -9,6 +10,10 @@ from domain.errors import InvalidInput
 
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal("99999999.99")
+# A money string: ASCII digits, then optionally a point and one or two decimals. No sign,
+# `_`, exponent, spaces or other digit scripts (all of which `Decimal()` would accept).
+MONEY_STRING = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
+_MAX_STRING_LENGTH = 32
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -53,11 +58,14 @@ class Money:
 def parse_amount(raw: Decimal | str | int | float, field: str = "amount") -> Decimal:
     """Parse an amount with at most two decimals; anything else is InvalidInput.
 
-    Floats are accepted only because JSON numbers arrive as them; they are
-    read through their shortest repr, so `149.9` is exactly `149.90`.
+    A string must be written as `MONEY_STRING` says (`"12"`, `"12.5"`, `"12.50"`).
+    A number is taken at its exact value: a JSON number arrives as a Decimal (or an
+    int), so `0.1` is exactly `0.10`. Floats are read through their shortest repr.
     """
     if isinstance(raw, bool):
         raise InvalidInput.for_field(field, "must be a decimal number")
+    if isinstance(raw, str):
+        return _parse_string(raw, field)
     try:
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     except (InvalidOperation, ValueError, TypeError):
@@ -70,6 +78,19 @@ def parse_amount(raw: Decimal | str | int | float, field: str = "amount") -> Dec
     if quantized != value:
         raise InvalidInput.for_field(field, "must have at most two decimal places")
     return quantized
+
+
+def _parse_string(raw: str, field: str) -> Decimal:
+    if len(raw) > _MAX_STRING_LENGTH:
+        raise InvalidInput.for_field(field, "is out of range")
+    if not MONEY_STRING.fullmatch(raw):
+        raise InvalidInput.for_field(
+            field, 'must be written as digits with at most two decimals, like "12" or "12.50"'
+        )
+    value = Decimal(raw)
+    if value.adjusted() > 20:
+        raise InvalidInput.for_field(field, "is out of range")
+    return value.quantize(CENT)
 
 
 def parse_price(raw: Decimal | str | int | float, field: str = "price") -> Decimal:

@@ -15,12 +15,14 @@ from application.auth.bootstrap_admin import EnsureAdmin
 from domain.errors import DomainError
 from entrypoints.http.access_log import access_log_middleware
 from entrypoints.http.auth import AuthController
+from entrypoints.http.bodies import CheckedRequest
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.docs import docs_router, swagger_plugin
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import HttpMetrics, metrics_controller
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.mock_checkout import MockCheckoutController
+from entrypoints.http.money import TYPE_DECODERS, MoneySchemaPlugin
 from entrypoints.http.openapi import COMPONENTS, declare_problem_responses
 from entrypoints.http.orders import OrderController
 from entrypoints.http.payments import OrderPaymentsController, PaymentController
@@ -79,6 +81,10 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         exception_handlers=exception_handlers(unavailable_dependency),
         middleware=[text_guard_middleware],
         request_max_body_size=MAX_BODY_BYTES,
+        # Every body is judged as it is first read; every money value decoded by one rule.
+        request_class=CheckedRequest,
+        type_decoders=TYPE_DECODERS,
+        plugins=[MoneySchemaPlugin()],
         openapi_config=OpenAPIConfig(
             title="storefront",
             version="1.0.0",

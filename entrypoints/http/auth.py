@@ -17,7 +17,7 @@ from application.auth.refresh import RefreshSession
 from application.auth.register import RegisterCustomer, Registration
 from application.auth.sessions import IssuedTokens
 from domain.users import Actor
-from entrypoints.http.bodies import decode_json, decode_value
+from entrypoints.http.bodies import decode_value, json_body
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import (
     Email,
@@ -144,5 +144,5 @@ async def _credentials(request: Request[Any, Any, Any]) -> Credentials:
         fields = {key: form.get(key) for key in ("username", "password")}
         form_in = decode_value(fields, LoginForm)
         return Credentials(email=form_in.username, password=form_in.password, client_ip=client_ip(request))
-    json_in = decode_json(await request.body(), LoginIn)
+    json_in = await json_body(request, LoginIn)
     return Credentials(email=json_in.email, password=json_in.password, client_ip=client_ip(request))

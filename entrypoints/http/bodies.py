@@ -1,35 +1,145 @@
-"""Decoding bodies by hand, for the few handlers that read the raw request."""
+"""Reading request bodies: the one gate every body passes, and decoding by hand.
+
+A body is judged the first time anything reads it — Litestar decoding a handler's
+`data`, a handler reading the raw bytes (login, webhooks, the idempotency fingerprint)
+— by `CheckedRequest.body`, so nothing ever sees a body that was not judged:
+
+- malformed (400): not JSON, not UTF-8 anywhere (strings included), or nested deeper
+  than `MAX_DEPTH` levels; a url-encoded form whose bytes or percent-escapes are not
+  UTF-8;
+- well-formed JSON is decoded once, numbers with a fraction or an exponent as exact
+  `Decimal`s (never floats), so that `1e400` reaches the field it was meant for and is
+  refused there (422) like any value that breaks a rule.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 import msgspec
-from litestar.exceptions import ClientException, SerializationException
+from litestar import Request
+from litestar.datastructures import FormMultiDict
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
+from litestar.types import Empty
 
-from domain.errors import FieldError, InvalidInput
+from domain.errors import FieldError, InvalidInput, MalformedInput
+from entrypoints.http.money import TYPE_DECODERS
 from entrypoints.http.text_guard import readable
 
 T = TypeVar("T")
 
+MAX_DEPTH = 32
 
-def decode_json(body: bytes, kind: type[T]) -> T:
-    """Decode a body by hand, with the same errors as Litestar's own parsing."""
-    if not body:
-        raise ClientException("the request body is required")
+_decoder = msgspec.json.Decoder(float_hook=Decimal)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON document, or MalformedInput (400); a number no type can hold is 422."""
+    if nested_deeper_than(body, MAX_DEPTH):
+        raise MalformedInput(f"the request body is nested deeper than {MAX_DEPTH} levels")
     try:
-        # Well-formed first: a body that is both malformed and invalid is 400, as in Litestar's parsing.
-        raw = msgspec.json.decode(body)
-    except msgspec.DecodeError as error:
-        raise ClientException("the request body is not valid JSON") from SerializationException(str(error))
-    return decode_value(raw, kind)
+        return _decoder.decode(body)
+    except UnicodeDecodeError:
+        raise MalformedInput("the request body is not valid UTF-8") from None
+    except msgspec.ValidationError:
+        # Well-formed, but an integer with more digits than any type holds.
+        raise InvalidInput.for_field("body", "holds a number out of range") from None
+    except (msgspec.DecodeError, RecursionError):
+        raise MalformedInput("the request body is not valid JSON") from None
+
+
+def nested_deeper_than(body: bytes, limit: int) -> bool:
+    """Whether the JSON text nests arrays and objects more than `limit` levels deep.
+
+    Measured on the bytes, before any parser recurses into them, with a few passes of
+    C code and no Python loop per byte: escape pairs are dropped (`\\\\` first, then
+    `\\"`), so that the text between quotes alternates outside and inside strings
+    (brackets inside strings do not count); the brackets outside are kept, and the
+    innermost pairs removed one level at a time. Unbalanced text is left to the parser.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside_strings = b"".join(unescaped.split(b'"')[::2])
+    skeleton = outside_strings.translate(_ONE_KIND, _NOT_BRACKETS)
+    for _ in range(limit):
+        shorter = skeleton.replace(b"[]", b"")
+        if not shorter or len(shorter) == len(skeleton):
+            return False
+        skeleton = shorter
+    return True
+
+
+def parse_form(body: bytes) -> dict[str, str | list[str]]:
+    """A url-encoded form, shaped as Litestar keeps it; bytes that are not UTF-8 are 400."""
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), encoding="utf-8", errors="strict", separator="&")
+    except UnicodeDecodeError:
+        raise MalformedInput("the form is not valid UTF-8") from None
+    fields: dict[str, list[str]] = {}
+    for key, value in pairs:
+        fields.setdefault(key, []).append(value)
+    return {key: values if len(values) > 1 else values[0] for key, values in fields.items()}
+
+
+class CheckedRequest(Request[Any, Any, Any]):
+    """The app's request: its body is judged as it is first read (see the module)."""
+
+    async def body(self) -> bytes:
+        body = await super().body()
+        if body:
+            self._judge(body)
+        return body
+
+    async def json(self) -> Any:
+        body = await self.body()
+        if not body:
+            return None
+        state = self._connection_state
+        if state.json is Empty:
+            # A url-encoded content type on a JSON route: the body is still judged as JSON.
+            state.json = parse_json(body)
+        return state.json
+
+    async def form(self) -> FormMultiDict:
+        await self.body()  # judged (a url-encoded form: parsed) before Litestar looks
+        return await super().form()
+
+    def _judge(self, body: bytes) -> None:
+        state = self._connection_state
+        if state.json is not Empty or state.form is not Empty:
+            return
+        if self.content_type[0] == RequestEncodingType.URL_ENCODED:
+            state.form = parse_form(body)  # type: ignore[assignment]
+        else:
+            state.json = parse_json(body)
+
+
+async def json_body(request: Request[Any, Any, Any], kind: type[T]) -> T:
+    """Decode a body by hand, with the same errors as Litestar's own parsing."""
+    if not await request.body():
+        raise ClientException("the request body is required")
+    return decode_value(await request.json(), kind)
 
 
 def decode_value(value: Any, kind: type[T]) -> T:
+    """Convert decoded JSON (or form fields) to a request struct; a broken rule is 422."""
     try:
-        return msgspec.convert(value, type=kind)
+        return msgspec.convert(value, type=kind, dec_hook=_dec_hook)
     except msgspec.ValidationError as error:
         raise _invalid(error) from None
+
+
+def _dec_hook(kind: Any, value: Any) -> Any:
+    for applies, decode in TYPE_DECODERS:
+        if applies(kind):
+            return decode(kind, value)
+    raise TypeError(f"no decoder for {kind!r}")
 
 
 def _invalid(error: msgspec.ValidationError) -> InvalidInput:

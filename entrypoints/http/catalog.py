@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from dishka.integrations.litestar import FromDishka
@@ -20,6 +19,7 @@ from application.common import UNCHANGED, Page, Patch
 from application.ports import ProductFilter, ProductSort
 from domain.users import Actor
 from entrypoints.http.caching import CatalogAnswer, conditional, known_versions
+from entrypoints.http.money import Amount
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import (
     CategoryIn,
@@ -99,11 +99,13 @@ class ProductController(Controller):
         self,
         request: Request[Any, Any, Any],
         list_products: FromDishka[ListProducts],
-        category_id: Annotated[int | None, Parameter(ge=1, le=2**63 - 1)] = None,
+        category_id: Annotated[
+            int | None, Parameter(ge=1, description="Beyond any stored id: no products")
+        ] = None,
         only_active: bool = False,
         q: Annotated[str | None, Parameter(max_length=100, description="Part of the name, any case")] = None,
-        min_price: Annotated[Decimal | None, Parameter(description="Inclusive")] = None,
-        max_price: Annotated[Decimal | None, Parameter(description="Inclusive")] = None,
+        min_price: Annotated[Amount | None, Parameter(description="Inclusive")] = None,
+        max_price: Annotated[Amount | None, Parameter(description="Inclusive")] = None,
         sort: ProductSort = ProductSort.ID,
         limit: Limit = 50,
         offset: Offset = 0,

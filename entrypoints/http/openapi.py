@@ -67,7 +67,7 @@ PROBLEM_SCHEMA = Schema(
 )
 
 _DESCRIPTIONS = {
-    400: "Malformed request: the body is not valid JSON",
+    400: "Malformed request: the body is not JSON, not UTF-8, or nested deeper than 32 levels",
     401: "Missing or bad credentials (`WWW-Authenticate: Bearer`)",
     403: "The caller's role or account state does not allow this",
     404: "Not found",

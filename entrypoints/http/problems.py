@@ -89,7 +89,7 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Respons
     status = next((code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind)), 400)
     headers: dict[str, str] = {}
     errors = None
-    if isinstance(exc, InvalidInput):
+    if isinstance(exc, InvalidInput) and not isinstance(exc, MalformedInput):
         errors = [FieldProblem(e.field, e.message) for e in exc.errors]
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"

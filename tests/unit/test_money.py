@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
-from domain.money import MAX_PRICE, Money, parse_amount, parse_price
+from domain.money import MAX_PRICE, MONEY_STRING, Money, parse_amount, parse_price
 
 two_place_amounts = st.decimals(
     min_value=Decimal("-99999999999.99"), max_value=Decimal("99999999999.99"), places=2
@@ -16,8 +16,8 @@ prices = st.decimals(min_value=Decimal("0.01"), max_value=MAX_PRICE, places=2)
 
 
 @given(two_place_amounts)
-def test_an_amount_with_two_places_parses_to_itself_from_a_string(amount: Decimal) -> None:
-    assert parse_amount(str(amount)) == amount
+def test_an_amount_with_two_places_parses_to_itself_from_a_number(amount: Decimal) -> None:
+    assert parse_amount(amount) == amount
 
 
 @given(two_place_amounts)
@@ -82,9 +82,9 @@ def test_tiny_fractions_are_refused_rather_than_rounded(raw: object) -> None:
         parse_amount(raw)  # type: ignore[arg-type]
 
 
-def test_an_exponent_that_lands_on_two_places_is_the_same_amount() -> None:
-    assert parse_amount("1.5e2") == Decimal("150.00")
-    assert parse_amount("12345e-2") == Decimal("123.45")
+def test_a_number_whose_exponent_lands_on_two_places_is_the_same_amount() -> None:
+    assert parse_amount(Decimal("1.5e2")) == Decimal("150.00")
+    assert parse_amount(Decimal("12345e-2")) == Decimal("123.45")
 
 
 @pytest.mark.parametrize("raw", ["", "abc", "1,50", "1.2.3", True, False, None, [], "0x10"])
@@ -108,3 +108,78 @@ def test_a_price_must_be_positive_and_at_most_the_maximum(raw: str) -> None:
 def test_the_price_bounds_are_inclusive() -> None:
     assert parse_price("0.01") == Decimal("0.01")
     assert parse_price("99999999.99") == MAX_PRICE
+
+
+# ---- the money string -------------------------------------------------------------
+
+money_values = st.decimals(min_value=0, max_value=Decimal("99999999999999999999.99"), places=2)
+
+
+@given(money_values, st.sampled_from(["{:f}", "{:.2f}"]))
+def test_every_two_place_amount_written_in_digits_round_trips(amount: Decimal, spelling: str) -> None:
+    written = spelling.format(amount)
+    assert parse_amount(written) == amount
+    assert str(parse_amount(written)) == f"{amount:.2f}"
+
+
+@given(st.integers(min_value=0, max_value=10**18), st.integers(min_value=0, max_value=9))
+def test_one_decimal_and_none_are_money_strings_too(whole: int, tenth: int) -> None:
+    assert parse_amount(str(whole)) == Decimal(whole)
+    assert parse_amount(f"{whole}.{tenth}") == Decimal(f"{whole}.{tenth}")
+
+
+@given(st.text(max_size=30).filter(lambda text: not MONEY_STRING.fullmatch(text)))
+def test_any_other_string_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_amount(text)
+
+
+other_digits = st.characters(categories=["Nd"]).filter(lambda ch: not "0" <= ch <= "9")
+
+
+@given(
+    money_values.map("{:f}".format),
+    st.one_of(
+        st.sampled_from(["_", "+", "-", " ", "\t", "e2", "E-1", ",", "\u00a0", "\x00"]),
+        other_digits,
+    ),
+    st.integers(min_value=0, max_value=30),
+)
+def test_a_money_string_with_a_sign_gap_exponent_or_foreign_digit_is_refused(
+    written: str, intruder: str, where: int
+) -> None:
+    where = min(where, len(written))
+    with pytest.raises(InvalidInput):
+        parse_amount(written[:where] + intruder + written[where:])
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1_000",
+        "+5",
+        " 5",
+        "5 ",
+        "5e2",
+        "\u0665",
+        "\u0661\u0662.\u0665\u0660",
+        "-5",
+        "12.",
+        ".5",
+        "12.505",
+        "0x10",
+    ],
+)
+def test_the_refused_spellings(raw: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_amount(raw, "price")
+    assert error.value.errors[0].field == "price"
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=0, max_value=10**6))
+def test_a_number_is_taken_at_its_exact_value(number: Decimal) -> None:
+    if number == number.quantize(Decimal("0.01")):
+        assert parse_amount(number) == number
+    else:
+        with pytest.raises(InvalidInput):
+            parse_amount(number)

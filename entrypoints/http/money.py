@@ -1,0 +1,71 @@
+"""The one money type of the wire: every amount in a body or a query is an `Amount`.
+
+`Amount` is a `Decimal` the decoders do not know, so msgspec hands every value meant
+for one to `decode_amount` (through Litestar's `type_decoders` for bodies and queries,
+through `bodies.decode_value` for the bodies decoded by hand). That is the only place
+a money value is read: `domain.money.parse_amount`'s rules (a string of ASCII digits
+with at most two decimals; a number at its exact value, at most two decimals, within
+range) and never `Decimal()`'s own, which takes `"1_000"`, `"+5"`, `" 5"`, `"5e2"` or
+`"٥"`. Its OpenAPI schema, titled `Money`, is written once here as well.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.typing import FieldDefinition
+
+from domain.errors import InvalidInput
+from domain.money import MONEY_STRING, parse_amount
+
+MONEY_SCHEMA_TITLE = "Money"
+
+
+class Amount(Decimal):
+    """An amount of money as the API reads it: at most two decimals, never negative."""
+
+    __slots__ = ()
+
+
+def is_amount(kind: Any) -> bool:
+    return kind is Amount
+
+
+def decode_amount(_: Any, raw: Any) -> Amount:
+    """msgspec's hook: a ValueError becomes a validation error naming the field."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+        raise ValueError("must be a decimal string or a number")
+    try:
+        value = parse_amount(raw)
+    except InvalidInput as error:
+        raise ValueError(error.errors[0].message if error.errors else error.message) from None
+    if value < 0:
+        raise ValueError("must not be negative")
+    return Amount(value)
+
+
+TYPE_DECODERS = [(is_amount, decode_amount)]
+
+
+class MoneySchemaPlugin(OpenAPISchemaPlugin):
+    """Documents `Amount` as what it accepts: a money string or a JSON number."""
+
+    @staticmethod
+    def is_plugin_supported_type(value: Any) -> bool:
+        return value is Amount
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        return Schema(
+            title=MONEY_SCHEMA_TITLE,
+            type=[OpenAPIType.STRING, OpenAPIType.NUMBER],
+            pattern=f"^{MONEY_STRING.pattern}$",
+            minimum=0,
+            description=(
+                'A decimal string of ASCII digits with at most two decimals ("12", "12.5", "12.50"), '
+                "or a JSON number with at most two decimals"
+            ),
+            examples=["149.90"],
+        )
