@@ -151,8 +151,8 @@ async def test_a_login_flood_never_makes_a_real_user_wait_more_than_about_two_se
             await asyncio.gather(*floods, return_exceptions=True)
             for flooder in flooders:
                 await flooder.aclose()
-    print(f"\nreal user (status, seconds, Retry-After): {user_results}")  # noqa: T201
-    print(f"flood: {dict(flood_statuses)}, transport failures: {len(flood_failures)}")  # noqa: T201
+    print(f"\nreal user (status, seconds, Retry-After): {user_results}")
+    print(f"flood: {dict(flood_statuses)}, transport failures: {len(flood_failures)}")
     assert not flood_failures, (flood_failures[:5], flooded_server.log_tail())
     for status, elapsed, retry_after in user_results:
         assert status in {200, 503}
