@@ -135,7 +135,7 @@ async def test_a_waiting_hash_starts_as_soon_as_a_thread_frees(held_threads: thr
         assert not first.done() and not second.done()
         started = time.monotonic()
         held_threads.set()
-        assert await asyncio.gather(first, second) == [False, False]
+        assert list(await asyncio.gather(first, second)) == [False, False]
         assert time.monotonic() - started < 1.0
     finally:
         hasher.close()
