@@ -1,7 +1,12 @@
 """Rate limits over the `limits` library: in process memory, or in Redis for every instance.
 
-Failed logins and registrations use a moving window (exact: "5 within any
-minute"); the per-IP API limit uses the cheaper sliding-window counter.
+Registrations use a moving window (exact: "20 within any hour"); the per-IP API
+limit uses the cheaper sliding-window counter. Failed logins use a fixed window
+that opens at the first attempt (the counter's expiry is set by the increment
+that creates it): a login reserves its slot with one atomic increment-and-check
+(`INCRBY` in a Lua script on Redis, under a per-key lock in memory) before the
+password is checked, and a login that does not fail gives its slot back with a
+decrement. A moving window cannot give one entry back through the library.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import TypeVar
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import (
+    FixedWindowRateLimiter,
     MovingWindowRateLimiter,
     SlidingWindowCounterRateLimiter,
 )
@@ -45,7 +51,7 @@ class LimitsRateLimiter(RateLimiter):
         self._storage = storage
         self._limits = dict(limits)
         self._strategies: dict[RateLimit, Strategy] = {
-            RateLimit.FAILED_LOGINS: MovingWindowRateLimiter(storage),
+            RateLimit.FAILED_LOGINS: FixedWindowRateLimiter(storage),
             RateLimit.REGISTRATIONS: MovingWindowRateLimiter(storage),
             RateLimit.API_REQUESTS: SlidingWindowCounterRateLimiter(storage),
         }
@@ -89,6 +95,17 @@ class LimitsRateLimiter(RateLimiter):
         strategy = self._strategies[limit]
         if not await _reach(lambda: strategy.test(item, limit.value, key)):
             await self._refuse(limit, item, key)
+
+    async def give_back(self, limit: RateLimit, key: str) -> None:
+        item = self._limits.get(limit)
+        if item is None:
+            return
+        if not isinstance(self._strategies[limit], FixedWindowRateLimiter):
+            raise ValueError(f"the {limit.value} limit cannot give a hit back")
+        counter = item.key_for(limit.value, key)
+        left = await _reach(lambda: self._storage.incr(counter, item.get_expiry(), amount=-1))
+        if left < 0:  # the window had passed meanwhile: do not start the next one in credit
+            await _reach(lambda: self._storage.incr(counter, item.get_expiry(), amount=1))
 
     async def _refuse(self, limit: RateLimit, item: RateLimitItem, key: str) -> None:
         strategy = self._strategies[limit]

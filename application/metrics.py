@@ -91,3 +91,6 @@ class CountedRateLimiter(RateLimiter):
         except TooManyRequests:
             self._metrics.rate_limited(limit.value)
             raise
+
+    async def give_back(self, limit: RateLimit, key: str) -> None:
+        await self._inner.give_back(limit, key)

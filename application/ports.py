@@ -315,3 +315,8 @@ class RateLimiter(Protocol):
     @abstractmethod
     async def ensure_open(self, limit: RateLimit, key: str) -> None:
         """TooManyRequests if the limit is reached, counting nothing."""
+
+    @abstractmethod
+    async def give_back(self, limit: RateLimit, key: str) -> None:
+        """Uncount one event that `hit` counted and that turned out not to count (a slot
+        reserved for an attempt that did not fail); never refuses."""

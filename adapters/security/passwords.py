@@ -1,9 +1,17 @@
-"""bcrypt over an HMAC-SHA256 pre-hash, in a bounded thread pool.
+"""bcrypt over an HMAC-SHA256 pre-hash, in a bounded thread pool with a bounded wait.
 
 The pre-hash (base64, so there is no NUL byte) lets every password of up to 128
 code points count in full: bcrypt alone ignores everything after 72 bytes. Its
 key is a fixed label, not a secret: rotating `SECRET_KEY` must not lock every
 customer out.
+
+Admission: a hash starts only on a free thread. A caller waits at most
+`admission_wait` seconds (default 1) for one, in arrival order, and otherwise gets
+ServiceBusy (503 with `Retry-After`) at once. There is no queue of admitted work
+behind the threads, so whoever is admitted starts hashing at once, and under a
+flood nobody waits longer than the admission wait plus one hash: a queue that is
+bounded by length instead (say 64 waiting hashes) is a wait of 64 hashes, many
+seconds when the hashing threads run at a lower priority on a busy machine.
 """
 
 from __future__ import annotations
@@ -50,14 +58,15 @@ class BcryptPasswordHasher(PasswordHasher):
         self,
         rounds: int = 12,
         workers: int = 2,
-        max_waiting: int = 64,
+        admission_wait: float = 1.0,
     ) -> None:
         self._rounds = rounds
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="bcrypt", initializer=lower_thread_priority
         )
-        # Work admitted at once (running + queued); beyond it callers get ServiceBusy.
-        self._slots = asyncio.BoundedSemaphore(workers + max_waiting)
+        # One slot per thread: holding a slot means a thread is (about to be) hashing for you.
+        self._threads = asyncio.BoundedSemaphore(workers)
+        self._admission_wait = admission_wait
         self._dummy_hash: bytes | None = None
 
     def _prehash(self, password: str) -> bytes:
@@ -65,11 +74,20 @@ class BcryptPasswordHasher(PasswordHasher):
         return base64.b64encode(digest.digest())
 
     async def _run(self, fn: Callable[..., R], *args: Any) -> R:
-        if self._slots.locked():
-            raise ServiceBusy("too many password checks in progress, retry shortly")
-        async with self._slots:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, fn, *args)
+        try:
+            async with asyncio.timeout(self._admission_wait):
+                await self._threads.acquire()
+        except TimeoutError:
+            raise ServiceBusy("too many password checks in progress, retry shortly") from None
+        try:
+            job = asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        except BaseException:
+            self._threads.release()
+            raise
+        # The slot is free again when the thread is, not when the caller stops waiting:
+        # a cancelled request must not let a new hash queue behind a thread still busy.
+        job.add_done_callback(lambda _: self._threads.release())
+        return await asyncio.shield(job)
 
     async def hash(self, password: str) -> str:
         salt = bcrypt.gensalt(rounds=self._rounds)

@@ -28,6 +28,10 @@ class LogIn:
       is known or not; a success does not reset the count; once the pair is past
       the limit it is refused (TooManyRequests) even with the right password,
       until the window passes;
+    - the limit is taken before the password is checked: each attempt reserves a
+      slot atomically, keeps it if it fails and gives it back otherwise (success,
+      a disabled account, a busy hasher, an outage), so parallel guesses get at
+      most the limit's worth of failures and successes never count;
     - a deactivated account is refused (AccountDisabled) even with the right password;
     - each login opens a new session (a refresh-token family).
     """
@@ -52,16 +56,23 @@ class LogIn:
         except InvalidInput:
             email = None
         attempt = f"{email or credentials.email.strip().lower()}|{credentials.client_ip}"
-        await self._limiter.ensure_open(RateLimit.FAILED_LOGINS, attempt)
-        password = credentials.password
-        async with self._uow as uow:
-            user = await uow.users.get_by_email(email) if email else None
-        if user is None or len(password) > PASSWORD_MAX_LENGTH:
-            await self._hasher.burn(password[:PASSWORD_MAX_LENGTH])
-            await self._limiter.count(RateLimit.FAILED_LOGINS, attempt)
-            raise NotAuthenticated(_BAD_CREDENTIALS)
-        if not await self._hasher.verify(password, user.password_hash):
-            await self._limiter.count(RateLimit.FAILED_LOGINS, attempt)
-            raise NotAuthenticated(_BAD_CREDENTIALS)
-        user.ensure_active()
-        return await open_session(user, self._uow, self._sessions, self._tokens)
+        # The slot is taken before the password is checked, in one atomic step, so that a
+        # burst of parallel guesses cannot all pass a check made before any of them failed.
+        await self._limiter.hit(RateLimit.FAILED_LOGINS, attempt)
+        failed = False
+        try:
+            password = credentials.password
+            async with self._uow as uow:
+                user = await uow.users.get_by_email(email) if email else None
+            if user is None or len(password) > PASSWORD_MAX_LENGTH:
+                await self._hasher.burn(password[:PASSWORD_MAX_LENGTH])
+                failed = True
+                raise NotAuthenticated(_BAD_CREDENTIALS)
+            if not await self._hasher.verify(password, user.password_hash):
+                failed = True
+                raise NotAuthenticated(_BAD_CREDENTIALS)
+            user.ensure_active()
+            return await open_session(user, self._uow, self._sessions, self._tokens)
+        finally:
+            if not failed:
+                await self._limiter.give_back(RateLimit.FAILED_LOGINS, attempt)

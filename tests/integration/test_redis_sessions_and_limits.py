@@ -129,6 +129,55 @@ async def test_the_redis_limiter_counts_across_clients_and_reports_when_to_retry
         await other.close()
 
 
+async def test_parallel_login_slots_from_two_clients_never_exceed_the_limit(link: RedisLink) -> None:
+    limits = parse_limits(
+        {RateLimit.FAILED_LOGINS: "5/minute", RateLimit.REGISTRATIONS: "0", RateLimit.API_REQUESTS: "0"}
+    )
+    other = RedisLink(link.url)
+    assert link.client is not None and other.client is not None and link.url is not None
+    limiters = [
+        LimitsRateLimiter.on_redis(link.client, link.url, limits),
+        LimitsRateLimiter.on_redis(other.client, link.url, limits),
+    ]
+    try:
+        results = await asyncio.gather(
+            *(limiters[n % 2].hit(RateLimit.FAILED_LOGINS, "ann|1.2.3.4") for n in range(40)),
+            return_exceptions=True,
+        )
+        assert results.count(None) == 5
+        assert sum(isinstance(r, TooManyRequests) for r in results) == 35
+        # A slot given back after a burst does not reopen the pair: the refused hits counted too.
+        await limiters[0].give_back(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+        with pytest.raises(TooManyRequests) as refused:
+            await limiters[1].hit(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+        assert 1 <= refused.value.retry_after <= 60
+        # Below the limit a slot given back is free again, for every client.
+        for _ in range(2):
+            await limiters[0].hit(RateLimit.FAILED_LOGINS, "bob|1.2.3.4")
+        await limiters[1].give_back(RateLimit.FAILED_LOGINS, "bob|1.2.3.4")
+        for _ in range(4):
+            await limiters[1].hit(RateLimit.FAILED_LOGINS, "bob|1.2.3.4")
+        with pytest.raises(TooManyRequests):
+            await limiters[0].hit(RateLimit.FAILED_LOGINS, "bob|1.2.3.4")
+    finally:
+        await other.close()
+
+
+async def test_a_slot_given_back_after_its_window_passed_leaves_no_credit_in_redis(link: RedisLink) -> None:
+    limits = parse_limits(
+        {RateLimit.FAILED_LOGINS: "2/second", RateLimit.REGISTRATIONS: "0", RateLimit.API_REQUESTS: "0"}
+    )
+    assert link.client is not None and link.url is not None
+    limiter = LimitsRateLimiter.on_redis(link.client, link.url, limits)
+    await limiter.hit(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+    await asyncio.sleep(1.1)
+    await limiter.give_back(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+    await limiter.hit(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+    await limiter.hit(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+    with pytest.raises(TooManyRequests):
+        await limiter.hit(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
+
+
 async def test_an_unreachable_limit_store_is_a_dependency_failure() -> None:
     link = RedisLink(UNREACHABLE)
     assert link.client is not None and link.url is not None

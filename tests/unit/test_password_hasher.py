@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Iterator
 
 import bcrypt
@@ -74,7 +76,7 @@ async def test_burning_an_unknown_email_spends_a_verification(hasher: BcryptPass
 
 
 async def test_a_saturated_pool_answers_busy_instead_of_queueing_without_bound() -> None:
-    hasher = BcryptPasswordHasher(rounds=6, workers=1, max_waiting=0)
+    hasher = BcryptPasswordHasher(rounds=6, workers=1, admission_wait=0)
     try:
         results = await asyncio.gather(
             hasher.hash("first password"), hasher.hash("second password"), return_exceptions=True
@@ -83,3 +85,89 @@ async def test_a_saturated_pool_answers_busy_instead_of_queueing_without_bound()
         hasher.close()
     assert any(isinstance(r, ServiceBusy) for r in results)
     assert any(isinstance(r, str) for r in results)
+
+
+# ---- admission: a hash starts within the wait or is refused -------------------------
+
+
+@pytest.fixture
+def held_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """bcrypt.checkpw blocks its thread until the returned event is set."""
+    release = threading.Event()
+    check = bcrypt.checkpw
+
+    def held_check(password: bytes, hashed: bytes) -> bool:
+        release.wait(10)
+        return check(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", held_check)
+    yield release
+    release.set()
+
+
+STORED = bcrypt.hashpw(b"irrelevant", bcrypt.gensalt(rounds=4)).decode()
+
+
+async def test_a_hash_that_cannot_start_within_the_wait_is_refused_then_and_not_later(
+    held_threads: threading.Event,
+) -> None:
+    hasher = BcryptPasswordHasher(rounds=4, workers=1, admission_wait=0.3)
+    try:
+        first = asyncio.create_task(hasher.verify("first", STORED))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(ServiceBusy):
+            await hasher.verify("second", STORED)
+        assert 0.25 <= time.monotonic() - started < 1.0
+        held_threads.set()
+        assert await first is False
+        assert await hasher.verify("third", STORED) is False
+    finally:
+        hasher.close()
+
+
+async def test_a_waiting_hash_starts_as_soon_as_a_thread_frees(held_threads: threading.Event) -> None:
+    hasher = BcryptPasswordHasher(rounds=4, workers=1, admission_wait=5)
+    try:
+        first = asyncio.create_task(hasher.verify("first", STORED))
+        second = asyncio.create_task(hasher.verify("second", STORED))
+        await asyncio.sleep(0.2)
+        assert not first.done() and not second.done()
+        started = time.monotonic()
+        held_threads.set()
+        assert list(await asyncio.gather(first, second)) == [False, False]
+        assert time.monotonic() - started < 1.0
+    finally:
+        hasher.close()
+
+
+async def test_every_thread_is_used_before_anyone_waits(held_threads: threading.Event) -> None:
+    hasher = BcryptPasswordHasher(rounds=4, workers=3, admission_wait=0)
+    try:
+        running = [asyncio.create_task(hasher.verify(f"p{n}", STORED)) for n in range(3)]
+        await asyncio.sleep(0.05)
+        with pytest.raises(ServiceBusy):
+            await hasher.verify("one too many", STORED)
+        held_threads.set()
+        assert await asyncio.gather(*running) == [False, False, False]
+    finally:
+        hasher.close()
+
+
+async def test_a_cancelled_caller_holds_its_thread_until_the_hash_is_done(
+    held_threads: threading.Event,
+) -> None:
+    hasher = BcryptPasswordHasher(rounds=4, workers=1, admission_wait=0.2)
+    try:
+        gone = asyncio.create_task(hasher.verify("client went away", STORED))
+        await asyncio.sleep(0.05)
+        gone.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        with pytest.raises(ServiceBusy):  # the thread is still hashing for nobody
+            await hasher.verify("next", STORED)
+        held_threads.set()
+        await asyncio.sleep(0.1)
+        assert await hasher.verify("after", STORED) is False
+    finally:
+        hasher.close()

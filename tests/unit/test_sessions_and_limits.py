@@ -19,7 +19,15 @@ from application.auth.register import RegisterCustomer, Registration
 from application.auth.sessions import refresh_hash
 from application.auth.users import ActivateUser, DeactivateUser, ListUsers, UserQuery
 from application.ports import RateLimit
-from domain.errors import AccessDenied, AccountDisabled, Conflict, NotAuthenticated, NotFound, TooManyRequests
+from domain.errors import (
+    AccessDenied,
+    AccountDisabled,
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    ServiceBusy,
+    TooManyRequests,
+)
 from domain.users import Actor, Role, User
 from tests.unit.conftest import PlainPasswordHasher, SteppingClock, limiter_with
 
@@ -293,6 +301,99 @@ async def test_a_successful_login_does_not_reset_the_failure_count(
         await log_in(Credentials("ann@example.com", PASSWORD, IP))
 
 
+class YieldingHasher(PlainPasswordHasher):
+    """Yields to the event loop before answering, as the thread-pool hasher does."""
+
+    def __init__(self, busy: bool = False) -> None:
+        super().__init__()
+        self.busy = busy
+
+    async def verify(self, password: str, password_hash: str) -> bool:
+        await asyncio.sleep(0.01)
+        if self.busy:
+            raise ServiceBusy("busy")
+        return await super().verify(password, password_hash)
+
+    async def burn(self, password: str) -> None:
+        await asyncio.sleep(0.01)
+        await super().burn(password)
+
+
+@pytest.fixture
+def yielding() -> YieldingHasher:
+    return YieldingHasher()
+
+
+@pytest.fixture
+def slow_log_in(
+    uow: MemoryUnitOfWork,
+    yielding: YieldingHasher,
+    tokens: JwtTokenIssuer,
+    sessions: MemorySessionStore,
+    limiter: LimitsRateLimiter,
+) -> LogIn:
+    return LogIn(uow, yielding, tokens, sessions, limiter)
+
+
+@pytest.mark.parametrize("email", ["ann@example.com", "ghost@example.com"])
+async def test_a_parallel_burst_of_guesses_gets_at_most_the_limit_of_failures(
+    register: RegisterCustomer, slow_log_in: LogIn, email: str
+) -> None:
+    await customer(register)
+    log_in = slow_log_in
+    results = await asyncio.gather(
+        *(log_in(Credentials(email, "wrong password", IP)) for _ in range(30)), return_exceptions=True
+    )
+    assert sum(isinstance(r, NotAuthenticated) for r in results) == 5
+    assert sum(isinstance(r, TooManyRequests) for r in results) == 25
+    with pytest.raises(TooManyRequests):
+        await log_in(Credentials(email, PASSWORD, IP))
+
+
+async def test_successes_in_a_burst_do_not_count_as_failures(
+    register: RegisterCustomer, slow_log_in: LogIn
+) -> None:
+    await customer(register)
+    log_in = slow_log_in
+    results = await asyncio.gather(*(log_in(Credentials("ann@example.com", PASSWORD, IP)) for _ in range(5)))
+    assert len(results) == 5
+    for _ in range(5):
+        await log_in(Credentials("ann@example.com", PASSWORD, IP))
+    for _ in range(5):
+        with pytest.raises(NotAuthenticated):
+            await log_in(Credentials("ann@example.com", "wrong password", IP))
+    with pytest.raises(TooManyRequests):
+        await log_in(Credentials("ann@example.com", PASSWORD, IP))
+
+
+async def test_a_login_refused_for_another_reason_is_not_a_failed_login(
+    register: RegisterCustomer, slow_log_in: LogIn, yielding: YieldingHasher
+) -> None:
+    await customer(register)
+    log_in = slow_log_in
+    yielding.busy = True
+    for _ in range(10):
+        with pytest.raises(ServiceBusy):
+            await log_in(Credentials("ann@example.com", "wrong password", IP))
+    yielding.busy = False
+    for _ in range(5):
+        with pytest.raises(NotAuthenticated):
+            await log_in(Credentials("ann@example.com", "wrong password", IP))
+    with pytest.raises(TooManyRequests):
+        await log_in(Credentials("ann@example.com", PASSWORD, IP))
+
+
+async def test_a_slot_given_back_after_its_window_passed_leaves_no_credit() -> None:
+    limiter = limiter_with(login="2/second")
+    await limiter.hit(RateLimit.FAILED_LOGINS, IP)
+    await asyncio.sleep(1.1)
+    await limiter.give_back(RateLimit.FAILED_LOGINS, IP)
+    await limiter.hit(RateLimit.FAILED_LOGINS, IP)
+    await limiter.hit(RateLimit.FAILED_LOGINS, IP)
+    with pytest.raises(TooManyRequests):
+        await limiter.hit(RateLimit.FAILED_LOGINS, IP)
+
+
 async def test_registrations_are_limited_per_address_whether_they_succeed_or_not(
     register: RegisterCustomer,
 ) -> None:
@@ -311,6 +412,7 @@ async def test_a_limit_set_to_zero_is_off() -> None:
         await limiter.hit(RateLimit.API_REQUESTS, IP)
         await limiter.ensure_open(RateLimit.FAILED_LOGINS, IP)
         await limiter.count(RateLimit.FAILED_LOGINS, IP)
+        await limiter.give_back(RateLimit.FAILED_LOGINS, IP)
 
 
 async def test_a_limit_reopens_once_its_window_has_passed() -> None:
