@@ -227,10 +227,14 @@ def _bad_value(schema: dict[str, Any]) -> str | None:
     """A value the parameter's schema refuses, by its type alone (None: no such value)."""
     for variant in schema.get("oneOf", [schema]):
         if "$ref" in variant:
-            return "no-such-value"  # every referenced query schema is an enum
-        kind = variant.get("format") if variant.get("format") == "date-time" else variant.get("type")
-        if kind in _NOT_OF_TYPE:
-            return _NOT_OF_TYPE[kind]
+            return "no-such-value"  # every referenced query schema is an enum or money
+        types = variant.get("type")
+        kinds = [types] if isinstance(types, str) else list(types or [])
+        if variant.get("format") == "date-time":
+            kinds = ["date-time"]
+        for kind in kinds:
+            if kind in _NOT_OF_TYPE:
+                return _NOT_OF_TYPE[kind]
     return None
 
 

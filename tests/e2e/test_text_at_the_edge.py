@@ -241,7 +241,7 @@ async def test_a_control_character_in_any_string_query_parameter_is_422_naming_i
     admin = await api.admin()
     doc = await document(api)
     swept = string_query_params(doc)
-    assert {parameter["name"] for *_, parameter in swept} >= {"q", "email", "min_price"}
+    assert {parameter["name"] for *_, parameter in swept} >= {"q", "email", "sort"}
     for method, path, operation, parameter in swept:
         url = fill_path(path, operation, doc)
         response = await send(api, method, url, admin, params={parameter["name"]: f"a{CONTROLS[kind]}b"})
