@@ -174,7 +174,7 @@ class SessionsProvider(Provider):
         ttl = timedelta(days=settings.refresh_token_expire_days)
         if link.client is None:
             return MemorySessionStore(clock, ttl)
-        return RedisSessionStore(link.client, ttl)
+        return RedisSessionStore(link.client, ttl, settings.redis_key_prefix)
 
     @provide(scope=Scope.APP)
     def rate_limiter(self, settings: Settings, link: RedisLink, metrics: Metrics) -> RateLimiter:
@@ -187,7 +187,7 @@ class SessionsProvider(Provider):
         )
         if link.client is None or link.url is None:
             return CountedRateLimiter(LimitsRateLimiter.in_memory(limits), metrics)
-        return CountedRateLimiter(LimitsRateLimiter.on_redis(link.client, link.url, limits), metrics)
+        return CountedRateLimiter(LimitsRateLimiter.on_redis(link.client, link.url, limits, settings.redis_key_prefix), metrics)
 
     refresh_session = provide(RefreshSession, scope=Scope.REQUEST)
     log_out = provide(LogOut, scope=Scope.REQUEST)

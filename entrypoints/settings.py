@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production"
 MIN_SECRET_BYTES = 32
+_KEY_PREFIX = re.compile(r"[!-~]{1,100}")
 _RATE = re.compile(r"^\s*(0|\d+\s*/\s*(\d+\s*)?(second|minute|hour|day)s?)\s*$")
 
 
@@ -26,6 +27,7 @@ class Settings:
     app_env: str = "dev"
     database_url: str = "sqlite+aiosqlite:///./storefront.db"
     redis_url: str | None = None
+    redis_key_prefix: str = "storefront:"
     secret_key: str = DEV_SECRET_KEY
     algorithm: str = "HS256"
     access_token_expire_minute: int = 10
@@ -116,6 +118,10 @@ class Settings:
             raise SettingsError("BCRYPT_ROUNDS must be from 4 to 31")
         if not 0 < self.port < 65536:
             raise SettingsError("PORT must be from 1 to 65535")
+        if not _KEY_PREFIX.fullmatch(self.redis_key_prefix):
+            raise SettingsError(
+                "REDIS_KEY_PREFIX must be 1 to 100 printable characters without spaces, e.g. 'storefront:'"
+            )
         if self.workers > 1 and not self.redis_url:
             raise SettingsError(
                 "WORKERS > 1 needs REDIS_URL: without it sessions and rate limits live in each "
