@@ -187,7 +187,9 @@ class SessionsProvider(Provider):
         )
         if link.client is None or link.url is None:
             return CountedRateLimiter(LimitsRateLimiter.in_memory(limits), metrics)
-        return CountedRateLimiter(LimitsRateLimiter.on_redis(link.client, link.url, limits, settings.redis_key_prefix), metrics)
+        return CountedRateLimiter(
+            LimitsRateLimiter.on_redis(link.client, link.url, limits, settings.redis_key_prefix), metrics
+        )
 
     refresh_session = provide(RefreshSession, scope=Scope.REQUEST)
     log_out = provide(LogOut, scope=Scope.REQUEST)

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_BCRYPT_ROUNDS
-from tests.support.isolation import REDIS_KEY_PREFIX
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.isolation import REDIS_KEY_PREFIX
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

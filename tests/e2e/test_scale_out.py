@@ -101,9 +101,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def instances(
-    postgres_database: str, redis_url: str, tmp_path: Path
-) -> AsyncIterator[list[Server]]:
+async def instances(postgres_database: str, redis_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
     common = {
         "redis_url": redis_url,
         "rate_limit_login": "5/minute",

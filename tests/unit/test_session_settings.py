@@ -25,3 +25,14 @@ def test_rate_limits_take_the_limits_notation_or_zero(name: str, value: str) -> 
 def test_a_malformed_rate_limit_is_refused(value: str) -> None:
     with pytest.raises(SettingsError, match="RATE_LIMIT_LOGIN"):
         Settings.from_mapping({"RATE_LIMIT_LOGIN": value})
+
+
+def test_redis_keys_go_under_storefront_unless_another_prefix_is_given() -> None:
+    assert Settings.from_mapping({}).redis_key_prefix == "storefront:"
+    assert Settings.from_mapping({"REDIS_KEY_PREFIX": "shop-a:"}).redis_key_prefix == "shop-a:"
+
+
+@pytest.mark.parametrize("value", ["with space:", "x" * 101, "tab\t:"])
+def test_a_malformed_redis_key_prefix_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="REDIS_KEY_PREFIX"):
+        Settings.from_mapping({"REDIS_KEY_PREFIX": value})
