@@ -31,6 +31,7 @@ from application.auth.login import LogIn
 from application.auth.logout import LogOut
 from application.auth.refresh import RefreshSession
 from application.auth.register import RegisterCustomer
+from application.auth.reset_password import ResetPassword
 from application.auth.users import ActivateUser, DeactivateUser, ListUsers
 from application.catalog.browse_categories import GetCategory, ListCategories
 from application.catalog.browse_products import GetProduct, ListProducts
@@ -195,6 +196,7 @@ class SessionsProvider(Provider):
     log_out = provide(LogOut, scope=Scope.REQUEST)
     list_users = provide(ListUsers, scope=Scope.REQUEST)
     deactivate_user = provide(DeactivateUser, scope=Scope.REQUEST)
+    reset_password = provide(ResetPassword, scope=Scope.REQUEST)
     activate_user = provide(ActivateUser, scope=Scope.REQUEST)
 
 
