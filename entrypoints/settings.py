@@ -73,6 +73,7 @@ class Settings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        values = _resolve_aliases(values)
         kwargs: dict[str, Any] = {}
         for field in fields(cls):
             raw = values.get(field.name.upper())
@@ -146,6 +147,27 @@ class Settings:
                 )
         if self.bcrypt_rounds < 12:
             raise SettingsError("BCRYPT_ROUNDS must be at least 12 in APP_ENV=prod")
+
+
+# Other spellings people write, accepted for a setting: alias → the setting's own name.
+ALIASES = {"ACCESS_TOKEN_EXPIRE_MINUTES": "ACCESS_TOKEN_EXPIRE_MINUTE"}
+
+
+def _resolve_aliases(values: Mapping[str, str]) -> Mapping[str, str]:
+    """An alias counts as its setting; both given with different values is an error."""
+    present = {alias: name for alias, name in ALIASES.items() if values.get(alias, "") != ""}
+    if not present:
+        return values
+    resolved = dict(values)
+    for alias, name in present.items():
+        own = values.get(name, "")
+        if own != "" and own.strip() != values[alias].strip():
+            raise SettingsError(
+                f"{name} ({own!r}) and {alias} ({values[alias]!r}) are both set and differ: "
+                f"set only one ({alias} is another spelling of {name})"
+            )
+        resolved[name] = values[alias]
+    return resolved
 
 
 def _convert(name: str, kind: Any, raw: str) -> Any:
