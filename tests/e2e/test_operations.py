@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from collections.abc import AsyncIterator
 
 import pytest
@@ -108,6 +109,14 @@ async def test_metrics_count_rate_limit_refusals(app_database_url: str) -> None:
                 "/api/v1/auth/login", json={"email": "x@example.com", "password": "wrong-password"}
             )
         assert await metric(api, "storefront_rate_limited_total", limit="login") == before + 1
+
+
+async def test_liveness_answers_exactly_what_the_deployment_guide_shows(api: Api) -> None:
+    response = await api.client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {}}
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text()
+    assert '`GET /health/live` → 200 `{"status": "ok", "checks": {}}`' in guide
 
 
 async def test_readiness_reports_each_dependency_and_redis_disabled_without_redis_url(api: Api) -> None:
