@@ -1,4 +1,4 @@
-"""Every Catalog row of the SPEC over HTTP, on SQLite and PostgreSQL."""
+"""Every catalog endpoint over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
