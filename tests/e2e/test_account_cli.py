@@ -130,9 +130,7 @@ def test_the_readme_commands_create_an_admin_through_just_with_each_password_sou
         assert "boss@example.com is an admin" in by_flag.stdout
         boss = login(client, "boss@example.com", "boss-password")
         assert boss.status_code == 200, boss.text
-        me = client.get(
-            "/api/v1/auth/me", headers={"Authorization": f"Bearer {boss.json()['access_token']}"}
-        )
+        me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {boss.json()['access_token']}"})
         assert me.json()["role"] == "admin"
 
         by_stdin = command(
