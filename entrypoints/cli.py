@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         migrations.upgrade(settings.database_url)
         if args.command == "create-admin":
-            return asyncio.run(_create_admin(settings, args.email, given or os.environ.get("ADMIN_PASSWORD")))
+            return asyncio.run(_create_admin(settings, args.email, given or settings.admin_password))
         return asyncio.run(_reset_password(settings, args.email, given))
     if args.command == "expire-orders":
         return asyncio.run(_expire_orders(settings))
