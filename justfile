@@ -63,9 +63,15 @@ downgrade rev="-1":
 
 # --- operations -------------------------------------------------------------
 
-# Create or promote an admin user: `just create-admin admin@example.com`.
-create-admin email:
-    python -m entrypoints.cli create-admin {{email}}
+# Create or promote an admin: `just create-admin admin@example.com [--password-stdin | --password …]`.
+[positional-arguments]
+create-admin *args:
+    python -m entrypoints.cli create-admin "$@"
+
+# Set a new password and end every session: `just reset-password ann@example.com [--password-stdin]`.
+[positional-arguments]
+reset-password *args:
+    python -m entrypoints.cli reset-password "$@"
 
 # Load the demo catalog.
 demo-catalog:

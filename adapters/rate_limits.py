@@ -62,14 +62,18 @@ class LimitsRateLimiter(RateLimiter):
 
     @classmethod
     def on_redis(
-        cls, client: Redis, url: str, limits: Mapping[RateLimit, RateLimitItem | None]
+        cls,
+        client: Redis,
+        url: str,
+        limits: Mapping[RateLimit, RateLimitItem | None],
+        prefix: str = "storefront:",
     ) -> LimitsRateLimiter:
-        """Counts in Redis through the client's own connection pool."""
+        """Counts in Redis through the client's own connection pool, under `<prefix>limits:`."""
         storage = RedisStorage(
             f"async+{url}",
             implementation="redispy",
             wrap_exceptions=True,
-            key_prefix="storefront:limits",
+            key_prefix=f"{prefix}limits",
             connection_pool=client.connection_pool,  # type: ignore[arg-type]
         )
         return cls(storage, limits)

@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     # Before anything imports prometheus_client: the workers' multi-process mode, as in production.
     metrics_dir = tempfile.mkdtemp(prefix="storefront-bench-cpu-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    from bench.run import Options, api_env, password_hash
+    from bench.run import Options, api_env, delete_redis_keys, password_hash
 
     url = seed.database_url(args.admin_url, args.database)
     keys = {"secret_key": secrets.token_urlsafe(48), "webhook_secret": secrets.token_urlsafe(48)}
@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         keep=args.keep,
         json_path=None,
         database=args.database,
+        **({"redis_key_prefix": args.redis_key_prefix} if args.redis_key_prefix else {}),
     )
     env = api_env(options, url, 8000, keys)  # no server listens: the app is called directly
     seed.create(args.admin_url, args.database, seed.FULL, password_hash(env))
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
         rows = uvloop.run(run(env, seed.plain_dsn(url), args.requests))
     finally:
+        delete_redis_keys(options)
         if not args.keep:
             asyncio.run(seed.drop_database(args.admin_url, args.database))
     print(f"CPU per request, in process ({args.requests} requests per route; µs, lower is better)\n")

@@ -53,6 +53,8 @@ class Options:
     json_path: Path | None
     database: str
     only: tuple[str, ...] = ()
+    # The API's Redis keys go under this prefix, unique to the run; they are deleted afterwards.
+    redis_key_prefix: str = field(default_factory=lambda: f"storefront-bench:{secrets.token_hex(6)}:")
 
     def selects(self, scenario: str) -> bool:
         """Whether `--only` (parts of scenario names, any case) lets a scenario run."""
@@ -329,7 +331,26 @@ def api_env(options: Options, database_url: str, port: int, keys: Mapping[str, s
     }
     if options.redis_url:
         env["REDIS_URL"] = options.redis_url
+        env["REDIS_KEY_PREFIX"] = options.redis_key_prefix
     return env
+
+
+def delete_redis_keys(options: Options) -> None:
+    """Delete the keys the API wrote under the run's prefix (SCAN + DEL; nothing else is touched)."""
+    if not options.redis_url:
+        return
+    import redis
+
+    client = redis.Redis.from_url(options.redis_url)
+    try:
+        pattern = options.redis_key_prefix.replace("*", "\\*").replace("?", "\\?") + "*"
+        batch = list(client.scan_iter(match=pattern, count=1000))
+        for start in range(0, len(batch), 1000):
+            client.delete(*batch[start : start + 1000])
+    except redis.RedisError as error:
+        say(f"could not delete the run's Redis keys under {options.redis_key_prefix}: {error}")
+    finally:
+        client.close()
 
 
 def pool_size(options: Options) -> int:
@@ -416,6 +437,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
             report.peak_rss = api.sample_memory()
         _small_catalog(options, work_dir, keys, hashed, small_db, report)
     finally:
+        delete_redis_keys(options)
         if not options.keep:
             asyncio.run(seed.drop_database(options.admin_url, main_db))
             asyncio.run(seed.drop_database(options.admin_url, small_db))
@@ -652,7 +674,13 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
-        help="Redis for the API ('' to run without)",
+        help="Redis for the API ('' to run without); its keys go under a prefix of the run's own, "
+        "deleted afterwards",
+    )
+    parser.add_argument(
+        "--redis-key-prefix",
+        default=None,
+        help="the API's REDIS_KEY_PREFIX (default: storefront-bench:<random>:)",
     )
 
 
@@ -689,6 +717,7 @@ def parse_args(argv: list[str] | None) -> Options:
         json_path=args.json,
         database=args.database or ("storefront_bench_smoke" if args.smoke else "storefront_bench"),
         only=tuple(args.only),
+        **({"redis_key_prefix": args.redis_key_prefix} if args.redis_key_prefix else {}),
     )
 
 

@@ -91,6 +91,9 @@ class User:
     def with_active(self, active: bool) -> User:
         return replace(self, is_active=active)
 
+    def with_password_hash(self, password_hash: str) -> User:
+        return replace(self, password_hash=password_hash)
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:

@@ -1,4 +1,10 @@
-"""Command line: serve, migrate, create-admin, demo-catalog, expire-orders, mock-webhook."""
+"""Command line: serve, migrate, create-admin, reset-password, demo-catalog, expire-orders, mock-webhook.
+
+Passwords (create-admin, reset-password) come from, in order: `--password`, one line on
+standard input with `--password-stdin`, `ADMIN_PASSWORD` (create-admin only), or a
+prompt on the terminal (asked twice). Without any of them and without a terminal the
+command stops with a one-line error instead of waiting.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +34,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     admin = commands.add_parser("create-admin", help="create an admin, or promote an existing account")
     admin.add_argument("email")
-    admin.add_argument(
-        "--password",
-        help="for a new account (default: $ADMIN_PASSWORD, else asked on the terminal)",
+    _password_arguments(
+        admin, "for a new account (an existing one keeps its own); default: $ADMIN_PASSWORD, else asked"
     )
+
+    reset = commands.add_parser(
+        "reset-password", help="set a new password for an account and end all its sessions"
+    )
+    reset.add_argument("email")
+    _password_arguments(reset, "the new password; default: asked on the terminal")
 
     commands.add_parser("demo-catalog", help="load a small demo catalog (idempotent)")
     commands.add_parser("expire-orders", help="cancel unpaid orders past ORDER_PAYMENT_TIMEOUT_SECONDS, once")
@@ -64,9 +75,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         configure_logging(settings)
         startup.migrate(settings, args.revision)
         return 0
-    if args.command == "create-admin":
+    if args.command in ("create-admin", "reset-password"):
+        try:
+            given = _given_password(args)
+        except PasswordUnavailable as error:
+            print(f"storefront: {args.command}: {error}", file=sys.stderr)
+            return 2
         startup.migrate(settings)
-        return asyncio.run(_create_admin(settings, args.email, args.password))
+        if args.command == "create-admin":
+            return asyncio.run(_create_admin(settings, args.email, given or settings.admin_password))
+        return asyncio.run(_reset_password(settings, args.email, given))
     if args.command == "expire-orders":
         return asyncio.run(_expire_orders(settings))
     if args.command == "mock-webhook":
@@ -139,9 +157,46 @@ def _prepare_multiprocess_metrics() -> str | None:
     return directory
 
 
+class PasswordUnavailable(Exception):
+    """No password was given and there is no terminal to ask on."""
+
+
+def _password_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--password", help=f"{what} (visible to other local users: prefer stdin)")
+    source.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+
+
+def _given_password(args: argparse.Namespace) -> str | None:
+    """`--password`, or the first line of stdin with `--password-stdin`; None when neither."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password[:-1] if password.endswith("\r") else password
+        if not password:
+            raise PasswordUnavailable("--password-stdin: standard input had no password on its first line")
+        return password
+    given: str | None = args.password
+    return given
+
+
+def _ask_password(prompt: str, sources: str) -> str:
+    """Ask twice on the terminal; without a terminal, say which sources there are."""
+    if not sys.stdin.isatty():
+        raise PasswordUnavailable(f"a password is required: give {sources} (no terminal to ask on)")
+    first = getpass.getpass(f"{prompt}: ")
+    if getpass.getpass("Again: ") != first:
+        raise PasswordUnavailable("the two passwords differ")
+    return first
+
+
 async def _create_admin(settings: Settings, email: str, password: str | None) -> int:
     from application.auth.bootstrap_admin import EnsureAdmin
-    from domain.errors import DomainError
+    from domain.errors import DomainError, InvalidInput
     from entrypoints.ioc import create_cli_container
 
     container = create_cli_container(settings)
@@ -149,16 +204,50 @@ async def _create_admin(settings: Settings, email: str, password: str | None) ->
         async with container() as scope:
             ensure_admin = await scope.get(EnsureAdmin)
             try:
-                user = await ensure_admin(email, password or os.environ.get("ADMIN_PASSWORD"))
-            except DomainError as error:
-                if "password" not in error.message or not sys.stdin.isatty():
-                    print(f"storefront: {error.message}", file=sys.stderr)
-                    return 1
-                user = await ensure_admin(email, getpass.getpass("Password for the new admin: "))
+                try:
+                    user = await ensure_admin(email, password)
+                except InvalidInput as error:
+                    if password is not None or not any(e.field == "password" for e in error.errors):
+                        raise
+                    asked = _ask_password(
+                        f"Password for the new admin {email}",
+                        "--password, --password-stdin or ADMIN_PASSWORD for a new account",
+                    )
+                    user = await ensure_admin(email, asked)
+            except (DomainError, PasswordUnavailable) as error:
+                print(f"storefront: create-admin: {_message(error)}", file=sys.stderr)
+                return 1
     finally:
         await container.close()
     print(f"{user.email} is an admin (id {user.id})")
     return 0
+
+
+async def _reset_password(settings: Settings, email: str, password: str | None) -> int:
+    from application.auth.reset_password import ResetPassword
+    from domain.errors import DomainError
+    from entrypoints.ioc import create_cli_container
+
+    container = create_cli_container(settings)
+    try:
+        async with container() as scope:
+            reset_password = await scope.get(ResetPassword)
+            try:
+                if password is None:
+                    password = _ask_password(f"New password for {email}", "--password or --password-stdin")
+                user = await reset_password(email, password)
+            except (DomainError, PasswordUnavailable) as error:
+                print(f"storefront: reset-password: {_message(error)}", file=sys.stderr)
+                return 1
+    finally:
+        await container.close()
+    print(f"{user.email}: password changed, every session ended (id {user.id})")
+    return 0
+
+
+def _message(error: Exception) -> str:
+    message: str = getattr(error, "message", None) or str(error)
+    return message
 
 
 async def _expire_orders(settings: Settings) -> int:

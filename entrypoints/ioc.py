@@ -31,6 +31,7 @@ from application.auth.login import LogIn
 from application.auth.logout import LogOut
 from application.auth.refresh import RefreshSession
 from application.auth.register import RegisterCustomer
+from application.auth.reset_password import ResetPassword
 from application.auth.users import ActivateUser, DeactivateUser, ListUsers
 from application.catalog.browse_categories import GetCategory, ListCategories
 from application.catalog.browse_products import GetProduct, ListProducts
@@ -174,7 +175,7 @@ class SessionsProvider(Provider):
         ttl = timedelta(days=settings.refresh_token_expire_days)
         if link.client is None:
             return MemorySessionStore(clock, ttl)
-        return RedisSessionStore(link.client, ttl)
+        return RedisSessionStore(link.client, ttl, settings.redis_key_prefix)
 
     @provide(scope=Scope.APP)
     def rate_limiter(self, settings: Settings, link: RedisLink, metrics: Metrics) -> RateLimiter:
@@ -187,12 +188,15 @@ class SessionsProvider(Provider):
         )
         if link.client is None or link.url is None:
             return CountedRateLimiter(LimitsRateLimiter.in_memory(limits), metrics)
-        return CountedRateLimiter(LimitsRateLimiter.on_redis(link.client, link.url, limits), metrics)
+        return CountedRateLimiter(
+            LimitsRateLimiter.on_redis(link.client, link.url, limits, settings.redis_key_prefix), metrics
+        )
 
     refresh_session = provide(RefreshSession, scope=Scope.REQUEST)
     log_out = provide(LogOut, scope=Scope.REQUEST)
     list_users = provide(ListUsers, scope=Scope.REQUEST)
     deactivate_user = provide(DeactivateUser, scope=Scope.REQUEST)
+    reset_password = provide(ResetPassword, scope=Scope.REQUEST)
     activate_user = provide(ActivateUser, scope=Scope.REQUEST)
 
 

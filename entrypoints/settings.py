@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production"
 MIN_SECRET_BYTES = 32
+_KEY_PREFIX = re.compile(r"[!-~]{1,100}")
 _RATE = re.compile(r"^\s*(0|\d+\s*/\s*(\d+\s*)?(second|minute|hour|day)s?)\s*$")
 
 
@@ -28,6 +29,7 @@ class Settings:
     app_env: str = "dev"
     database_url: str = "sqlite+aiosqlite:///./storefront.db"
     redis_url: str | None = None
+    redis_key_prefix: str = "storefront:"
     secret_key: str = DEV_SECRET_KEY
     algorithm: str = "HS256"
     access_token_expire_minute: int = 10
@@ -83,6 +85,7 @@ class Settings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        values = _resolve_aliases(values)
         kwargs: dict[str, Any] = {}
         for field in fields(cls):
             raw = values.get(field.name.upper())
@@ -130,6 +133,10 @@ class Settings:
             raise SettingsError("BCRYPT_ROUNDS must be from 4 to 31")
         if not 0 < self.port < 65536:
             raise SettingsError("PORT must be from 1 to 65535")
+        if not _KEY_PREFIX.fullmatch(self.redis_key_prefix):
+            raise SettingsError(
+                "REDIS_KEY_PREFIX must be 1 to 100 printable characters without spaces, e.g. 'storefront:'"
+            )
         if self.workers > 1 and not self.redis_url:
             raise SettingsError(
                 "WORKERS > 1 needs REDIS_URL: without it sessions and rate limits live in each "
@@ -190,6 +197,27 @@ def _is_wildcard(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_unspecified
     except ValueError:
         return False
+
+
+# Other spellings people write, accepted for a setting: alias → the setting's own name.
+ALIASES = {"ACCESS_TOKEN_EXPIRE_MINUTES": "ACCESS_TOKEN_EXPIRE_MINUTE"}
+
+
+def _resolve_aliases(values: Mapping[str, str]) -> Mapping[str, str]:
+    """An alias counts as its setting; both given with different values is an error."""
+    present = {alias: name for alias, name in ALIASES.items() if values.get(alias, "") != ""}
+    if not present:
+        return values
+    resolved = dict(values)
+    for alias, name in present.items():
+        own = values.get(name, "")
+        if own != "" and own.strip() != values[alias].strip():
+            raise SettingsError(
+                f"{name} ({own!r}) and {alias} ({values[alias]!r}) are both set and differ: "
+                f"set only one ({alias} is another spelling of {name})"
+            )
+        resolved[name] = values[alias]
+    return resolved
 
 
 def _convert(name: str, kind: Any, raw: str) -> Any:

@@ -1,7 +1,8 @@
 """Shared fixtures: throw-away databases on SQLite and PostgreSQL, Redis, settings.
 
 PostgreSQL and Redis come from `TEST_POSTGRES_URL` (an admin URL; each test run
-creates its own database and drops it afterwards) and `TEST_REDIS_URL`. When a
+creates its own databases and drops only those afterwards) and `TEST_REDIS_URL` (each
+run writes and deletes only keys under its own prefix): see `tests.support.isolation`. When a
 server is unreachable its tests are skipped, unless
 `STOREFRONT_TEST_REQUIRE_SERVICES=1` (CI sets it), which turns the skip into a failure.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,13 +24,20 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from adapters.sql.tables import metadata
 from entrypoints.migrations import upgrade
 from entrypoints.settings import Settings
+from tests.support.isolation import (
+    POSTGRES_ADMIN_URL as POSTGRES_ADMIN_URL,  # re-exported for the tests that need it
+)
+from tests.support.isolation import (
+    REDIS_KEY_PREFIX,
+    REDIS_URL,
+    create_database,
+    delete_keys,
+    drop_database,
+    new_database_name,
+)
 
 T = TypeVar("T")
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("STOREFRONT_TEST_REQUIRE_SERVICES") == "1"
 
 # Fast bcrypt for tests; production defaults are checked in their own tests.
@@ -54,35 +61,10 @@ def service_missing(what: str, error: BaseException) -> None:
 
 
 def _create_postgres_database() -> str:
-    """A fresh database named for this run, migrated to head; returns its URL."""
-    name = f"storefront_test_{uuid.uuid4().hex[:10]}"
-
-    async def create() -> None:
-        engine = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(create())
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    """A fresh database of this run, migrated to head; returns its URL."""
+    url = create_database(new_database_name())
     upgrade(url)
     return url
-
-
-def _drop_postgres_database(url: str) -> None:
-    name = make_url(url).database
-
-    async def drop() -> None:
-        engine = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(drop())
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +76,7 @@ def postgres_url() -> Iterator[str]:
         service_missing("PostgreSQL", error)
         raise
     yield url
-    off_loop(_drop_postgres_database, url)
+    off_loop(drop_database, make_url(url).database or "")
 
 
 @pytest.fixture(scope="session")
@@ -143,21 +125,32 @@ async def postgres_database(postgres_url: str) -> str:
 # ---- redis ---------------------------------------------------------------------
 
 
-@pytest.fixture
-async def redis_url() -> str:
-    """A Redis database, flushed before the test."""
-    import redis.asyncio as redis
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """`TEST_REDIS_URL`, reachable; at the end of the run this run's keys are deleted."""
+    import redis
 
     client = redis.Redis.from_url(REDIS_URL)
     try:
-        await client.ping()
-        await client.flushdb()
+        client.ping()
     except Exception as error:
-        await client.aclose()
         service_missing("Redis", error)
         raise
-    await client.aclose()
-    return REDIS_URL
+    finally:
+        client.close()
+    yield REDIS_URL
+    off_loop(asyncio.run, delete_keys(REDIS_URL))
+
+
+@pytest.fixture
+async def redis_url(redis_server: str) -> str:
+    """The Redis of the tests, with none of this run's keys left (the rest of it is not touched).
+
+    Apps built by `make_settings` and servers started by `tests.support` write under this
+    run's `REDIS_KEY_PREFIX`.
+    """
+    await delete_keys(redis_server)
+    return redis_server
 
 
 # ---- settings ------------------------------------------------------------------
@@ -172,6 +165,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "rate_limit_login": "0",
         "rate_limit_register": "0",
         "rate_limit_api": "0",
+        "redis_key_prefix": REDIS_KEY_PREFIX,
     }
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """Sessions in Redis, shared by every app instance. Each operation is one Lua script.
 
-Keys (under a prefix):
+Keys (under `REDIS_KEY_PREFIX`, default `storefront:`):
 - `session:<sid>`: hash {user, current}; `current` is the hash of the session's
   live refresh token. Expires with it.
 - `refresh:<hash>`: the session a refresh token belongs to, kept for its whole

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from application.auth.accounts import AccountReadModel
+from application.auth.sessions import opened_with_current_password
 from application.ports import SessionStore, TokenIssuer
 from domain.errors import NotAuthenticated
 from domain.users import Actor
@@ -14,7 +15,8 @@ class Authenticate:
       at once (AccountDisabled), even with an unexpired token, and a role change
       takes effect without a new login;
     - the token's session must still be live: after logout, deactivation or
-      refresh-token reuse its access tokens are refused (NotAuthenticated). A
+      refresh-token reuse or a password reset its access tokens are refused
+      (NotAuthenticated). A
       session store that cannot be reached refuses too (DependencyUnavailable).
     """
 
@@ -31,6 +33,9 @@ class Authenticate:
         if user is None:
             raise NotAuthenticated("invalid token")
         user.ensure_active()
-        if await self._sessions.owner(claims.session_id) != user.id:
+        if (
+            not opened_with_current_password(user, claims.session_id)
+            or await self._sessions.owner(claims.session_id) != user.id
+        ):
             raise NotAuthenticated("this session has ended; log in again")
         return Actor(user_id=user.id, role=user.role, session_id=claims.session_id)

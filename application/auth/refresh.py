@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from application.auth.sessions import IssuedTokens, new_refresh_token, refresh_hash
+from application.auth.sessions import (
+    IssuedTokens,
+    new_refresh_token,
+    opened_with_current_password,
+    refresh_hash,
+)
 from application.ports import SessionStore, TokenIssuer, UnitOfWork
 from domain.errors import NotAuthenticated
 
@@ -15,7 +20,8 @@ class RefreshSession:
     - presenting a token that was already swapped ends its whole session
       (a stolen copy was used, or the client replayed it): NotAuthenticated;
     - a deactivated account's tokens are refused (NotAuthenticated): its sessions
-      have ended.
+      have ended. So are those of a session opened before the account's password
+      was last changed.
     """
 
     def __init__(self, uow: UnitOfWork, tokens: TokenIssuer, sessions: SessionStore) -> None:
@@ -32,7 +38,7 @@ class RefreshSession:
             raise NotAuthenticated(_INVALID)
         async with self._uow as uow:
             user = await uow.users.get(grant.user_id)
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or not opened_with_current_password(user, grant.session_id):
             await self._sessions.end(grant.session_id)
             raise NotAuthenticated(_INVALID)
         return IssuedTokens(self._tokens.issue_access(user, grant.session_id), new_token)

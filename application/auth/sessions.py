@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
 from application.ports import AccessToken, SessionStore, TokenIssuer, UnitOfWork
-from domain.errors import AccountDisabled
+from domain.errors import AccountDisabled, NotAuthenticated
 from domain.users import User
 
 
@@ -15,6 +16,26 @@ from domain.users import User
 class IssuedTokens:
     access: AccessToken
     refresh_token: str
+
+
+def password_stamp(user: User) -> str:
+    """A short digest of the account's password hash: it changes whenever the password does."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def new_session_id(user: User) -> str:
+    """A random id that ends with the stamp of the password the session was opened with."""
+    return f"{secrets.token_hex(16)}.{password_stamp(user)}"
+
+
+def opened_with_current_password(user: User, session_id: str) -> bool:
+    """False for a session opened before the account's password was last changed.
+
+    An id without a stamp comes from before stamps existed: such sessions live only in Redis
+    (in-process ones did not survive the restart onto this code), where a reset ends them.
+    """
+    _, dot, stamp = session_id.rpartition(".")
+    return not dot or hmac.compare_digest(stamp, password_stamp(user))
 
 
 def new_refresh_token() -> str:
@@ -33,7 +54,7 @@ async def open_session(
     The account is read again once the session exists: a deactivation that
     committed meanwhile either sees this session (and ends it) or is seen here.
     """
-    session_id = secrets.token_hex(16)
+    session_id = new_session_id(user)
     refresh_token = new_refresh_token()
     await sessions.start(user.id, session_id, refresh_hash(refresh_token))
     async with uow:
@@ -41,4 +62,7 @@ async def open_session(
     if current is None or not current.is_active:
         await sessions.end(session_id)
         raise AccountDisabled("this account is deactivated")
+    if not opened_with_current_password(current, session_id):
+        await sessions.end(session_id)
+        raise NotAuthenticated("the password was changed meanwhile; log in again")
     return IssuedTokens(tokens.issue_access(current, session_id), refresh_token)

@@ -45,7 +45,11 @@ class CategoryController(Controller):
     path = "/categories"
     tags = ["catalog"]
 
-    @get("/all", summary="List categories, ordered by id", responses=conditional(list[CategoryOut]))
+    @get(
+        ["/", "/all"],
+        summary="List categories, ordered by id (at `/categories` and `/categories/all`)",
+        responses=conditional(list[CategoryOut]),
+    )
     async def list_categories(
         self,
         request: Request[Any, Any, Any],

@@ -6,12 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_SERVICES
+from tests.conftest import REQUIRE_SERVICES
+from tests.support.isolation import POSTGRES_ADMIN_URL, REDIS_KEY_PREFIX, new_database_name
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,10 +29,10 @@ def wrk() -> str:
 
 
 def test_the_smoke_benchmark_measures_every_scenario_without_errors(
-    wrk: str, postgres_url: str, tmp_path: Path
+    wrk: str, postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     results = tmp_path / "smoke.json"
-    database = f"storefront_bench_{uuid.uuid4().hex[:10]}"
+    database = new_database_name("bench_")
     run = subprocess.run(
         [
             sys.executable,
@@ -43,6 +43,10 @@ def test_the_smoke_benchmark_measures_every_scenario_without_errors(
             POSTGRES_ADMIN_URL,
             "--database",
             database,
+            "--redis-url",
+            redis_url,
+            "--redis-key-prefix",
+            f"{REDIS_KEY_PREFIX}bench:",
             "--json",
             str(results),
         ],

@@ -1,4 +1,4 @@
-"""Auth rows of the SPEC over HTTP: register, login (JSON and OAuth2 form), me."""
+"""The auth endpoints over HTTP: register, login (JSON and OAuth2 form), me."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every Catalog row of the SPEC over HTTP, on SQLite and PostgreSQL."""
+"""Every catalog endpoint over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -75,6 +75,25 @@ async def test_categories_list_by_id_with_only_active_and_paging(api: Api) -> No
     page = await api.client.get(f"{CATEGORIES}/all", params={"limit": 1, "offset": 2})
     assert [c["name"] for c in page.json()] == ["Mid"]
     assert (await api.client.get(f"{CATEGORIES}/alpha")).json()["is_active"] is False
+
+
+@pytest.mark.parametrize("path", [CATEGORIES, f"{CATEGORIES}/", f"{CATEGORIES}/all", f"{CATEGORIES}/all/"])
+async def test_the_category_list_answers_at_categories_and_categories_all_alike(api: Api, path: str) -> None:
+    admin = await api.admin()
+    for name in ("Zeta", "Alpha", "Mid"):
+        await make_category(api, admin, name, name.lower())
+    await api.client.post(f"{CATEGORIES}/alpha/deactivate", headers=admin)
+
+    every = await api.client.get(path)
+    assert every.status_code == 200, every.text
+    assert [c["name"] for c in every.json()] == ["Zeta", "Alpha", "Mid"]
+    assert every.headers["etag"] == (await api.client.get(f"{CATEGORIES}/all")).headers["etag"]
+    active = await api.client.get(path, params={"only_active": "true", "limit": 1, "offset": 1})
+    assert [c["name"] for c in active.json()] == ["Mid"]
+    assert (await api.client.get(path, headers={"If-None-Match": every.headers["etag"]})).status_code == 304
+    refused = await api.client.get(path, params={"limit": 0})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["limit"]
 
 
 async def test_patching_a_category_changes_only_the_given_fields(api: Api) -> None:

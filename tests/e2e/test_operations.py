@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -108,6 +109,17 @@ async def test_metrics_count_rate_limit_refusals(app_database_url: str) -> None:
                 "/api/v1/auth/login", json={"email": "x@example.com", "password": "wrong-password"}
             )
         assert await metric(api, "storefront_rate_limited_total", limit="login") == before + 1
+
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "deployment.md"
+
+
+async def test_liveness_answers_exactly_what_the_deployment_guide_shows(api: Api) -> None:
+    response = await api.client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {}}
+    guide = GUIDE.read_text(encoding="utf-8")
+    assert '`GET /health/live` → 200 `{"status": "ok", "checks": {}}`' in guide
 
 
 async def test_readiness_reports_each_dependency_and_redis_disabled_without_redis_url(api: Api) -> None:

@@ -22,6 +22,7 @@ import pytest
 
 from tests.conftest import TEST_BCRYPT_ROUNDS
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.isolation import REDIS_KEY_PREFIX
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -51,6 +52,7 @@ async def instances(
                 **os.environ,
                 "DATABASE_URL": database_url,
                 "REDIS_URL": redis_url,
+                "REDIS_KEY_PREFIX": REDIS_KEY_PREFIX,
                 "HOST": "127.0.0.1",
                 "PORT": str(port),
                 "WORKERS": "1",

@@ -1,4 +1,4 @@
-"""Orders over HTTP, on SQLite and PostgreSQL: every row and rule of the SPEC's Orders section."""
+"""Orders over HTTP, on SQLite and PostgreSQL: every order endpoint and rule."""
 
 from __future__ import annotations
 

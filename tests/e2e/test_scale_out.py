@@ -101,30 +101,9 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def own_redis_url(redis_url: str) -> str:
-    """A Redis database of this test's own (flushed), so nothing else running can empty it midway."""
-    import redis.asyncio as redis
-
-    url = str(make_url_with_db(redis_url, 9))
-    client = redis.Redis.from_url(url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
-    return url
-
-
-def make_url_with_db(url: str, db: int) -> str:
-    base, _, last = url.rstrip("/").rpartition("/")
-    return f"{base}/{db}" if last.isdigit() else f"{url.rstrip('/')}/{db}"
-
-
-@pytest.fixture
-async def instances(
-    postgres_database: str, own_redis_url: str, tmp_path: Path
-) -> AsyncIterator[list[Server]]:
+async def instances(postgres_database: str, redis_url: str, tmp_path: Path) -> AsyncIterator[list[Server]]:
     common = {
-        "redis_url": own_redis_url,
+        "redis_url": redis_url,
         "rate_limit_login": "5/minute",
         "order_payment_timeout_seconds": PAYMENT_TIMEOUT_SECONDS,
         "order_expiry_interval_seconds": 2,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +11,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sql.tables import metadata
 from entrypoints.migrations import alembic_config, downgrade, upgrade
-from tests.conftest import POSTGRES_ADMIN_URL, off_loop, service_missing
+from tests.conftest import off_loop, service_missing
+from tests.support.isolation import create_database, drop_database, new_database_name
 
 
 def revisions() -> list[str]:
@@ -28,32 +28,20 @@ def revisions() -> list[str]:
     return [r.revision for r in reversed(list(script.walk_revisions("base", "heads")))]
 
 
-def _postgres_admin(statement: str) -> None:
-    async def run() -> None:
-        engine = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no tables at all, of each kind."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
         return
-    name = f"storefront_migrations_{uuid.uuid4().hex[:10]}"
+    name = new_database_name("migrations_")
     try:
-        off_loop(_postgres_admin, f'CREATE DATABASE "{name}"')
+        url = off_loop(create_database, name)
     except Exception as error:
         service_missing("PostgreSQL", error)
         raise
-    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    off_loop(_postgres_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield url
+    off_loop(drop_database, name)
 
 
 def _inspect(url: str, fn: Any) -> Any:

@@ -15,6 +15,7 @@ from adapters.redis.sessions import RedisSessionStore
 from application.auth.sessions import refresh_hash
 from application.ports import RateLimit
 from domain.errors import DependencyUnavailable, TooManyRequests
+from tests.support.isolation import REDIS_KEY_PREFIX
 
 pytestmark = pytest.mark.redis
 
@@ -31,7 +32,7 @@ async def link(redis_url: str) -> AsyncIterator[RedisLink]:
 @pytest.fixture
 def store(link: RedisLink) -> RedisSessionStore:
     assert link.client is not None
-    return RedisSessionStore(link.client, timedelta(days=1))
+    return RedisSessionStore(link.client, timedelta(days=1), REDIS_KEY_PREFIX)
 
 
 async def test_a_session_rotates_its_refresh_token(store: RedisSessionStore) -> None:
@@ -55,7 +56,7 @@ async def test_of_many_concurrent_rotations_with_one_token_exactly_one_wins(link
     stores = []
     for _ in range(8):
         client = Redis.from_url(link.url or "")
-        stores.append((client, RedisSessionStore(client, timedelta(days=1))))
+        stores.append((client, RedisSessionStore(client, timedelta(days=1), REDIS_KEY_PREFIX)))
     try:
         await stores[0][1].start(7, "sid-1", refresh_hash("first"))
         grants = await asyncio.gather(
@@ -79,16 +80,16 @@ async def test_ending_a_session_and_all_sessions_of_a_user(store: RedisSessionSt
     assert await store.rotate(refresh_hash("b"), refresh_hash("b2")) is None
     assert await store.owner("c") == 2
     assert link.client is not None
-    assert await link.client.exists("storefront:user-sessions:1") == 0
+    assert await link.client.exists(f"{REDIS_KEY_PREFIX}user-sessions:1") == 0
 
 
 async def test_keys_expire_with_the_refresh_token_lifetime(store: RedisSessionStore, link: RedisLink) -> None:
     await store.start(1, "a", refresh_hash("a"))
     assert link.client is not None
     for key in (
-        "storefront:session:a",
-        f"storefront:refresh:{refresh_hash('a')}",
-        "storefront:user-sessions:1",
+        f"{REDIS_KEY_PREFIX}session:a",
+        f"{REDIS_KEY_PREFIX}refresh:{refresh_hash('a')}",
+        f"{REDIS_KEY_PREFIX}user-sessions:1",
     ):
         assert 0 < await link.client.ttl(key) <= 86400
 
@@ -113,8 +114,8 @@ async def test_the_redis_limiter_counts_across_clients_and_reports_when_to_retry
     )
     other = RedisLink(link.url)
     assert link.client is not None and other.client is not None and link.url is not None
-    first = LimitsRateLimiter.on_redis(link.client, link.url, limits)
-    second = LimitsRateLimiter.on_redis(other.client, link.url, limits)
+    first = LimitsRateLimiter.on_redis(link.client, link.url, limits, REDIS_KEY_PREFIX)
+    second = LimitsRateLimiter.on_redis(other.client, link.url, limits, REDIS_KEY_PREFIX)
     try:
         await first.count(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
         await second.count(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
@@ -182,7 +183,7 @@ async def test_an_unreachable_limit_store_is_a_dependency_failure() -> None:
     link = RedisLink(UNREACHABLE)
     assert link.client is not None and link.url is not None
     limits = parse_limits(dict.fromkeys(RateLimit, "5/minute"))
-    limiter = LimitsRateLimiter.on_redis(link.client, link.url, limits)
+    limiter = LimitsRateLimiter.on_redis(link.client, link.url, limits, REDIS_KEY_PREFIX)
     try:
         with pytest.raises(DependencyUnavailable):
             await limiter.hit(RateLimit.API_REQUESTS, "1.2.3.4")

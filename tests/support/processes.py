@@ -22,12 +22,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.isolation import REDIS_KEY_PREFIX
+
 ROOT = Path(__file__).resolve().parents[2]
 # Settings that would leak in from the developer's shell and change what is tested.
 _SETTINGS_PREFIXES = (
     "APP_ENV",
     "DATABASE_URL",
-    "REDIS_URL",
+    "REDIS_",
     "SECRET_KEY",
     "PAYMENT_",
     "ADMIN_",
@@ -57,7 +59,8 @@ def free_port() -> int:
 
 
 def server_environment(database_url: str, **settings: object) -> dict[str, str]:
-    """The environment of a test server: fast bcrypt, an admin, limits off unless given."""
+    """The environment of a test server: fast bcrypt, an admin, limits off unless given,
+    Redis keys under this run's prefix."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SETTINGS_PREFIXES)}
     values: dict[str, object] = {
         "DATABASE_URL": database_url,
@@ -71,6 +74,7 @@ def server_environment(database_url: str, **settings: object) -> dict[str, str]:
         "RATE_LIMIT_API": "0",
         "DB_POOL_SIZE": 5,
         "HOST": "127.0.0.1",
+        "REDIS_KEY_PREFIX": REDIS_KEY_PREFIX,
     }
     values.update({k.upper(): v for k, v in settings.items()})
     env.update({k: str(v) for k, v in values.items() if v is not None})

@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from entrypoints.settings import Settings
+from tests.support.isolation import REDIS_KEY_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60.0
@@ -37,6 +38,7 @@ TEST_ENV = {
     "RATE_LIMIT_API": "0",
     "WORKERS": "1",
     "LOG_LEVEL": "WARNING",
+    "REDIS_KEY_PREFIX": REDIS_KEY_PREFIX,
 }
 
 

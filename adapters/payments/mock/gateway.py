@@ -28,7 +28,7 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=255, pattern=PLAIN_T
 
 
 class MockEventBody(msgspec.Struct, kw_only=True):
-    """The webhook body, as the SPEC gives it."""
+    """The mock provider's webhook body: its event, the payment it is about, the new status."""
 
     event_id: Text
     provider_payment_id: Text
