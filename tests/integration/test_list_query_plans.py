@@ -29,7 +29,8 @@ from application.payments.ports import PaymentFilter
 from application.ports import OrderFilter
 from domain.orders import OrderStatus
 from domain.payments import PaymentStatus
-from tests.conftest import _create_postgres_database, _drop_postgres_database, service_missing
+from tests.conftest import _create_postgres_database, service_missing
+from tests.support.isolation import drop_database
 
 pytestmark = pytest.mark.postgres
 
@@ -102,7 +103,7 @@ async def large_database() -> AsyncIterator[str]:
             await connection.close()
         yield url
     finally:
-        await asyncio.to_thread(_drop_postgres_database, url)
+        await asyncio.to_thread(drop_database, make_url(url).database or "")
 
 
 @pytest.fixture
