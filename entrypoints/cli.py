@@ -134,6 +134,9 @@ def _run_uvicorn(settings: Settings, workers: int, reload: bool) -> None:
         proxy_headers=True,
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        # uvicorn's supervisor restarts a worker that does not answer its ping within this
+        # many seconds; its default (5) kills workers still importing on a busy host.
+        timeout_worker_healthcheck=30,
         log_level=settings.log_level.lower(),
     )
 
