@@ -17,6 +17,7 @@ from application.auth.register import RegisterCustomer, Registration
 from application.auth.sessions import IssuedTokens
 from domain.users import Actor
 from entrypoints.http.bodies import decode_json, decode_value
+from entrypoints.http.guards import USER
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import LoginForm, LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
 
@@ -80,12 +81,14 @@ class AuthController(Controller):
         used ends its whole session (401)."""
         return _token_out(await refresh_session(data.refresh_token))
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session", security=BEARER)
+    @post(
+        "/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session", security=BEARER, guards=USER
+    )
     async def logout(self, actor: FromDishka[Actor], log_out: FromDishka[LogOut]) -> None:
         """This session's refresh token and access token stop working at once."""
         await log_out(actor)
 
-    @get("/me", summary="The current user", security=BEARER)
+    @get("/me", summary="The current user", security=BEARER, guards=USER)
     async def me(self, actor: FromDishka[Actor], current_user: FromDishka[GetCurrentUser]) -> UserOut:
         return UserOut.of(await current_user(actor))
 

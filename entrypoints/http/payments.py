@@ -19,6 +19,7 @@ from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from domain.payments import Payment
 from domain.users import Actor
+from entrypoints.http.guards import USER
 from entrypoints.http.idempotency import HEADER, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 
@@ -100,6 +101,7 @@ class PaymentController(Controller):
         summary="Start paying a pending order (its owner only)",
         description=StartPayment.__doc__,
         security=BEARER,
+        guards=USER,
         responses={201: ResponseSpec(PaymentOut, description="The payment, with its checkout page")},
     )
     async def start_payment(
@@ -120,7 +122,7 @@ class PaymentController(Controller):
 
         return await idempotent.run(request, actor, work, replay)
 
-    @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER)
+    @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER, guards=USER)
     async def get_payment(
         self, payment_id: int, actor: FromDishka[Actor], get_payment: FromDishka[GetPayment]
     ) -> PaymentOut:
@@ -150,6 +152,7 @@ class OrderPaymentsController(Controller):
         "/{order_id:int}/payments",
         summary="An order's payments, oldest first (owner or admin)",
         security=BEARER,
+        guards=USER,
     )
     async def order_payments(
         self,
