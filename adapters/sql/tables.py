@@ -99,6 +99,14 @@ orders = Table(
     CheckConstraint("total_minor > 0", name="total_positive"),
     Index(None, "user_id", "created_at", "id"),
     Index(None, "status", "created_at"),
+    # Only the pending orders, per user: counting them at each placement stays cheap
+    # however long the user's history.
+    Index(
+        "ix_orders_pending_user_id",
+        "user_id",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
 )
 
 order_lines = Table(

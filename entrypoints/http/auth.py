@@ -5,6 +5,7 @@ from typing import Any
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.status_codes import HTTP_204_NO_CONTENT
@@ -20,6 +21,9 @@ from entrypoints.http.bodies import decode_json, decode_value
 from entrypoints.http.guards import USER
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import LoginForm, LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
+
+# Responses that carry tokens are never stored by a browser or a proxy.
+NO_STORE = CacheControlHeader(no_store=True)
 
 
 def _string_object(*required: str, optional: tuple[str, ...] = ()) -> Schema:
@@ -70,12 +74,13 @@ class AuthController(Controller):
             "`application/x-www-form-urlencoded` (Swagger's Authorize button)."
         ),
         operation_class=LoginOperation,
+        cache_control=NO_STORE,
     )
     async def login(self, request: Request[Any, Any, Any], log_in: FromDishka[LogIn]) -> TokenOut:
         issued = await log_in(await _credentials(request))
         return _token_out(issued)
 
-    @post("/refresh", status_code=200, summary="Trade a refresh token for a new pair")
+    @post("/refresh", status_code=200, summary="Trade a refresh token for a new pair", cache_control=NO_STORE)
     async def refresh(self, data: RefreshIn, refresh_session: FromDishka[RefreshSession]) -> TokenOut:
         """The old refresh token stops working. Presenting one that was already
         used ends its whole session (401)."""

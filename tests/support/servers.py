@@ -35,6 +35,7 @@ TEST_ENV = {
     "RATE_LIMIT_LOGIN": "0",
     "RATE_LIMIT_REGISTER": "0",
     "RATE_LIMIT_API": "0",
+    "ORDER_PENDING_LIMIT": "1000",
     "WORKERS": "1",
     "LOG_LEVEL": "WARNING",
 }
