@@ -61,7 +61,7 @@ def admin_only_operations(app: Litestar) -> list[tuple[str, str]]:
 
 
 def _app(api: Api) -> Litestar:
-    app: Litestar = api.client.app  # type: ignore[assignment]
+    app: Litestar = api.client.app
     return app
 
 
