@@ -19,8 +19,7 @@ class PlaceOrder:
     - inactive products, or products in an inactive category → Conflict naming them;
     - not enough stock → OutOfStock naming each short product and what is left,
       and nothing is reserved;
-    - prices and names are copied from the products; the total is their exact sum.
-
+    - prices and names are copied from the products; the total is their exact sum;
     - a customer holding `pending_limit` pending orders already → Conflict naming the
       limit (0: no limit). Placements by one customer take turns on this count, so
       parallel ones never get past it together.
