@@ -225,6 +225,13 @@ class OrderRepository(Protocol):
     async def pending_since(self, before: datetime, limit: int) -> list[int]:
         """Ids of pending orders placed before `before`, oldest first."""
 
+    @abstractmethod
+    async def pending_of_placing_user(self, user_id: int, up_to: int) -> int:
+        """How many pending orders the user holds, counted up to `up_to`, with the user's
+        placements serialised until the transaction ends (PostgreSQL locks the user's row;
+        SQLite transactions already take turns): two placements by one user never both
+        see the same count."""
+
 
 class UnitOfWork(Protocol):
     """One database transaction. Leaving without `commit()` rolls everything back."""

@@ -219,7 +219,9 @@ class OrderProvider(Provider):
 
     @provide
     def place_order(self, uow: UnitOfWork, clock: Clock, settings: Settings, metrics: Metrics) -> PlaceOrder:
-        return PlaceOrder(uow, clock, settings.store_currency, metrics)
+        return PlaceOrder(
+            uow, clock, settings.store_currency, metrics, pending_limit=settings.order_pending_limit
+        )
 
     @provide
     def expire_orders(

@@ -44,6 +44,7 @@ class Settings:
     workers: int = 1
     order_payment_timeout_seconds: int = 1800
     order_expiry_interval_seconds: int = 3
+    order_pending_limit: int = 5
     rate_limit_login: str = "5/minute"
     rate_limit_register: str = "20/hour"
     rate_limit_api: str = "1000/minute"
@@ -129,6 +130,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if self.order_pending_limit < 0:
+            raise SettingsError("ORDER_PENDING_LIMIT must be 0 (no limit) or more")
         if not 4 <= self.bcrypt_rounds <= 31:
             raise SettingsError("BCRYPT_ROUNDS must be from 4 to 31")
         if not 0 < self.port < 65536:

@@ -42,6 +42,8 @@ REQUIRE_SERVICES = os.environ.get("STOREFRONT_TEST_REQUIRE_SERVICES") == "1"
 
 # Fast bcrypt for tests; production defaults are checked in their own tests.
 TEST_BCRYPT_ROUNDS = 4
+# High, but not off: every placement in the tests takes the limit's lock and count.
+TEST_ORDER_PENDING_LIMIT = 1000
 
 
 def off_loop(fn: Callable[..., T], *args: Any) -> T:
@@ -166,6 +168,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "rate_limit_register": "0",
         "rate_limit_api": "0",
         "redis_key_prefix": REDIS_KEY_PREFIX,
+        # Scenarios place many orders for one customer; the limit's own tests set it.
+        "order_pending_limit": TEST_ORDER_PENDING_LIMIT,
     }
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]

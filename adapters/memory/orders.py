@@ -90,6 +90,12 @@ class MemoryOrderRepository(OrderRepository):
         found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
         return found[offset : offset + limit]
 
+    async def pending_of_placing_user(self, user_id: int, up_to: int) -> int:
+        pending = sum(
+            1 for o in _orders(self._s).values() if o.user_id == user_id and o.status is OrderStatus.PENDING
+        )
+        return min(pending, up_to)
+
     async def save_status(self, order: Order, expected: OrderStatus) -> bool:
         stored = _orders(self._s).get(order.id)
         if stored is None or stored.status is not expected:

@@ -15,14 +15,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.catalog_version import SHARDS as CATALOG_SHARDS
 from adapters.sql.catalog_version import bump_catalog_version
 from adapters.sql.repositories import _product, execute_write
-from adapters.sql.tables import categories, order_lines, orders, products
+from adapters.sql.tables import categories, order_lines, orders, products, users
 from application.ports import OrderableProduct, OrderFilter, OrderRepository, StockRepository
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
@@ -161,6 +161,20 @@ class SqlOrderRepository(OrderRepository):
         if row is None:
             return None
         return (await self._with_lines([row]))[0]
+
+    async def pending_of_placing_user(self, user_id: int, up_to: int) -> int:
+        # FOR NO KEY UPDATE: placements by this user queue behind each other, while the
+        # foreign-key checks of other inserts naming the user (KEY SHARE) are not held up.
+        await self._conn.execute(
+            select(users.c.id).where(users.c.id == user_id).with_for_update(key_share=True)
+        )
+        pending = (
+            select(orders.c.id)
+            .where(orders.c.user_id == user_id, orders.c.status == OrderStatus.PENDING.value)
+            .limit(up_to)
+            .subquery()
+        )
+        return int((await self._conn.execute(select(func.count()).select_from(pending))).scalar_one())
 
     async def list_for_user(
         self, user_id: int, status: OrderStatus | None, limit: int, offset: int

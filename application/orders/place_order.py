@@ -19,7 +19,10 @@ class PlaceOrder:
     - inactive products, or products in an inactive category → Conflict naming them;
     - not enough stock → OutOfStock naming each short product and what is left,
       and nothing is reserved;
-    - prices and names are copied from the products; the total is their exact sum.
+    - prices and names are copied from the products; the total is their exact sum;
+    - a customer holding `pending_limit` pending orders already → Conflict naming the
+      limit (0: no limit). Placements by one customer take turns on this count, so
+      parallel ones never get past it together.
 
     Stock is taken with one conditional update per line, in product-id order: no
     two orders ever get the same last unit, and two orders never deadlock.
@@ -29,15 +32,27 @@ class PlaceOrder:
     a lease lost to such a retry meanwhile → Conflict, and nothing is placed.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, currency: str, metrics: Metrics = NO_METRICS) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        currency: str,
+        metrics: Metrics = NO_METRICS,
+        *,
+        pending_limit: int = 0,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._currency = currency
         self._metrics = metrics
+        self._pending_limit = pending_limit
 
     async def __call__(self, actor: Actor, items: Sequence[ItemRequest], lease: Lease | None = None) -> Order:
         wanted = sorted(check_items(items), key=lambda item: item.product_id)
         async with self._uow as uow:
+            limit = self._pending_limit
+            if limit and await uow.orders.pending_of_placing_user(actor.user_id, limit) >= limit:
+                raise Conflict(f"at most {limit} pending orders per customer: pay or cancel one first")
             ids = [item.product_id for item in wanted if is_storable_id(item.product_id)]
             found = await uow.stock.orderable(ids)
             missing = [item.product_id for item in items if item.product_id not in found]

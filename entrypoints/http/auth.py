@@ -6,6 +6,7 @@ from typing import Any
 import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.status_codes import HTTP_204_NO_CONTENT
@@ -18,6 +19,7 @@ from application.auth.register import RegisterCustomer, Registration
 from application.auth.sessions import IssuedTokens
 from domain.users import Actor
 from entrypoints.http.bodies import decode_value, json_body
+from entrypoints.http.guards import USER
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import (
     Email,
@@ -29,6 +31,9 @@ from entrypoints.http.schemas import (
     TokenOut,
     UserOut,
 )
+
+# Responses that carry tokens are never stored by a browser or a proxy.
+NO_STORE = CacheControlHeader(no_store=True)
 
 
 def _string_schema(annotation: Any) -> Schema:
@@ -103,23 +108,26 @@ class AuthController(Controller):
             "`application/x-www-form-urlencoded` (Swagger's Authorize button)."
         ),
         operation_class=LoginOperation,
+        cache_control=NO_STORE,
     )
     async def login(self, request: Request[Any, Any, Any], log_in: FromDishka[LogIn]) -> TokenOut:
         issued = await log_in(await _credentials(request))
         return _token_out(issued)
 
-    @post("/refresh", status_code=200, summary="Trade a refresh token for a new pair")
+    @post("/refresh", status_code=200, summary="Trade a refresh token for a new pair", cache_control=NO_STORE)
     async def refresh(self, data: RefreshIn, refresh_session: FromDishka[RefreshSession]) -> TokenOut:
         """The old refresh token stops working. Presenting one that was already
         used ends its whole session (401)."""
         return _token_out(await refresh_session(data.refresh_token))
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session", security=BEARER)
+    @post(
+        "/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session", security=BEARER, guards=USER
+    )
     async def logout(self, actor: FromDishka[Actor], log_out: FromDishka[LogOut]) -> None:
         """This session's refresh token and access token stop working at once."""
         await log_out(actor)
 
-    @get("/me", summary="The current user", security=BEARER)
+    @get("/me", summary="The current user", security=BEARER, guards=USER)
     async def me(self, actor: FromDishka[Actor], current_user: FromDishka[GetCurrentUser]) -> UserOut:
         return UserOut.of(await current_user(actor))
 

@@ -19,6 +19,7 @@ from application.common import UNCHANGED, Page, Patch
 from application.ports import ProductFilter, ProductSort
 from domain.users import Actor
 from entrypoints.http.caching import CatalogAnswer, conditional, known_versions
+from entrypoints.http.guards import ADMIN
 from entrypoints.http.money import Amount
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import (
@@ -66,13 +67,13 @@ class CategoryController(Controller):
     ) -> CatalogAnswer:
         return CatalogAnswer(await get_category(ref, known_versions(request)))
 
-    @post("/", status_code=201, summary="Create a category (admin)", security=BEARER)
+    @post("/", status_code=201, summary="Create a category (admin)", security=BEARER, guards=ADMIN)
     async def create_category(
         self, data: CategoryIn, actor: FromDishka[Actor], create: FromDishka[CreateCategory]
     ) -> CategoryOut:
         return CategoryOut.of(await create(actor, CategoryDraft(name=data.name, slug=data.slug)))
 
-    @patch("/{ref:str}", summary="Change a category (admin)", security=BEARER)
+    @patch("/{ref:str}", summary="Change a category (admin)", security=BEARER, guards=ADMIN)
     async def update_category(
         self,
         ref: CategoryRef,
@@ -87,7 +88,13 @@ class CategoryController(Controller):
         )
         return CategoryOut.of(await update(actor, ref, changes))
 
-    @post("/{ref:str}/deactivate", status_code=200, summary="Deactivate a category (admin)", security=BEARER)
+    @post(
+        "/{ref:str}/deactivate",
+        status_code=200,
+        summary="Deactivate a category (admin)",
+        security=BEARER,
+        guards=ADMIN,
+    )
     async def deactivate_category(
         self, ref: CategoryRef, actor: FromDishka[Actor], deactivate: FromDishka[DeactivateCategory]
     ) -> CategoryOut:
@@ -133,7 +140,7 @@ class ProductController(Controller):
     ) -> CatalogAnswer:
         return CatalogAnswer(await get_product(product_id, known_versions(request)))
 
-    @post("/", status_code=201, summary="Create a product (admin)", security=BEARER)
+    @post("/", status_code=201, summary="Create a product (admin)", security=BEARER, guards=ADMIN)
     async def create_product(
         self, data: ProductIn, actor: FromDishka[Actor], create: FromDishka[CreateProduct]
     ) -> ProductOut:
@@ -146,7 +153,7 @@ class ProductController(Controller):
         )
         return ProductOut.of(await create(actor, draft))
 
-    @patch("/{product_id:int}", summary="Change a product (admin)", security=BEARER)
+    @patch("/{product_id:int}", summary="Change a product (admin)", security=BEARER, guards=ADMIN)
     async def update_product(
         self,
         product_id: int,
@@ -169,6 +176,7 @@ class ProductController(Controller):
         status_code=200,
         summary="Deactivate a product (admin)",
         security=BEARER,
+        guards=ADMIN,
     )
     async def deactivate_product(
         self, product_id: int, actor: FromDishka[Actor], deactivate: FromDishka[DeactivateProduct]

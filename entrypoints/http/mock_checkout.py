@@ -29,10 +29,20 @@ from entrypoints.http.problems import domain_error_handler
 
 ProviderPaymentId = Annotated[str, Parameter(max_length=255)]
 HTML = "text/html; charset=utf-8"
+# The pages are plain HTML with an inline style sheet and two forms posting back here:
+# nothing else may load, and no other site may frame them (the buttons move money).
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _html(text: str, status: int = 200) -> Response[str]:
-    return Response(text, status_code=status, media_type=HTML)
+    return Response(text, status_code=status, media_type=HTML, headers=PAGE_HEADERS)
 
 
 class MockCheckoutController(Controller):

@@ -21,6 +21,7 @@ from application.orders.place_order import PlaceOrder
 from application.ports import OrderFilter
 from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
 from domain.users import Actor
+from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import IdempotencyKey, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import Id, RequestBody
@@ -114,6 +115,7 @@ class OrderController(Controller):
         summary="Place an order; its tracked stock is reserved",
         description=PlaceOrder.__doc__,
         responses={201: ResponseSpec(OrderOut, description="The order, pending payment")},
+        guards=USER,
     )
     async def place_order(
         self,
@@ -139,6 +141,7 @@ class OrderController(Controller):
         "/",
         summary="Every order, newest first (admin)",
         description=ListOrders.__doc__,
+        guards=ADMIN,
     )
     async def all_orders(
         self,
@@ -157,7 +160,7 @@ class OrderController(Controller):
         encoded: Response[Any] = Response(content=_encoder.encode(views), media_type="application/json")
         return encoded
 
-    @get("/me", summary="My orders, newest first")
+    @get("/me", summary="My orders, newest first", guards=USER)
     async def my_orders(
         self,
         actor: FromDishka[Actor],
@@ -171,25 +174,35 @@ class OrderController(Controller):
         encoded: Response[Any] = Response(content=_encoder.encode(views), media_type="application/json")
         return encoded
 
-    @get("/{order_id:int}", summary="One order (owner or admin)")
+    @get("/{order_id:int}", summary="One order (owner or admin)", guards=USER)
     async def get_order(
         self, order_id: int, actor: FromDishka[Actor], get_order: FromDishka[GetOrder]
     ) -> OrderOut:
         return OrderOut.of(await get_order(actor, order_id))
 
-    @post("/{order_id:int}/cancel", status_code=200, summary="Cancel a pending order (owner or admin)")
+    @post(
+        "/{order_id:int}/cancel",
+        status_code=200,
+        summary="Cancel a pending order (owner or admin)",
+        guards=USER,
+    )
     async def cancel_order(
         self, order_id: int, actor: FromDishka[Actor], cancel: FromDishka[CancelOrder]
     ) -> OrderOut:
         return OrderOut.of(await cancel(actor, order_id))
 
-    @post("/{order_id:int}/ship", status_code=200, summary="Ship a paid order (admin)")
+    @post("/{order_id:int}/ship", status_code=200, summary="Ship a paid order (admin)", guards=ADMIN)
     async def ship_order(
         self, order_id: int, actor: FromDishka[Actor], ship: FromDishka[ShipOrder]
     ) -> OrderOut:
         return OrderOut.of(await ship(actor, order_id))
 
-    @post("/{order_id:int}/deliver", status_code=200, summary="Mark a shipped order delivered (admin)")
+    @post(
+        "/{order_id:int}/deliver",
+        status_code=200,
+        summary="Mark a shipped order delivered (admin)",
+        guards=ADMIN,
+    )
     async def deliver_order(
         self, order_id: int, actor: FromDishka[Actor], deliver: FromDishka[DeliverOrder]
     ) -> OrderOut:

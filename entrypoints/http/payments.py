@@ -20,6 +20,7 @@ from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
+from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import IdempotencyKey, IdempotentRequests, created_response
 from entrypoints.http.openapi import BEARER
 
@@ -102,6 +103,7 @@ class PaymentController(Controller):
         summary="Start paying a pending order (its owner only)",
         description=StartPayment.__doc__,
         security=BEARER,
+        guards=USER,
         responses={201: ResponseSpec(PaymentOut, description="The payment, with its checkout page")},
     )
     async def start_payment(
@@ -123,7 +125,11 @@ class PaymentController(Controller):
         return await idempotent.run(request, actor, work, replay)
 
     @get(
-        "/", summary="Every payment, newest first (admin)", description=ListPayments.__doc__, security=BEARER
+        "/",
+        summary="Every payment, newest first (admin)",
+        description=ListPayments.__doc__,
+        security=BEARER,
+        guards=ADMIN,
     )
     async def all_payments(
         self,
@@ -140,7 +146,7 @@ class PaymentController(Controller):
         criteria = PaymentFilter(status, provider, refund_required)
         return [PaymentOut.of(p) for p in await list_payments(actor, criteria, Page(limit, offset))]
 
-    @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER)
+    @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER, guards=USER)
     async def get_payment(
         self, payment_id: int, actor: FromDishka[Actor], get_payment: FromDishka[GetPayment]
     ) -> PaymentOut:
@@ -170,6 +176,7 @@ class OrderPaymentsController(Controller):
         "/{order_id:int}/payments",
         summary="An order's payments, oldest first (owner or admin)",
         security=BEARER,
+        guards=USER,
     )
     async def order_payments(
         self,

@@ -8,6 +8,7 @@ from litestar.params import Parameter
 
 from application.auth.users import ActivateUser, DeactivateUser, ListUsers, UserQuery
 from domain.users import Actor
+from entrypoints.http.guards import ADMIN
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import UserOut
 
@@ -19,7 +20,7 @@ class UserController(Controller):
     path = "/users"
     tags = ["users"]
 
-    @get("/", summary="List users, ordered by id (admin)", security=BEARER)
+    @get("/", summary="List users, ordered by id (admin)", security=BEARER, guards=ADMIN)
     async def list_users(
         self,
         actor: FromDishka[Actor],
@@ -31,14 +32,26 @@ class UserController(Controller):
         users = await list_users(actor, UserQuery(email=email, limit=limit, offset=offset))
         return [UserOut.of(user) for user in users]
 
-    @post("/{user_id:int}/deactivate", status_code=200, summary="Deactivate a user (admin)", security=BEARER)
+    @post(
+        "/{user_id:int}/deactivate",
+        status_code=200,
+        summary="Deactivate a user (admin)",
+        security=BEARER,
+        guards=ADMIN,
+    )
     async def deactivate(
         self, user_id: int, actor: FromDishka[Actor], deactivate_user: FromDishka[DeactivateUser]
     ) -> UserOut:
         """Ends all of the user's sessions for good; an admin cannot deactivate themselves (409)."""
         return UserOut.of(await deactivate_user(actor, user_id))
 
-    @post("/{user_id:int}/activate", status_code=200, summary="Reactivate a user (admin)", security=BEARER)
+    @post(
+        "/{user_id:int}/activate",
+        status_code=200,
+        summary="Reactivate a user (admin)",
+        security=BEARER,
+        guards=ADMIN,
+    )
     async def activate(
         self, user_id: int, actor: FromDishka[Actor], activate_user: FromDishka[ActivateUser]
     ) -> UserOut:

@@ -62,6 +62,7 @@ async def instances(
                 "RATE_LIMIT_LOGIN": "0",
                 "RATE_LIMIT_REGISTER": "0",
                 "RATE_LIMIT_API": "0",
+                "ORDER_PENDING_LIMIT": "1000",
                 "DB_POOL_SIZE": "4",  # PostgreSQL is shared: stay well below max_connections
                 "ACCESS_LOG": "false",
                 **(env or {}),
@@ -184,6 +185,36 @@ async def test_fifty_concurrent_orders_for_ten_units_on_two_instances_sell_exact
         for buyer in buyers:
             sold += len((await first.get("/api/v1/orders/me", headers=buyer)).json())
         assert sold == 10
+
+
+async def test_parallel_placements_by_one_customer_on_two_instances_stop_at_the_pending_limit(
+    postgres_database: str, redis_url: str, tmp_path: Path
+) -> None:
+    limit = {"ORDER_PENDING_LIMIT": "3"}
+    async with (
+        instances(postgres_database, redis_url, tmp_path, env=limit) as urls,
+        clients(urls) as (first, second),
+    ):
+        shop = Shop(first)
+        admin = await shop.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        tea = await shop.product(admin, "Tea", stock=100)
+        ann, bob = await shop.customer(), await shop.customer("bob@example.com")
+        body = {"items": [{"product_id": tea, "quantity": 1}]}
+
+        responses = await asyncio.gather(
+            *[(first if n % 2 else second).post("/api/v1/orders", json=body, headers=ann) for n in range(30)],
+            *[(second if n % 2 else first).post("/api/v1/orders", json=body, headers=bob) for n in range(30)],
+        )
+
+        for who, answers in (("ann", responses[:30]), ("bob", responses[30:])):
+            codes = sorted(r.status_code for r in answers)
+            assert codes == [201] * 3 + [409] * 27, (who, codes)
+            assert all(
+                "at most 3 pending orders" in r.json()["detail"] for r in answers if r.status_code == 409
+            )
+        for buyer in (ann, bob):
+            assert len((await second.get("/api/v1/orders/me", headers=buyer)).json()) == 3
+        assert await shop.stock(tea) == 94
 
 
 async def test_orders_naming_the_same_products_in_opposite_orders_never_deadlock(

@@ -156,3 +156,53 @@ async def test_the_postgresql_order_history_shows_what_the_repository_holds(post
 def _json(views: object) -> list[dict[str, Any]]:
     decoded: list[dict[str, Any]] = msgspec.json.decode(msgspec.json.encode(views))
     return decoded
+
+
+async def test_pending_orders_of_a_placing_user_count_only_theirs_and_stop_at_the_bound(
+    db: Database, seeded: dict[str, int]
+) -> None:
+    line = OrderLine(seeded["untracked"], "Mug", 1, Money(100, "RUB"))
+    async with SqlUnitOfWork(db) as uow:
+        other = await uow.users.add("bob@example.com", "hash", Role.CUSTOMER, NOW)
+        for _ in range(3):
+            await uow.orders.add(Order.place(seeded["user"], [line], "RUB", NOW))
+        paid = await uow.orders.add(Order.place(seeded["user"], [line], "RUB", NOW))
+        assert await uow.orders.save_status(paid.mark_paid(NOW), OrderStatus.PENDING)
+        await uow.orders.add(Order.place(other.id, [line], "RUB", NOW))
+        await uow.commit()
+    async with SqlUnitOfWork(db) as uow:
+        assert await uow.orders.pending_of_placing_user(seeded["user"], 10) == 3
+        assert await uow.orders.pending_of_placing_user(seeded["user"], 2) == 2
+        assert await uow.orders.pending_of_placing_user(other.id, 10) == 1
+        assert await uow.orders.pending_of_placing_user(other.id + 1, 10) == 0
+
+
+async def test_placements_by_one_user_take_turns_on_the_pending_count(
+    db: Database, seeded: dict[str, int]
+) -> None:
+    """The second transaction's count waits for the first to end, and then sees its order."""
+    line = OrderLine(seeded["untracked"], "Mug", 1, Money(100, "RUB"))
+    first_counted = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def first() -> int:
+        async with SqlUnitOfWork(db) as uow:
+            seen = await uow.orders.pending_of_placing_user(seeded["user"], 5)
+            await uow.orders.add(Order.place(seeded["user"], [line], "RUB", NOW))
+            first_counted.set()
+            await release_first.wait()
+            await uow.commit()
+        return seen
+
+    async def second() -> int:
+        await first_counted.wait()
+        async with SqlUnitOfWork(db) as uow:
+            return await uow.orders.pending_of_placing_user(seeded["user"], 5)
+
+    first_task, second_task = asyncio.create_task(first()), asyncio.create_task(second())
+    await first_counted.wait()
+    await asyncio.sleep(0.3)
+    assert not second_task.done()  # held behind the first placement
+    release_first.set()
+    assert await first_task == 0
+    assert await second_task == 1

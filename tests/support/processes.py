@@ -72,6 +72,7 @@ def server_environment(database_url: str, **settings: object) -> dict[str, str]:
         "RATE_LIMIT_LOGIN": "0",
         "RATE_LIMIT_REGISTER": "0",
         "RATE_LIMIT_API": "0",
+        "ORDER_PENDING_LIMIT": 1000,
         "DB_POOL_SIZE": 5,
         "HOST": "127.0.0.1",
         "REDIS_KEY_PREFIX": REDIS_KEY_PREFIX,

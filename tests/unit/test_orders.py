@@ -22,6 +22,7 @@ from domain.errors import AccessDenied, Conflict, InvalidInput, InvalidTransitio
 from domain.money import Money
 from domain.orders import ALLOWED_MOVES, ItemRequest, Order, OrderLine, OrderStatus, OutOfStock, check_items
 from domain.users import Actor, Role
+from entrypoints.settings import Settings, SettingsError
 from tests.unit.conftest import SteppingClock
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -147,6 +148,34 @@ async def test_unknown_products_are_not_found_and_inactive_ones_conflict(
         await place(ANN, [ItemRequest(products[0], 1)])
 
 
+async def test_a_customer_holds_at_most_the_limit_of_pending_orders(
+    uow: MemoryUnitOfWork, clock: SteppingClock, products: list[int]
+) -> None:
+    place = PlaceOrder(uow, clock, "RUB", pending_limit=2)
+    first = await place(ANN, [ItemRequest(products[2], 1)])
+    await place(ANN, [ItemRequest(products[2], 1)])
+    with pytest.raises(Conflict, match="at most 2 pending orders"):
+        await place(ANN, [ItemRequest(products[0], 1)])
+    async with uow:
+        assert (await uow.products.get(products[0])).stock == 5  # type: ignore[union-attr]  # nothing taken
+    await place(BOB, [ItemRequest(products[2], 1)])  # the limit is per customer
+    await CancelOrder(uow, clock)(ANN, first.id)  # a cancelled order no longer counts
+    await place(ANN, [ItemRequest(products[2], 1)])
+    with pytest.raises(Conflict, match="at most 2"):
+        await place(ANN, [ItemRequest(products[2], 1)])
+
+
+async def test_a_pending_limit_of_zero_is_no_limit(
+    uow: MemoryUnitOfWork, clock: SteppingClock, products: list[int]
+) -> None:
+    place = PlaceOrder(uow, clock, "RUB", pending_limit=0)
+    for _ in range(12):
+        await place(ANN, [ItemRequest(products[2], 1)])
+    async with uow:
+        assert await uow.orders.pending_of_placing_user(ANN.user_id, 100) == 12
+        assert await uow.orders.pending_of_placing_user(ANN.user_id, 5) == 5  # counted up to the bound
+
+
 async def test_others_see_nothing_and_admins_see_everything(
     uow: MemoryUnitOfWork, clock: SteppingClock, products: list[int]
 ) -> None:
@@ -196,3 +225,11 @@ async def test_the_idempotency_store_decides_start_replay_mismatch_and_in_progre
     )
     assert (await store.claim(scope, "b", NOW + RETENTION)).outcome is ClaimOutcome.STARTED
     assert (await store.claim(IdempotencyScope(2, scope.path, "k"), "z", NOW)).outcome is ClaimOutcome.STARTED
+
+
+def test_the_pending_limit_setting_is_5_by_default_0_for_none_and_never_negative() -> None:
+    assert Settings.from_mapping({}).order_pending_limit == 5
+    assert Settings.from_mapping({"ORDER_PENDING_LIMIT": "0"}).order_pending_limit == 0
+    assert Settings.from_mapping({"ORDER_PENDING_LIMIT": "50"}).order_pending_limit == 50
+    with pytest.raises(SettingsError, match="ORDER_PENDING_LIMIT"):
+        Settings.from_mapping({"ORDER_PENDING_LIMIT": "-1"})
