@@ -38,7 +38,7 @@ async def test_after_a_reset_the_new_password_logs_in_and_the_old_one_and_old_se
     await register(Registration("ann@example.com", OLD))
     before = await log_in(Credentials("ann@example.com", OLD))
 
-    user = await reset(" Ann@Example.com ", NEW)
+    user = await reset("Ann@Example.com", NEW)
 
     assert user.email == "ann@example.com" and user.is_active
     with pytest.raises(NotAuthenticated):
