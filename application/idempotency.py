@@ -7,13 +7,11 @@ concrete path; it is kept for `RETENTION`. A claim that is still running is
 a crashed process and may be claimed afresh, so a dead request never blocks
 its key for good.
 
-The work's effect is recorded atomically with the work: the entrypoint runs
-the use case while `holding` the key's `Lease`, and the use case notes the
-resource it creates (`uow.idempotency.record_created`) in the same transaction
-that creates it. A retry that finds the claim lapsed with a resource recorded
-gets `RESUME`: the entrypoint runs the request again `holding(lease, resuming=
-resource_id)`, and the `@resumable` use case answers from that resource
-(`resume`) instead of working again. Use cases never see a key or a lease.
+The entrypoint runs the use case `holding` the key's `Lease`; the use case notes
+the resource it creates (`uow.idempotency.record_created`) in the transaction
+that creates it. A retry finding the claim lapsed with a resource recorded gets
+`RESUME` and runs `holding(lease, resuming=resource_id)`: the `@resumable` use
+case answers from that resource (`resume`), the work never runs twice.
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
-"""`Idempotency-Key` on POST routes: declared with `@idempotent` under the route's decorator.
+"""`Idempotency-Key` on a POST route: `@idempotent` under the route's decorator, nothing else.
 
-    @post("/", status_code=201, guards=USER)
-    @idempotent
-    async def place_order(self, data: OrderIn, ...) -> OrderOut: ...
-
-The declaration adds the header to the route (and its OpenAPI operation); the
-handler stays as it would be without it. With the header, the first request
-under a key (per user and concrete path) runs and its answer — any 2xx or 4xx —
-is stored and replayed to retries for 24 h; the same key with another body is
-422, and a retry while the first is still running is 409. The handler runs
-`holding` the key's lease, so the use case records the resource it creates on
-the key in its own transaction; a retry that finds the first request's work
-committed but its answer never stored (the process died in between) runs the
-handler again resuming from that resource (`application.idempotency`). A 5xx or
-a crash leaves nothing stored, so the client can retry. See docs/decisions.md,
-"Idempotency keys".
+The declaration adds the header to the route and its OpenAPI operation, and runs the
+handler under the key (rules: `application.idempotency`, docs/decisions.md
+"Idempotency keys"): the first answer (any 2xx or 4xx) is stored and replayed for
+24 h; another body → 422; still running → 409; a 5xx or a crash stores nothing.
 """
 
 from __future__ import annotations
