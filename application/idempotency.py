@@ -7,20 +7,27 @@ concrete path; it is kept for `RETENTION`. A claim that is still running is
 a crashed process and may be claimed afresh, so a dead request never blocks
 its key for good.
 
-The work's effect is recorded atomically with the work: a use case running
-under a `Lease` notes the resource it created (`IdempotencyRecords.record`, a
-repository of the unit of work) in the same transaction that creates it. A
-retry that finds the claim lapsed with a resource recorded gets `RESUME`: the
-answer is rebuilt from that resource, the work never runs twice.
+The entrypoint runs the use case `holding` the key's `Lease`; the use case notes
+the resource it creates (`uow.idempotency.record_created`) in the transaction
+that creates it. A retry finding the claim lapsed with a resource recorded gets
+`RESUME` and runs `holding(lease, resuming=resource_id)`: the `@resumable` use
+case answers from that resource (`resume`), the work never runs twice.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
+
+from domain.errors import Conflict
+from domain.users import Actor
 
 RETENTION = timedelta(hours=24)
 LEASE = timedelta(seconds=60)
@@ -101,3 +108,65 @@ class IdempotencyRecords(Protocol):
     @abstractmethod
     async def forget(self, lease: Lease) -> None:
         """Undo `record` (the work's effect turned out void, e.g. a payment that failed to open)."""
+
+    async def record_created(self, resource_id: int) -> None:
+        """Under a held key, note on it that this unit of work creates `resource_id` (committed
+        with it). A key lost to a retry meanwhile → Conflict: the work must not commit.
+        Without a held key, nothing."""
+        held = _held.get()
+        if held is not None and not await self.record(held.lease, resource_id):
+            raise Conflict(LEASE_LOST)
+
+    async def forget_created(self) -> None:
+        """Under a held key, undo `record_created`; without one, nothing."""
+        held = _held.get()
+        if held is not None:
+            await self.forget(held.lease)
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    lease: Lease
+    resuming: int | None
+
+
+_held: ContextVar[_Held | None] = ContextVar("idempotency_key_held", default=None)
+
+
+@contextmanager
+def holding(lease: Lease, resuming: int | None = None) -> Iterator[None]:
+    """Run use cases under `lease`: what they create is recorded on its key. With `resuming`
+    (a claim that came back `RESUME`), a `@resumable` use case answers from that resource."""
+    token = _held.set(_Held(lease, resuming))
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+class Resumable(Protocol):
+    async def resume(self, actor: Actor, resource_id: int) -> Any:
+        """The answer to the request that created `resource_id` and died before answering."""
+
+
+UseCase = TypeVar("UseCase", bound=Resumable)
+
+
+def resumable(
+    call: Callable[Concatenate[UseCase, Actor, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[UseCase, Actor, P], Coroutine[Any, Any, R]]:
+    """Marks a creating use case's `__call__`: while `holding` a key whose earlier holder created
+    its resource but never answered, it answers with `resume` instead of creating another."""
+
+    @wraps(call)
+    async def run(use_case: UseCase, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        held = _held.get()
+        if held is not None and held.resuming is not None:
+            return cast(R, await use_case.resume(actor, held.resuming))
+        return await call(use_case, actor, *args, **kwargs)
+
+    return run

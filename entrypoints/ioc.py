@@ -60,7 +60,6 @@ from application.ports import (
 )
 from domain.users import Actor
 from entrypoints.http.access_log import remember_user
-from entrypoints.http.idempotency import IdempotentRequests
 from entrypoints.payments_ioc import PaymentProvider
 from entrypoints.settings import Settings
 
@@ -211,7 +210,6 @@ class OrderProvider(Provider):
     cancel_order = provide(CancelOrder)
     ship_order = provide(ShipOrder)
     deliver_order = provide(DeliverOrder)
-    idempotent_requests = provide(IdempotentRequests)
 
     @provide(scope=Scope.APP)
     def idempotency_store(self, db: Database) -> IdempotencyStore:

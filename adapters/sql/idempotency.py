@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -61,95 +62,63 @@ class SqlIdempotencyStore(IdempotencyStore):
 
     async def claim(self, scope: IdempotencyScope, fingerprint: str, now: datetime) -> Claim:
         for _ in range(5):
-            token = secrets.token_hex(16)
-            if await self._insert(scope, fingerprint, now, token):
-                return Claim(ClaimOutcome.STARTED, lease=Lease(scope, token))
-            claim = await self._existing(scope, fingerprint, now, token)
+            lease = Lease(scope, secrets.token_hex(16))
+            try:
+                async with self._db.transaction() as conn:
+                    row = (await conn.execute(select(idempotency_keys).where(_match(scope)))).first()
+                    if row is None:
+                        new = {"user_id": scope.user_id, "path": scope.path, "key": scope.key}
+                        new |= {"fingerprint": fingerprint, "state": _RUNNING, "claim_token": lease.token}
+                        await conn.execute(
+                            insert(idempotency_keys).values(created_at=now, started_at=now, **new)
+                        )
+                        await conn.commit()
+                        return Claim(ClaimOutcome.STARTED, lease=lease)
+                    claim = await self._existing(conn, row, fingerprint, now, lease)
+            except IntegrityError:
+                continue  # a concurrent first request inserted it: read it again
             if claim is not None:
                 return claim
         return Claim(ClaimOutcome.IN_PROGRESS)
 
-    async def _insert(self, scope: IdempotencyScope, fingerprint: str, now: datetime, token: str) -> bool:
-        try:
-            async with self._db.transaction() as conn:
-                await conn.execute(
-                    insert(idempotency_keys).values(
-                        user_id=scope.user_id,
-                        path=scope.path,
-                        key=scope.key,
-                        fingerprint=fingerprint,
-                        state=_RUNNING,
-                        created_at=now,
-                        started_at=now,
-                        claim_token=token,
-                    )
-                )
-                await conn.commit()
-        except IntegrityError:
-            return False
-        return True
-
+    @staticmethod
     async def _existing(
-        self, scope: IdempotencyScope, fingerprint: str, now: datetime, token: str
+        conn: AsyncConnection, row: Row[Any], fingerprint: str, now: datetime, lease: Lease
     ) -> Claim | None:
         """The outcome for a key someone holds; None when it changed under us (try again)."""
-        lease = Lease(scope, token)
-        async with self._db.transaction() as conn:
-            row = (await conn.execute(select(idempotency_keys).where(_match(scope)))).first()
-            if row is None:
-                return None
-            same_claim = and_(
-                idempotency_keys.c.id == row.id,
-                idempotency_keys.c.state == row.state,
-                idempotency_keys.c.started_at == row.started_at,
-                idempotency_keys.c.claim_token.is_(None)
-                if row.claim_token is None
-                else idempotency_keys.c.claim_token == row.claim_token,
-            )
-            if row.created_at <= now - RETENTION:
-                taken = await conn.execute(
-                    update(idempotency_keys)
-                    .where(same_claim, idempotency_keys.c.created_at == row.created_at)
-                    .values(
-                        fingerprint=fingerprint,
-                        state=_RUNNING,
-                        response_status=None,
-                        response_body=None,
-                        media_type=None,
-                        created_at=now,
-                        started_at=now,
-                        claim_token=token,
-                        resource_id=None,
-                    )
-                )
-                await conn.commit()
-                return Claim(ClaimOutcome.STARTED, lease=lease) if taken.rowcount == 1 else None
+        expired = row.created_at <= now - RETENTION
+        if not expired:
             if row.fingerprint != fingerprint:
                 return Claim(ClaimOutcome.MISMATCH)
             if row.state == _DONE:
                 stored = StoredResponse(row.response_status, bytes(row.response_body), row.media_type)
                 return Claim(ClaimOutcome.REPLAY, stored)
             released = row.claim_token is None and row.resource_id is not None
-            if row.started_at <= now - LEASE or released:
-                # Without a resource the takeover requires it still absent: the lapsed
-                # holder may be committing its work right now.
-                unchanged = (
-                    idempotency_keys.c.resource_id.is_(None)
-                    if row.resource_id is None
-                    else idempotency_keys.c.resource_id == row.resource_id
-                )
-                taken = await conn.execute(
-                    update(idempotency_keys)
-                    .where(same_claim, unchanged)
-                    .values(started_at=now, claim_token=token)
-                )
-                await conn.commit()
-                if taken.rowcount != 1:
-                    return None
-                if row.resource_id is not None:
-                    return Claim(ClaimOutcome.RESUME, lease=lease, resource_id=int(row.resource_id))
-                return Claim(ClaimOutcome.STARTED, lease=lease)
-            return Claim(ClaimOutcome.IN_PROGRESS)
+            if row.started_at > now - LEASE and not released:
+                return Claim(ClaimOutcome.IN_PROGRESS)
+        # A takeover of the very row read, resource included: the lapsed holder may be
+        # committing its work right now (on PostgreSQL this waits for it, then misses).
+        afresh = {"fingerprint": fingerprint, "state": _RUNNING, "created_at": now, "resource_id": None}
+        afresh |= {"response_status": None, "response_body": None, "media_type": None}
+        c = idempotency_keys.c
+        taken = await conn.execute(
+            update(idempotency_keys)
+            .where(
+                c.id == row.id,
+                c.state == row.state,
+                c.created_at == row.created_at,
+                c.started_at == row.started_at,
+                c.claim_token.is_not_distinct_from(row.claim_token),
+                c.resource_id.is_not_distinct_from(row.resource_id),
+            )
+            .values(started_at=now, claim_token=lease.token, **(afresh if expired else {}))
+        )
+        await conn.commit()
+        if taken.rowcount != 1:
+            return None
+        if not expired and row.resource_id is not None:
+            return Claim(ClaimOutcome.RESUME, lease=lease, resource_id=int(row.resource_id))
+        return Claim(ClaimOutcome.STARTED, lease=lease)
 
     async def complete(self, lease: Lease, response: StoredResponse) -> None:
         async with self._db.transaction() as conn:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.common import is_storable_id
-from application.idempotency import LEASE_LOST, Lease
+from application.idempotency import resumable
 from application.metrics import NO_METRICS, Metrics
+from application.orders.common import find_order
 from application.ports import Clock, UnitOfWork
 from domain.errors import Conflict, NotFound
 from domain.orders import ItemRequest, Order, OrderLine, OutOfStock, Shortage, check_items
@@ -27,9 +28,9 @@ class PlaceOrder:
     Stock is taken with one conditional update per line, in product-id order: no
     two orders ever get the same last unit, and two orders never deadlock.
 
-    Under an idempotency `lease` the order is recorded on the key in its own
-    transaction, so a retry after a crash finds it instead of placing another;
-    a lease lost to such a retry meanwhile → Conflict, and nothing is placed.
+    Under an idempotency key the order is recorded on the key in its own
+    transaction, so a retry after a crash resumes it instead of placing another;
+    a key lost to such a retry meanwhile → Conflict, and nothing is placed.
     """
 
     def __init__(
@@ -47,7 +48,8 @@ class PlaceOrder:
         self._metrics = metrics
         self._pending_limit = pending_limit
 
-    async def __call__(self, actor: Actor, items: Sequence[ItemRequest], lease: Lease | None = None) -> Order:
+    @resumable
+    async def __call__(self, actor: Actor, items: Sequence[ItemRequest]) -> Order:
         wanted = sorted(check_items(items), key=lambda item: item.product_id)
         async with self._uow as uow:
             limit = self._pending_limit
@@ -86,11 +88,15 @@ class PlaceOrder:
                 for item in items
             ]
             order = await uow.orders.add(Order.place(actor.user_id, lines, self._currency, self._clock.now()))
-            if lease is not None and not await uow.idempotency.record(lease, order.id):
-                raise Conflict(LEASE_LOST)
+            await uow.idempotency.record_created(order.id)
             await uow.commit()
         self._metrics.order_placed()
         return order
+
+    async def resume(self, actor: Actor, order_id: int) -> Order:
+        """The order an earlier request under the same key placed, read afresh."""
+        async with self._uow as uow:
+            return await find_order(uow, actor, order_id)
 
 
 def _ids(ids: Sequence[int]) -> str:

@@ -3,10 +3,10 @@ from __future__ import annotations
 import logging
 
 from application.common import is_storable_id
-from application.idempotency import LEASE_LOST, Lease
+from application.idempotency import resumable
 from application.payments.ports import CheckoutRequest, NewPayment, PaymentGateway
 from application.ports import Clock, UnitOfWork
-from domain.errors import Conflict, DependencyUnavailable, DomainError, InvalidTransition, NotFound
+from domain.errors import DependencyUnavailable, DomainError, InvalidTransition, NotFound
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 
@@ -25,9 +25,9 @@ class StartPayment:
       provider's id and checkout page. A provider that fails leaves the payment
       `failed`, so the customer can start again.
 
-    Under an idempotency `lease` the payment is recorded on the key in the transaction
+    Under an idempotency key the payment is recorded on the key in the transaction
     that stores it (and forgotten again if it fails to open), so a retry after a crash
-    resumes that payment (`resume`) instead of starting another; a lease lost to such
+    resumes that payment (`resume`) instead of starting another; a key lost to such
     a retry meanwhile → Conflict, and nothing is started.
     """
 
@@ -36,7 +36,8 @@ class StartPayment:
         self._gateway = gateway
         self._clock = clock
 
-    async def __call__(self, actor: Actor, order_id: int, lease: Lease | None = None) -> Payment:
+    @resumable
+    async def __call__(self, actor: Actor, order_id: int) -> Payment:
         async with self._uow as uow:
             order = await uow.orders.get(order_id, for_update=True) if is_storable_id(order_id) else None
             if order is None or order.user_id != actor.user_id:
@@ -49,12 +50,11 @@ class StartPayment:
                 raise InvalidTransition(f"order {order_id} already has an active payment")
             new = NewPayment(order.id, actor.user_id, order.total, self._gateway.name)
             payment = await uow.payments.add(new, self._clock.now())
-            if lease is not None and not await uow.idempotency.record(lease, payment.id):
-                raise Conflict(LEASE_LOST)
+            await uow.idempotency.record_created(payment.id)
             await uow.commit()
-        return await self._open(payment, lease)
+        return await self._open(payment)
 
-    async def resume(self, actor: Actor, payment_id: int, lease: Lease | None = None) -> Payment:
+    async def resume(self, actor: Actor, payment_id: int) -> Payment:
         """The payment an earlier request (under the same idempotency key) created, as it is now;
         opened at the provider first if that request died before opening it (the reference
         derived from its id means the provider never opens two)."""
@@ -63,10 +63,10 @@ class StartPayment:
         if payment is None or payment.user_id != actor.user_id:
             raise NotFound(f"payment {payment_id} not found")
         if payment.status is PaymentStatus.CREATED and payment.provider_payment_id is None:
-            return await self._open(payment, lease)
+            return await self._open(payment)
         return payment
 
-    async def _open(self, payment: Payment, lease: Lease | None) -> Payment:
+    async def _open(self, payment: Payment) -> Payment:
         request = CheckoutRequest(
             reference=f"storefront-payment-{payment.id}",
             order_id=payment.order_id,
@@ -77,7 +77,7 @@ class StartPayment:
             opened = await self._gateway.create_payment(request)
         except (DomainError, OSError, TimeoutError) as error:
             log.warning("payment provider refused payment %s: %s", payment.id, error)
-            await self._fail(payment, "the payment provider could not open the payment", lease)
+            await self._fail(payment, "the payment provider could not open the payment")
             raise DependencyUnavailable("the payment provider is unavailable, retry shortly") from None
 
         async with self._uow as uow:
@@ -89,14 +89,13 @@ class StartPayment:
                 await uow.commit()
         return current
 
-    async def _fail(self, payment: Payment, reason: str, lease: Lease | None) -> None:
+    async def _fail(self, payment: Payment, reason: str) -> None:
         async with self._uow as uow:
             current = await uow.payments.lock(payment.id)
             if current is not None and current.status.can_move_to(PaymentStatus.FAILED):
                 await uow.payments.save(
                     current.moved_to(PaymentStatus.FAILED, self._clock.now(), fail_reason=reason)
                 )
-                if lease is not None:
-                    # A failed payment is no answer to replay: a retry under the key starts afresh.
-                    await uow.idempotency.forget(lease)
+                # A failed payment is no answer to replay: a retry under the key starts afresh.
+                await uow.idempotency.forget_created()
                 await uow.commit()

@@ -1,36 +1,28 @@
-"""`Idempotency-Key` for POST endpoints: one helper any controller can wrap its work in.
+"""`Idempotency-Key` on a POST route: `@idempotent` under the route's decorator, nothing else.
 
-    return await idempotent.run(request, actor, work, replay)
-
-`work(lease)` does the request, handing `lease` (None without the header) to
-its use case, which records the resource it creates on the key in its own
-transaction. `replay(resource_id, lease)` rebuilds the same success answer
-from that resource: it answers a retry that finds the first request's work
-committed but its answer never stored (the process died in between).
-
-Without the header the work simply runs. With it, the first request under a
-key (per user and concrete path) runs and its answer — any 2xx or 4xx — is
-stored and replayed to retries for 24 h; the same key with another body is
-422, and a retry while the first is still running is 409. A 5xx or a crash
-leaves nothing stored (or a claim that lapses after its lease), so the client
-can retry. See docs/decisions.md, "Idempotency keys".
+The declaration adds the header to the route and its OpenAPI operation, and runs the
+handler under the key (rules: `application.idempotency`, docs/decisions.md
+"Idempotency keys"): the first answer (any 2xx or 4xx) is stored and replayed for
+24 h; another body → 422; still running → 409; a 5xx or a crash stores nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from functools import wraps
+from typing import Annotated, Any, TypeVar
 
-import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
+from litestar.serialization import encode_json, get_serializer
 
-from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, Lease, StoredResponse
+from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, StoredResponse, holding
 from application.ports import Clock
 from domain.errors import Conflict, DomainError, InvalidInput
 from domain.text import VISIBLE_ASCII_PATTERN
@@ -58,23 +50,35 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-Work = Callable[[Lease | None], Awaitable[Response[bytes]]]
-Replay = Callable[[int, Lease], Awaitable[Response[bytes]]]
+Request_ = Request[Any, Any, Any]
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+# What the declaration adds to the handler's signature (keyword-only, so after any defaults).
+_ADDED = {
+    "request": inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request_),
+    "idempotency_key": inspect.Parameter(
+        "idempotency_key", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=IdempotencyKey
+    ),
+}
 
 
-def created_response(body: object) -> Response[bytes]:
-    """A 201 with the encoded body, as bytes: the form the store keeps and replays."""
-    return Response(msgspec.json.encode(body), status_code=201, media_type="application/json")
+def idempotent(handler: Handler) -> Handler:
+    """Declare that a POST route honours `Idempotency-Key`: the one thing a route does for it."""
+    own = inspect.signature(handler).parameters
 
+    @wraps(handler)
+    async def honouring_the_key(
+        *args: Any, request: Request_, idempotency_key: str | None = None, **kwargs: Any
+    ) -> Any:
+        if "request" in own:
+            kwargs["request"] = request
+        if idempotency_key is None:
+            return await handler(*args, **kwargs)
+        return await _run(request, idempotency_key, lambda: handler(*args, **kwargs))
 
-def read_key(request: Request[Any, Any, Any]) -> str | None:
-    """The header's value: 1–255 visible ASCII characters, or InvalidInput (422)."""
-    raw = request.headers.get(HEADER)
-    if raw is None:
-        return None
-    if not 1 <= len(raw) <= MAX_KEY_LENGTH or not all("!" <= ch <= "~" for ch in raw):
-        raise InvalidInput.for_field(HEADER, f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters")
-    return raw
+    added = [parameter for name, parameter in _ADDED.items() if name not in own]
+    honouring_the_key.__signature__ = inspect.Signature([*own.values(), *added])  # type: ignore[attr-defined]
+    honouring_the_key.__annotations__ = {**handler.__annotations__, **{p.name: p.annotation for p in added}}
+    return honouring_the_key  # type: ignore[return-value]
 
 
 def fingerprint(body: bytes) -> str:
@@ -86,7 +90,7 @@ def fingerprint(body: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def concrete_path(request: Request[Any, Any, Any]) -> str:
+def concrete_path(request: Request_) -> str:
     """`METHOD /path`; one longer than its column (a path may carry any number of leading
     zeros before an id) is kept as `METHOD sha256:<hex digest of it>`, as unique."""
     path = f"{request.method} {request.url.path.rstrip('/') or '/'}"
@@ -95,71 +99,53 @@ def concrete_path(request: Request[Any, Any, Any]) -> str:
     return f"{request.method} sha256:{hashlib.sha256(path.encode()).hexdigest()}"
 
 
-class IdempotentRequests:
-    def __init__(self, store: IdempotencyStore, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
-
-    async def run(
-        self, request: Request[Any, Any, Any], actor: Actor, work: Work, replay: Replay
-    ) -> Response[bytes]:
-        key = read_key(request)
-        if key is None:
-            return await work(None)
-        scope = IdempotencyScope(actor.user_id, concrete_path(request), key)
-        claim = await self._store.claim(scope, fingerprint(await request.body()), self._clock.now())
-        if claim.outcome is ClaimOutcome.MISMATCH:
-            raise InvalidInput.for_field(HEADER, "was already used with a different request body")
-        if claim.outcome is ClaimOutcome.IN_PROGRESS:
-            raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
-        if claim.outcome is ClaimOutcome.REPLAY:
-            assert claim.response is not None
-            stored = claim.response
-            return Response(
-                stored.body,
-                status_code=stored.status,
-                media_type=stored.media_type,
-                headers={REPLAYED_HEADER: "true"},
-            )
-        lease = claim.lease
-        assert lease is not None
-        if claim.outcome is ClaimOutcome.RESUME:
-            assert claim.resource_id is not None
-            resource_id = claim.resource_id
-
-            async def answer() -> Response[bytes]:
-                return await replay(resource_id, lease)
-
-        else:
-
-            async def answer() -> Response[bytes]:
-                return await work(lease)
-
-        try:
-            response = await self._answer(request, answer)
-        except BaseException:
-            await asyncio.shield(self._store.abandon(lease))
-            raise
-        status = response.status_code or 200
-        if status >= 500 or not isinstance(response.content, bytes):
-            await self._store.abandon(lease)
-            return response
-        media_type = str(response.media_type or "application/json")
-        await self._store.complete(lease, StoredResponse(status, response.content, media_type))
-        if claim.outcome is ClaimOutcome.RESUME:
-            response.headers[REPLAYED_HEADER] = "true"
+async def _run(request: Request_, key: str, handle: Callable[[], Awaitable[Any]]) -> Response[bytes]:
+    container = request.scope["state"]["dishka_container"]
+    store: IdempotencyStore = await container.get(IdempotencyStore)
+    actor: Actor = await container.get(Actor)
+    now = (await container.get(Clock)).now()
+    claim = await store.claim(
+        IdempotencyScope(actor.user_id, concrete_path(request), key), fingerprint(await request.body()), now
+    )
+    if claim.outcome is ClaimOutcome.MISMATCH:
+        raise InvalidInput.for_field(HEADER, "was already used with a different request body")
+    if claim.outcome is ClaimOutcome.IN_PROGRESS:
+        raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
+    if claim.response is not None:  # REPLAY
+        stored = claim.response
+        headers = {REPLAYED_HEADER: "true"}
+        return Response(stored.body, status_code=stored.status, media_type=stored.media_type, headers=headers)
+    lease = claim.lease
+    assert lease is not None
+    try:
+        with holding(lease, resuming=claim.resource_id):
+            response = await _answer(request, handle)
+    except BaseException:
+        await asyncio.shield(store.abandon(lease))
+        raise
+    status = response.status_code or 200
+    if status >= 500 or not isinstance(response.content, bytes):
+        await store.abandon(lease)
         return response
+    media_type = str(response.media_type or "application/json")
+    await store.complete(lease, StoredResponse(status, response.content, media_type))
+    if claim.outcome is ClaimOutcome.RESUME:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response
 
-    @staticmethod
-    async def _answer(
-        request: Request[Any, Any, Any], work: Callable[[], Awaitable[Response[bytes]]]
-    ) -> Response[bytes]:
-        """The work's response, with a refusal (4xx) turned into its problem response."""
-        try:
-            return await work()
-        except DomainError as error:
-            return domain_error_handler(request, error)
-        except HTTPException as error:
-            if error.status_code >= 500:
-                raise
-            return http_exception_handler(request, error)
+
+async def _answer(request: Request_, handle: Callable[[], Awaitable[Any]]) -> Response[Any]:
+    """The handler's answer as the bytes to keep, with a refusal (4xx) as its problem response."""
+    try:
+        data = await handle()
+    except DomainError as error:
+        return domain_error_handler(request, error)
+    except HTTPException as error:
+        if error.status_code >= 500:
+            raise
+        return http_exception_handler(request, error)
+    if isinstance(data, Response):
+        return data
+    route = request.route_handler
+    encoded = encode_json(data, get_serializer(route.resolve_type_encoders()))
+    return Response(encoded, status_code=route.status_code, media_type="application/json")

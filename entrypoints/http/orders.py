@@ -8,13 +8,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from msgspec import Meta, Struct
 
 from application.common import Page
-from application.idempotency import Lease
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.place_order import PlaceOrder
@@ -22,7 +21,7 @@ from application.ports import OrderFilter
 from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
-from entrypoints.http.idempotency import IdempotencyKey, IdempotentRequests, created_response
+from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.schemas import Id, RequestBody
 
@@ -117,25 +116,11 @@ class OrderController(Controller):
         responses={201: ResponseSpec(OrderOut, description="The order, pending payment")},
         guards=USER,
     )
+    @idempotent
     async def place_order(
-        self,
-        request: Request[Any, Any, Any],
-        data: OrderIn,
-        actor: FromDishka[Actor],
-        place: FromDishka[PlaceOrder],
-        get_order: FromDishka[GetOrder],
-        idempotent: FromDishka[IdempotentRequests],
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[bytes]:
-        async def work(lease: Lease | None) -> Response[bytes]:
-            items = [ItemRequest(item.product_id, item.quantity) for item in data.items]
-            return created_response(OrderOut.of(await place(actor, items, lease)))
-
-        async def replay(order_id: int, lease: Lease) -> Response[bytes]:
-            # The first request placed it and died before answering: the same 201, read afresh.
-            return created_response(OrderOut.of(await get_order(actor, order_id)))
-
-        return await idempotent.run(request, actor, work, replay)
+        self, data: OrderIn, actor: FromDishka[Actor], place: FromDishka[PlaceOrder]
+    ) -> OrderOut:
+        return OrderOut.of(await place(actor, [ItemRequest(i.product_id, i.quantity) for i in data.items]))
 
     @get(
         "/",

@@ -7,13 +7,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from msgspec import Struct
 
 from application.common import Page
-from application.idempotency import Lease
 from application.payments.ports import PaymentFilter
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
@@ -21,7 +20,7 @@ from application.payments.start_payment import StartPayment
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
-from entrypoints.http.idempotency import IdempotencyKey, IdempotentRequests, created_response
+from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import BEARER
 
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
@@ -106,23 +105,11 @@ class PaymentController(Controller):
         guards=USER,
         responses={201: ResponseSpec(PaymentOut, description="The payment, with its checkout page")},
     )
+    @idempotent
     async def start_payment(
-        self,
-        request: Request[Any, Any, Any],
-        order_id: int,
-        actor: FromDishka[Actor],
-        start: FromDishka[StartPayment],
-        idempotent: FromDishka[IdempotentRequests],
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[bytes]:
-        async def work(lease: Lease | None) -> Response[bytes]:
-            return created_response(PaymentOut.of(await start(actor, order_id, lease)))
-
-        async def replay(payment_id: int, lease: Lease) -> Response[bytes]:
-            # The first request created it and died before answering: the same 201, opened if need be.
-            return created_response(PaymentOut.of(await start.resume(actor, payment_id, lease)))
-
-        return await idempotent.run(request, actor, work, replay)
+        self, order_id: int, actor: FromDishka[Actor], start: FromDishka[StartPayment]
+    ) -> PaymentOut:
+        return PaymentOut.of(await start(actor, order_id))
 
     @get(
         "/",

@@ -18,7 +18,7 @@ from adapters.payments.mock.gateway import MockGateway
 from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.idempotency import ClaimOutcome, IdempotencyScope, Lease
+from application.idempotency import ClaimOutcome, IdempotencyScope, Lease, holding
 from application.orders.place_order import PlaceOrder
 from application.payments.ports import CheckoutRequest, ProviderPayment
 from application.payments.start_payment import StartPayment
@@ -66,7 +66,8 @@ async def test_a_retry_after_a_crash_between_the_order_and_its_answer_replays_th
     body = {"items": [{"product_id": tea, "quantity": 2}]}
     raw = f'{{"items":[{{"product_id":{tea},"quantity":2}}]}}'.encode()
     lease = await lapsed_claim(db, IdempotencyScope(actor.user_id, f"POST {ORDERS}", "died"), raw)
-    first = await PlaceOrder(SqlUnitOfWork(db), SystemUtcClock(), "RUB")(actor, [ItemRequest(tea, 2)], lease)
+    with holding(lease):
+        first = await PlaceOrder(SqlUnitOfWork(db), SystemUtcClock(), "RUB")(actor, [ItemRequest(tea, 2)])
     # ... and the process died before the answer was stored.
 
     retry = await api.client.post(ORDERS, json=body, headers=ann)
@@ -99,8 +100,8 @@ async def test_a_retry_after_a_crash_before_the_payment_was_opened_opens_and_ans
     lease = await lapsed_claim(db, IdempotencyScope(actor.user_id, f"POST {path}", "pay-died"), b"")
     clock = SystemUtcClock()
     gateway = CrashingGateway(WEBHOOK_SECRET, "https://shop.example", clock)
-    with pytest.raises(Crash):
-        await StartPayment(SqlUnitOfWork(db), gateway, clock)(actor, order["id"], lease)
+    with holding(lease), pytest.raises(Crash):
+        await StartPayment(SqlUnitOfWork(db), gateway, clock)(actor, order["id"])
 
     retry = await api.client.post(path, headers=ann)
     assert retry.status_code == 201, retry.text

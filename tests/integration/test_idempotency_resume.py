@@ -17,7 +17,7 @@ from adapters.payments.mock.gateway import MockGateway
 from adapters.sql.database import Database
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse
+from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse, holding
 from application.orders.place_order import PlaceOrder
 from application.payments.ports import CheckoutRequest, ProviderPayment
 from application.payments.start_payment import StartPayment
@@ -74,9 +74,8 @@ async def test_a_retry_after_a_crash_between_the_order_and_its_answer_resumes_th
     scope = IdempotencyScope(ann.user_id, "POST /api/v1/orders", "crash")
     store = SqlIdempotencyStore(db)
     lease = await started(store, scope, NOW)
-    first = await PlaceOrder(SqlUnitOfWork(db), FixedClock(), "RUB")(
-        ann, [ItemRequest(seeded["tea"], 2)], lease
-    )
+    with holding(lease):
+        first = await PlaceOrder(SqlUnitOfWork(db), FixedClock(), "RUB")(ann, [ItemRequest(seeded["tea"], 2)])
     # The process dies here: the order is committed, its answer never stored.
     later = NOW + LEASE + timedelta(seconds=1)
     retry = await store.claim(scope, "print", later)
@@ -101,13 +100,14 @@ async def test_a_request_whose_lapsed_claim_was_taken_over_places_nothing(
     retry = await store.claim(scope, "print", NOW + LEASE)
     assert retry.outcome is ClaimOutcome.STARTED and retry.lease is not None
     place = PlaceOrder(SqlUnitOfWork(db), FixedClock(), "RUB")
-    with pytest.raises(Conflict, match="taken over"):
-        await place(ann, [ItemRequest(seeded["tea"], 1)], slow)
+    with holding(slow), pytest.raises(Conflict, match="taken over"):
+        await place(ann, [ItemRequest(seeded["tea"], 1)])
     assert await orders_of(db, ann.user_id) == []
     assert await stock(db, seeded["tea"]) == 5
     await store.complete(slow, StoredResponse(409, b"late", "application/json"))  # changes nothing
     await store.abandon(slow)  # nor does this
-    placed = await place(ann, [ItemRequest(seeded["tea"], 1)], retry.lease)
+    with holding(retry.lease):
+        placed = await place(ann, [ItemRequest(seeded["tea"], 1)])
     assert [o.id for o in await orders_of(db, ann.user_id)] == [placed.id]
 
 
@@ -137,9 +137,8 @@ async def test_an_abandoned_claim_with_its_work_done_is_released_for_an_immediat
     scope = IdempotencyScope(ann.user_id, "POST /api/v1/orders", "gone")
     store = SqlIdempotencyStore(db)
     lease = await started(store, scope, NOW)
-    first = await PlaceOrder(SqlUnitOfWork(db), FixedClock(), "RUB")(
-        ann, [ItemRequest(seeded["tea"], 1)], lease
-    )
+    with holding(lease):
+        first = await PlaceOrder(SqlUnitOfWork(db), FixedClock(), "RUB")(ann, [ItemRequest(seeded["tea"], 1)])
     await store.abandon(lease)  # e.g. the client went away right after the commit
     retries = await asyncio.gather(*[store.claim(scope, "print", NOW) for _ in range(4)])
     assert sorted(c.outcome for c in retries) == [ClaimOutcome.IN_PROGRESS] * 3 + [ClaimOutcome.RESUME]
@@ -181,11 +180,13 @@ async def test_a_retry_after_a_crash_before_the_payment_was_opened_resumes_that_
     store = SqlIdempotencyStore(db)
     start = StartPayment(SqlUnitOfWork(db), CrashingGateway("whsec", "https://shop.example", clock), clock)
     lease = await started(store, scope, NOW)
-    with pytest.raises(Crash):
-        await start(ann, order.id, lease)
+    with holding(lease), pytest.raises(Crash):
+        await start(ann, order.id)
     retry = await store.claim(scope, "print", NOW + LEASE)
     assert retry.outcome is ClaimOutcome.RESUME and retry.resource_id is not None
-    payment = await start.resume(ann, retry.resource_id, retry.lease)
+    assert retry.lease is not None
+    with holding(retry.lease):
+        payment = await start.resume(ann, retry.resource_id)
     assert payment.id == retry.resource_id
     assert payment.status is PaymentStatus.CREATED and payment.checkout_url is not None
     async with SqlUnitOfWork(db) as uow:

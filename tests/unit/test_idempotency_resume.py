@@ -14,7 +14,7 @@ import pytest
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.payments.mock.gateway import MockGateway
-from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse
+from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse, holding
 from application.orders.place_order import PlaceOrder
 from application.payments.ports import CheckoutRequest, ProviderPayment
 from application.payments.start_payment import StartPayment
@@ -66,7 +66,8 @@ async def test_a_retry_after_a_crash_between_the_order_and_its_answer_resumes_th
     store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, tea: int
 ) -> None:
     lease = await started(store, clock)
-    first = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 2)], lease)
+    with holding(lease):
+        first = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 2)])
     # The process dies here: the order is committed, its answer never stored.
     retry = await store.claim(SCOPE, "print", clock.now() + LEASE)
     assert retry.outcome is ClaimOutcome.RESUME
@@ -83,8 +84,8 @@ async def test_a_refused_order_records_nothing_and_the_key_starts_afresh_after_t
     store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, tea: int
 ) -> None:
     lease = await started(store, clock)
-    with pytest.raises(Conflict):
-        await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 6)], lease)
+    with holding(lease), pytest.raises(Conflict):
+        await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 6)])
     assert (await store.claim(SCOPE, "print", clock.now() + LEASE)).outcome is ClaimOutcome.STARTED
 
 
@@ -94,12 +95,13 @@ async def test_a_request_whose_lapsed_claim_was_taken_over_places_nothing(
     slow = await started(store, clock)
     retry = await store.claim(SCOPE, "print", clock.now() + LEASE)
     assert retry.outcome is ClaimOutcome.STARTED and retry.lease is not None
-    with pytest.raises(Conflict, match="taken over"):
-        await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)], slow)
+    with holding(slow), pytest.raises(Conflict, match="taken over"):
+        await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)])
     assert await orders_of_customer(uow) == []
     assert await stock(uow, tea) == 5
     await store.complete(slow, StoredResponse(409, b"late", "application/json"))  # changes nothing
-    placed = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)], retry.lease)
+    with holding(retry.lease):
+        placed = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)])
     assert [o.id for o in await orders_of_customer(uow)] == [placed.id]
 
 
@@ -107,7 +109,8 @@ async def test_an_abandoned_claim_with_its_work_done_is_released_for_an_immediat
     store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, tea: int
 ) -> None:
     lease = await started(store, clock)
-    first = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)], lease)
+    with holding(lease):
+        first = await PlaceOrder(uow, clock, "RUB")(CUSTOMER, [ItemRequest(tea, 1)])
     await store.abandon(lease)  # e.g. the client went away after the commit
     retry = await store.claim(SCOPE, "print", clock.now())
     assert retry.outcome is ClaimOutcome.RESUME and retry.resource_id == first.id
@@ -172,25 +175,27 @@ async def test_a_retry_after_a_crash_before_the_payment_was_opened_resumes_and_o
 ) -> None:
     start = StartPayment(uow, CrashingGateway(clock), clock)
     lease = await started(store, clock, PAY_SCOPE)
-    with pytest.raises(Crash):
-        await start(CUSTOMER, order.id, lease)
+    with holding(lease), pytest.raises(Crash):
+        await start(CUSTOMER, order.id)
     retry = await store.claim(PAY_SCOPE, "print", clock.now() + LEASE)
     assert retry.outcome is ClaimOutcome.RESUME and retry.resource_id is not None
-    payment = await start.resume(CUSTOMER, retry.resource_id, retry.lease)
-    assert payment.id == retry.resource_id
-    assert payment.status is PaymentStatus.CREATED and payment.checkout_url is not None
-    async with uow:
-        assert [p.id for p in await uow.payments.list_for_order(order.id, 10, 0)] == [payment.id]
-    assert await start.resume(CUSTOMER, payment.id, retry.lease) == payment  # opened once
+    assert retry.lease is not None
+    with holding(retry.lease, resuming=retry.resource_id):
+        payment = await start(CUSTOMER, order.id)  # answers from the recorded payment
+        assert payment.id == retry.resource_id
+        assert payment.status is PaymentStatus.CREATED and payment.checkout_url is not None
+        async with uow:
+            assert [p.id for p in await uow.payments.list_for_order(order.id, 10, 0)] == [payment.id]
+        assert await start.resume(CUSTOMER, payment.id) == payment  # opened once
 
 
 async def test_a_payment_the_provider_could_not_open_is_forgotten_so_a_retry_starts_afresh(
     store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, order: Order
 ) -> None:
     lease = await started(store, clock, PAY_SCOPE)
-    with pytest.raises(DependencyUnavailable):
+    with holding(lease), pytest.raises(DependencyUnavailable):
         await StartPayment(uow, BrokenGateway("whsec-unit", "https://shop.example", clock), clock)(
-            CUSTOMER, order.id, lease
+            CUSTOMER, order.id
         )
     await store.abandon(lease)  # what the HTTP helper does with a 503
     retry = await store.claim(PAY_SCOPE, "print", clock.now() + timedelta(seconds=1))
