@@ -2,7 +2,7 @@
 
 They are not an embedded mode of the store (that is `adapters/memory/`: sessions and
 rate limits without Redis). They keep the SQL adapters' rules, and
-`tests/contracts/test_repository_contract.py` runs the same behaviour tests on them
+`tests/contracts/repositories/` runs the same behaviour tests on them
 and on SQLite and PostgreSQL, so they cannot drift.
 """
 
