@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory.sessions import MemorySessionStore
-from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.rate_limits import LimitsRateLimiter, parse_limits
 from adapters.security.tokens import JwtTokenIssuer
 from application.auth.accounts import AccountsInUnitOfWork
@@ -16,6 +15,7 @@ from application.auth.login import LogIn
 from application.auth.register import RegisterCustomer
 from application.ports import Clock, PasswordHasher, RateLimit
 from domain.users import Actor, Role
+from tests.fakes import MemoryDatabase, MemoryUnitOfWork
 
 
 class SteppingClock(Clock):

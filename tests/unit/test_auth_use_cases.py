@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.sessions import MemorySessionStore
-from adapters.memory.store import MemoryUnitOfWork
 from adapters.security.tokens import JwtTokenIssuer
 from application.auth.accounts import AccountsInUnitOfWork
 from application.auth.authenticate import Authenticate
@@ -15,6 +14,7 @@ from application.auth.login import Credentials, LogIn
 from application.auth.register import RegisterCustomer, Registration
 from domain.errors import AccountDisabled, AlreadyExists, InvalidInput, NotAuthenticated
 from domain.users import Role
+from tests.fakes import MemoryUnitOfWork
 from tests.unit.conftest import PlainPasswordHasher, SteppingClock
 
 PASSWORD = "correct horse battery"

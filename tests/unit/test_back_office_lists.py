@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from adapters.memory.store import MemoryUnitOfWork
 from application.common import Page
 from application.orders.browse_orders import ListOrders
 from application.orders.read_model import RepositoryOrderReadModel
@@ -19,6 +18,7 @@ from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.payments import PaymentStatus
 from domain.users import Actor, Role
+from tests.fakes import MemoryUnitOfWork
 
 ADMIN = Actor(user_id=1, role=Role.ADMIN)
 ANN = Actor(user_id=2, role=Role.CUSTOMER)

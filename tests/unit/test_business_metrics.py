@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.metrics import MemoryMetrics
-from adapters.memory.store import MemoryUnitOfWork
 from adapters.payments.mock.gateway import MockGateway
 from adapters.payments.mock.signature import HEADER
 from adapters.rate_limits import LimitsRateLimiter, parse_limits
@@ -22,6 +21,7 @@ from domain.errors import Conflict, InvalidTransition, NotAuthenticated, NotFoun
 from domain.money import Money
 from domain.orders import ItemRequest
 from domain.payments import PaymentRejected, PaymentStatus
+from tests.fakes import MemoryUnitOfWork
 from tests.unit.conftest import CUSTOMER, SteppingClock
 
 

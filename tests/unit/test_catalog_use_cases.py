@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.memory.catalog_reads import MemoryCatalogReadModel, ProductRow, product_view
-from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog.browse_categories import GetCategory, ListCategories
 from application.catalog.browse_products import GetProduct, ListProducts
 from application.catalog.create_category import CategoryDraft, CreateCategory
@@ -29,6 +27,8 @@ from application.common import Page
 from application.ports import ProductFilter, ProductSort
 from domain.catalog import Category, Product
 from domain.errors import AccessDenied, AlreadyExists, InvalidInput, NotFound
+from tests.fakes import MemoryDatabase, MemoryUnitOfWork
+from tests.fakes.catalog_reads import MemoryCatalogReadModel, ProductRow, product_view
 from tests.unit.conftest import ADMIN, CUSTOMER, SteppingClock
 
 T = TypeVar("T")

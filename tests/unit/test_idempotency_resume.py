@@ -11,8 +11,6 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory.idempotency import MemoryIdempotencyStore
-from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.payments.mock.gateway import MockGateway
 from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse, holding
 from application.orders.place_order import PlaceOrder
@@ -23,6 +21,7 @@ from domain.errors import Conflict, DependencyUnavailable
 from domain.money import Money
 from domain.orders import ItemRequest, Order, OrderLine
 from domain.payments import PaymentStatus
+from tests.fakes import MemoryDatabase, MemoryIdempotencyStore, MemoryUnitOfWork
 from tests.unit.conftest import CUSTOMER, SteppingClock
 
 SCOPE = IdempotencyScope(CUSTOMER.user_id, "POST /api/v1/orders", "k")

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
-from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog.update_product import ProductChanges, UpdateProduct
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.expire_orders import ExpireOrders
@@ -29,6 +28,7 @@ from domain.errors import Conflict, InvalidTransition, NotFound
 from domain.money import Money
 from domain.orders import ALLOWED_MOVES, ItemRequest, Order, OrderStatus, OutOfStock
 from domain.users import Actor, Role
+from tests.fakes import MemoryDatabase, MemoryUnitOfWork
 
 T = TypeVar("T")
 
@@ -77,8 +77,7 @@ class OrderLifecycle(RuleBasedStateMachine):
         return {pid: p.stock for pid, p in self.db.state.products.items()}
 
     def stored_orders(self) -> dict[int, Order]:
-        found: dict[int, Order] = self.db.state.extra.get("orders", {})
-        return found
+        return self.db.state.orders
 
     def expect_move(self, order_id: int, target: OrderStatus) -> bool:
         allowed = target in ALLOWED_MOVES[self.status[order_id]]

@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.memory.idempotency import MemoryIdempotencyStore
-from adapters.memory.store import MemoryUnitOfWork
 from application.common import Page
 from application.idempotency import LEASE, RETENTION, ClaimOutcome, IdempotencyScope, StoredResponse
 from application.orders.browse_orders import GetOrder, ListMyOrders
@@ -23,6 +21,7 @@ from domain.money import Money
 from domain.orders import ALLOWED_MOVES, ItemRequest, Order, OrderLine, OrderStatus, OutOfStock, check_items
 from domain.users import Actor, Role
 from entrypoints.settings import Settings, SettingsError
+from tests.fakes import MemoryIdempotencyStore, MemoryUnitOfWork
 from tests.unit.conftest import SteppingClock
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.payments.mock.gateway import MockGateway
 from application.common import Page
 from application.payments.ports import CheckoutRequest, ProviderPayment
@@ -16,6 +15,7 @@ from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.payments import Payment, PaymentRejected, PaymentStatus
 from domain.users import Actor, Role
+from tests.fakes import MemoryDatabase, MemoryUnitOfWork
 from tests.unit.conftest import ADMIN, CUSTOMER, SteppingClock
 
 SECRET = "whsec-unit"

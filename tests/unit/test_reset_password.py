@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.sessions import MemorySessionStore
-from adapters.memory.store import MemoryUnitOfWork
 from adapters.security.tokens import JwtTokenIssuer
 from application.auth.authenticate import Authenticate
 from application.auth.login import Credentials, LogIn
@@ -15,6 +14,7 @@ from application.auth.refresh import RefreshSession
 from application.auth.register import RegisterCustomer, Registration
 from application.auth.reset_password import ResetPassword
 from domain.errors import InvalidInput, NotAuthenticated, NotFound
+from tests.fakes import MemoryUnitOfWork
 from tests.unit.conftest import PlainPasswordHasher, SteppingClock
 
 OLD = "correct horse battery"

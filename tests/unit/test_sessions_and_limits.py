@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.sessions import MemorySessionStore
-from adapters.memory.store import MemoryUnitOfWork
 from adapters.rate_limits import LimitsRateLimiter
 from adapters.security.tokens import JwtTokenIssuer
 from application.auth.authenticate import Authenticate
@@ -29,6 +28,7 @@ from domain.errors import (
     TooManyRequests,
 )
 from domain.users import Actor, Role, User
+from tests.fakes import MemoryUnitOfWork
 from tests.unit.conftest import PlainPasswordHasher, SteppingClock, limiter_with
 
 PASSWORD = "correct horse battery"

@@ -1,4 +1,4 @@
-"""The catalog read model over the in-memory store: the use-case tests' twin of the SQL one."""
+"""The catalog read model over the fakes: the use-case tests' twin of the SQL one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from adapters.memory.store import MemoryCategoryRepository, MemoryDatabase, MemoryProductRepository
 from application.catalog.read_model import (
     CatalogReadModel,
     CategoryView,
@@ -19,6 +18,8 @@ from application.catalog.read_model import (
 )
 from application.ports import ProductFilter
 from domain.catalog import Category, Product
+from tests.fakes.catalog import MemoryCategoryRepository, MemoryProductRepository
+from tests.fakes.state import MemoryDatabase
 
 
 @dataclass(slots=True)

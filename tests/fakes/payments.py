@@ -1,40 +1,30 @@
-"""In-memory twins of the payment repositories (state lives in `MemoryState.extra`).
-
-They keep the SQL rules: one active payment per order (Conflict), one record per
-(provider, event id).
-"""
+"""The fake payment repositories: one active payment per order, one record per (provider, event id)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from adapters.sql.errors import UNIQUE_VIOLATIONS
 from application.payments.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
 from domain.errors import AlreadyExists
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
-
-if TYPE_CHECKING:
-    from adapters.memory.store import MemoryState
-
-
-def _payments(state: MemoryState) -> dict[int, Payment]:
-    found: dict[int, Payment] = state.extra.setdefault("payments", {})
-    return found
-
-
-def _events(state: MemoryState) -> dict[tuple[str, str], tuple[int, Outcome]]:
-    found: dict[tuple[str, str], tuple[int, Outcome]] = state.extra.setdefault("payment_events", {})
-    return found
+from tests.fakes.state import MemoryState, PaymentEventRecord
 
 
 class MemoryPaymentRepository(PaymentRepository):
     def __init__(self, state: MemoryState) -> None:
         self._s = state
 
+    def _check_one_active(self, order_id: int, own_id: int | None) -> None:
+        if any(
+            p.order_id == order_id and p.status.is_active and p.id != own_id
+            for p in self._s.payments.values()
+        ):
+            raise AlreadyExists(UNIQUE_VIOLATIONS["uq_payments_order_id"])
+
     async def add(self, new: NewPayment, now: datetime) -> Payment:
-        if await self.active_for_order(new.order_id) is not None:
-            raise AlreadyExists("the order already has an active payment")
+        self._check_one_active(new.order_id, None)
         payment = Payment(
             id=self._s.next_id("payments"),
             order_id=new.order_id,
@@ -49,17 +39,17 @@ class MemoryPaymentRepository(PaymentRepository):
             created_at=now,
             updated_at=now,
         )
-        _payments(self._s)[payment.id] = payment
+        self._s.payments[payment.id] = payment
         return payment
 
     async def get(self, payment_id: int) -> Payment | None:
-        return _payments(self._s).get(payment_id)
+        return self._s.payments.get(payment_id)
 
     async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
         return next(
             (
                 p
-                for p in _payments(self._s).values()
+                for p in sorted(self._s.payments.values(), key=lambda p: p.id)
                 if p.provider == provider and p.provider_payment_id == provider_payment_id
             ),
             None,
@@ -69,22 +59,35 @@ class MemoryPaymentRepository(PaymentRepository):
         return await self.get(payment_id)
 
     async def save(self, payment: Payment) -> None:
-        _payments(self._s)[payment.id] = replace(payment)
+        stored = self._s.payments.get(payment.id)
+        if stored is None:
+            return
+        if payment.status.is_active:
+            self._check_one_active(stored.order_id, stored.id)
+        self._s.payments[payment.id] = replace(
+            stored,
+            provider_payment_id=payment.provider_payment_id,
+            checkout_url=payment.checkout_url,
+            status=payment.status,
+            fail_reason=payment.fail_reason,
+            refund_required=payment.refund_required,
+            updated_at=payment.updated_at,
+        )
 
     async def active_for_order(self, order_id: int) -> Payment | None:
         return next(
-            (p for p in _payments(self._s).values() if p.order_id == order_id and p.status.is_active),
+            (p for p in self._s.payments.values() if p.order_id == order_id and p.status.is_active),
             None,
         )
 
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[Payment]:
-        found = sorted((p for p in _payments(self._s).values() if p.order_id == order_id), key=lambda p: p.id)
+        found = sorted((p for p in self._s.payments.values() if p.order_id == order_id), key=lambda p: p.id)
         return found[offset : offset + limit]
 
     async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:
         found = [
             p
-            for p in _payments(self._s).values()
+            for p in self._s.payments.values()
             if (criteria.status is None or p.status is criteria.status)
             and (criteria.provider is None or p.provider == criteria.provider)
             and (criteria.refund_required is None or p.refund_required is criteria.refund_required)
@@ -100,8 +103,10 @@ class MemoryPaymentEventRepository(PaymentEventRepository):
     async def record(
         self, provider: str, event: PaymentEvent, payment_id: int, outcome: Outcome, now: datetime
     ) -> bool:
-        events = _events(self._s)
-        if (provider, event.event_id) in events:
+        key = (provider, event.event_id)
+        if key in self._s.payment_events:
             return False
-        events[provider, event.event_id] = (payment_id, outcome)
+        self._s.payment_events[key] = PaymentEventRecord(
+            self._s.next_id("payment_events"), provider, event.event_id, payment_id, outcome
+        )
         return True

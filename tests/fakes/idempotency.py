@@ -1,15 +1,15 @@
-"""In-memory idempotency records: the twin of the SQL store for use-case tests.
+"""The fake idempotency store and records.
 
 The records live in the memory database's state, so a unit of work's
-`idempotency.record` is kept or rolled back with the rest of its work, as in SQL.
+`idempotency.record` is kept or rolled back with the rest of its work, as in SQL;
+the store's calls take the database's lock, so a claim waits for a unit of work
+in progress as it waits for a row lock in SQL.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from application.idempotency import (
     LEASE,
@@ -22,28 +22,12 @@ from application.idempotency import (
     Lease,
     StoredResponse,
 )
-
-if TYPE_CHECKING:
-    from adapters.memory.store import MemoryDatabase, MemoryState
+from tests.fakes.state import IdempotencyRecord, MemoryDatabase, MemoryState
 
 
-@dataclass
-class _Record:
-    fingerprint: str
-    created_at: datetime
-    started_at: datetime
-    token: str | None
-    response: StoredResponse | None = None
-    resource_id: int | None = None
-
-
-def _records(state: MemoryState) -> dict[IdempotencyScope, _Record]:
-    found: dict[IdempotencyScope, _Record] = state.extra.setdefault("idempotency", {})
-    return found
-
-
-def _held(state: MemoryState, lease: Lease) -> _Record | None:
-    record = _records(state).get(lease.scope)
+def _held(state: MemoryState, lease: Lease) -> IdempotencyRecord | None:
+    """The record while `lease` still holds it: unanswered, under this very claim."""
+    record = state.idempotency.get(lease.scope)
     if record is None or record.response is not None or record.token != lease.token:
         return None
     return record
@@ -51,20 +35,16 @@ def _held(state: MemoryState, lease: Lease) -> _Record | None:
 
 class MemoryIdempotencyStore(IdempotencyStore):
     def __init__(self, db: MemoryDatabase | None = None) -> None:
-        if db is None:
-            from adapters.memory.store import MemoryDatabase
-
-            db = MemoryDatabase()
-        self._db = db
+        self._db = db if db is not None else MemoryDatabase()
 
     async def claim(self, scope: IdempotencyScope, fingerprint: str, now: datetime) -> Claim:
         async with self._db.lock:
-            records = _records(self._db.state)
+            records = self._db.state.idempotency
             record = records.get(scope)
             token = secrets.token_hex(16)
             lease = Lease(scope, token)
             if record is None or record.created_at <= now - RETENTION:
-                records[scope] = _Record(fingerprint, now, now, token)
+                records[scope] = IdempotencyRecord(fingerprint, now, now, token)
                 return Claim(ClaimOutcome.STARTED, lease=lease)
             if record.fingerprint != fingerprint:
                 return Claim(ClaimOutcome.MISMATCH)
@@ -82,7 +62,7 @@ class MemoryIdempotencyStore(IdempotencyStore):
         async with self._db.lock:
             record = _held(self._db.state, lease)
             if record is not None:
-                record.response = response
+                record.response, record.token = response, None
 
     async def abandon(self, lease: Lease) -> None:
         async with self._db.lock:
@@ -90,13 +70,13 @@ class MemoryIdempotencyStore(IdempotencyStore):
             if record is None:
                 return
             if record.resource_id is None:
-                del _records(self._db.state)[lease.scope]
+                del self._db.state.idempotency[lease.scope]
             else:
                 record.token = None
 
     async def purge(self, before: datetime) -> int:
         async with self._db.lock:
-            records = _records(self._db.state)
+            records = self._db.state.idempotency
             old = [scope for scope, record in records.items() if record.created_at < before]
             for scope in old:
                 del records[scope]

@@ -1,22 +1,14 @@
-"""In-memory twins of the order and stock repositories (state lives in `MemoryState.extra`)."""
+"""The fake order and stock repositories."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from application.ports import OrderableProduct, OrderFilter, OrderRepository, StockRepository
 from domain.orders import Order, OrderStatus
-
-if TYPE_CHECKING:
-    from adapters.memory.store import MemoryState
-
-
-def _orders(state: MemoryState) -> dict[int, Order]:
-    found: dict[int, Order] = state.extra.setdefault("orders", {})
-    return found
+from tests.fakes.state import MemoryState
 
 
 def _matches(order: Order, criteria: OrderFilter) -> bool:
@@ -28,6 +20,10 @@ def _matches(order: Order, criteria: OrderFilter) -> bool:
     )
 
 
+def _newest_first(orders: list[Order]) -> list[Order]:
+    return sorted(orders, key=lambda o: (o.created_at, o.id), reverse=True)
+
+
 class MemoryStockRepository(StockRepository):
     def __init__(self, state: MemoryState) -> None:
         self._s = state
@@ -36,9 +32,9 @@ class MemoryStockRepository(StockRepository):
         found = {}
         for product_id in product_ids:
             product = self._s.products.get(product_id)
-            if product is not None:
-                category = self._s.categories.get(product.category_id)
-                found[product_id] = OrderableProduct(product, category is not None and category.is_active)
+            category = self._s.categories.get(product.category_id) if product else None
+            if product is not None and category is not None:
+                found[product_id] = OrderableProduct(product, category.is_active)
         return found
 
     async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
@@ -68,48 +64,44 @@ class MemoryOrderRepository(OrderRepository):
         order_id = self._s.next_id("orders")
         lines = tuple(replace(line, id=self._s.next_id("order_lines")) for line in order.lines)
         stored = replace(order, id=order_id, lines=lines)
-        _orders(self._s)[order_id] = stored
+        self._s.orders[order_id] = stored
         return stored
 
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
-        return _orders(self._s).get(order_id)
+        return self._s.orders.get(order_id)
 
     async def list_for_user(
         self, user_id: int, status: OrderStatus | None, limit: int, offset: int
     ) -> list[Order]:
-        found = [
-            o
-            for o in _orders(self._s).values()
-            if o.user_id == user_id and (status is None or o.status is status)
-        ]
-        found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        found = _newest_first(
+            [
+                o
+                for o in self._s.orders.values()
+                if o.user_id == user_id and (status is None or o.status is status)
+            ]
+        )
         return found[offset : offset + limit]
 
     async def list_all(self, criteria: OrderFilter, limit: int, offset: int) -> list[Order]:
-        found = [o for o in _orders(self._s).values() if _matches(o, criteria)]
-        found.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        found = _newest_first([o for o in self._s.orders.values() if _matches(o, criteria)])
         return found[offset : offset + limit]
 
     async def pending_of_placing_user(self, user_id: int, up_to: int) -> int:
         pending = sum(
-            1 for o in _orders(self._s).values() if o.user_id == user_id and o.status is OrderStatus.PENDING
+            1 for o in self._s.orders.values() if o.user_id == user_id and o.status is OrderStatus.PENDING
         )
         return min(pending, up_to)
 
     async def save_status(self, order: Order, expected: OrderStatus) -> bool:
-        stored = _orders(self._s).get(order.id)
+        stored = self._s.orders.get(order.id)
         if stored is None or stored.status is not expected:
             return False
-        _orders(self._s)[order.id] = replace(stored, status=order.status, updated_at=order.updated_at)
+        self._s.orders[order.id] = replace(stored, status=order.status, updated_at=order.updated_at)
         return True
 
     async def pending_since(self, before: datetime, limit: int) -> list[int]:
         found = sorted(
-            (
-                o
-                for o in _orders(self._s).values()
-                if o.status is OrderStatus.PENDING and o.created_at < before
-            ),
+            (o for o in self._s.orders.values() if o.status is OrderStatus.PENDING and o.created_at < before),
             key=lambda o: (o.created_at, o.id),
         )
         return [o.id for o in found[:limit]]

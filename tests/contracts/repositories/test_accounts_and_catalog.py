@@ -1,4 +1,4 @@
-"""The SQL repositories and unit of work, on SQLite and on PostgreSQL."""
+"""Users, categories and products (search, price bounds, sorts), and the unit of work: the contract."""
 
 from __future__ import annotations
 
@@ -7,38 +7,37 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.sql.database import Database
-from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.ports import NewCategory, NewProduct, ProductFilter, ProductSort
+from application.ports import NewCategory, NewProduct, ProductFilter, ProductSort, UnitOfWork
 from domain.errors import AlreadyExists
 from domain.money import Money
 from domain.users import Role
+from tests.contracts.repositories.storage import Storage
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def uow(db: Database) -> SqlUnitOfWork:
-    return SqlUnitOfWork(db)
+def uow(storage: Storage) -> UnitOfWork:
+    return storage.unit_of_work()
 
 
-async def add_category(db: Database, name: str = "Books", slug: str = "books") -> int:
-    async with uow(db) as work:
+async def add_category(storage: Storage, name: str = "Books", slug: str = "books") -> int:
+    async with uow(storage) as work:
         category = await work.categories.add(NewCategory(name, slug), NOW)
         await work.commit()
     return category.id
 
 
 async def add_product(
-    db: Database, name: str, price_minor: int = 1000, category_id: int = 1, at: datetime = NOW
+    storage: Storage, name: str, price_minor: int = 1000, category_id: int = 1, at: datetime = NOW
 ) -> int:
-    async with uow(db) as work:
+    async with uow(storage) as work:
         product = await work.products.add(NewProduct(name, "", price_minor, "RUB", category_id, None), at)
         await work.commit()
     return product.id
 
 
-async def listed(db: Database, **criteria: object) -> list[str]:
-    async with uow(db) as work:
+async def listed(storage: Storage, **criteria: object) -> list[str]:
+    async with uow(storage) as work:
         found = await work.products.list(ProductFilter(**criteria))  # type: ignore[arg-type]
     return [p.name for p in found]
 
@@ -46,12 +45,12 @@ async def listed(db: Database, **criteria: object) -> list[str]:
 # ---- users ---------------------------------------------------------------------------
 
 
-async def test_a_user_round_trips_with_an_aware_utc_timestamp(db: Database) -> None:
+async def test_a_user_round_trips_with_an_aware_utc_timestamp(storage: Storage) -> None:
     moscow = datetime(2026, 3, 1, 15, 0, tzinfo=UTC) + timedelta(0)
-    async with uow(db) as work:
+    async with uow(storage) as work:
         added = await work.users.add("ann@example.com", "hash", Role.CUSTOMER, moscow)
         await work.commit()
-    async with uow(db) as work:
+    async with uow(storage) as work:
         by_id = await work.users.get(added.id)
         by_email = await work.users.get_by_email("ann@example.com")
     assert by_id == by_email == added
@@ -59,33 +58,33 @@ async def test_a_user_round_trips_with_an_aware_utc_timestamp(db: Database) -> N
     assert by_id.created_at.utcoffset() == timedelta(0)
 
 
-async def test_a_taken_email_is_already_exists_through_the_constraint_map(db: Database) -> None:
-    async with uow(db) as work:
+async def test_a_taken_email_is_already_exists_through_the_constraint_map(storage: Storage) -> None:
+    async with uow(storage) as work:
         await work.users.add("ann@example.com", "hash", Role.CUSTOMER, NOW)
         await work.commit()
-    async with uow(db) as work:
+    async with uow(storage) as work:
         with pytest.raises(AlreadyExists, match="email"):
             await work.users.add("ann@example.com", "other", Role.ADMIN, NOW)
-    async with uow(db) as work:
+    async with uow(storage) as work:
         assert len(await work.users.list(None, 10, 0)) == 1
 
 
-async def test_saving_a_user_changes_role_and_activity(db: Database) -> None:
-    async with uow(db) as work:
+async def test_saving_a_user_changes_role_and_activity(storage: Storage) -> None:
+    async with uow(storage) as work:
         user = await work.users.add("ann@example.com", "hash", Role.CUSTOMER, NOW)
         await work.users.save(user.promoted().with_active(False))
         await work.commit()
-    async with uow(db) as work:
+    async with uow(storage) as work:
         saved = await work.users.get(user.id)
     assert saved is not None and saved.role is Role.ADMIN and not saved.is_active
 
 
-async def test_users_list_by_id_and_filter_by_exact_email(db: Database) -> None:
-    async with uow(db) as work:
+async def test_users_list_by_id_and_filter_by_exact_email(storage: Storage) -> None:
+    async with uow(storage) as work:
         for email in ("c@example.com", "a@example.com", "b@example.com"):
             await work.users.add(email, "hash", Role.CUSTOMER, NOW)
         await work.commit()
-    async with uow(db) as work:
+    async with uow(storage) as work:
         every = await work.users.list(None, 10, 0)
         one = await work.users.list("a@example.com", 10, 0)
         page = await work.users.list(None, 1, 1)
@@ -94,10 +93,10 @@ async def test_users_list_by_id_and_filter_by_exact_email(db: Database) -> None:
     assert [u.email for u in page] == ["a@example.com"]
 
 
-async def test_a_unit_of_work_left_without_commit_leaves_no_trace(db: Database) -> None:
-    async with uow(db) as work:
+async def test_a_unit_of_work_left_without_commit_leaves_no_trace(storage: Storage) -> None:
+    async with uow(storage) as work:
         await work.users.add("ann@example.com", "hash", Role.CUSTOMER, NOW)
-    async with uow(db) as work:
+    async with uow(storage) as work:
         assert await work.users.get_by_email("ann@example.com") is None
 
 
@@ -106,18 +105,18 @@ async def test_a_unit_of_work_left_without_commit_leaves_no_trace(db: Database) 
 
 @pytest.mark.parametrize(("name", "slug", "taken"), [("Books", "other", "name"), ("Other", "books", "slug")])
 async def test_a_taken_category_name_or_slug_is_already_exists_naming_it(
-    db: Database, name: str, slug: str, taken: str
+    storage: Storage, name: str, slug: str, taken: str
 ) -> None:
-    await add_category(db)
-    async with uow(db) as work:
+    await add_category(storage)
+    async with uow(storage) as work:
         with pytest.raises(AlreadyExists, match=taken):
             await work.categories.add(NewCategory(name, slug), NOW)
 
 
-async def test_saving_a_category_onto_a_taken_slug_is_already_exists(db: Database) -> None:
-    await add_category(db)
-    coffee = await add_category(db, "Coffee", "coffee")
-    async with uow(db) as work:
+async def test_saving_a_category_onto_a_taken_slug_is_already_exists(storage: Storage) -> None:
+    await add_category(storage)
+    coffee = await add_category(storage, "Coffee", "coffee")
+    async with uow(storage) as work:
         category = await work.categories.get(coffee)
         assert category is not None
         from dataclasses import replace
@@ -126,15 +125,15 @@ async def test_saving_a_category_onto_a_taken_slug_is_already_exists(db: Databas
             await work.categories.save(replace(category, slug="books"))
 
 
-async def test_categories_are_found_by_slug_and_listed_by_id(db: Database) -> None:
-    await add_category(db, "Zeta", "zeta")
-    await add_category(db, "Alpha", "alpha")
-    async with uow(db) as work:
+async def test_categories_are_found_by_slug_and_listed_by_id(storage: Storage) -> None:
+    await add_category(storage, "Zeta", "zeta")
+    await add_category(storage, "Alpha", "alpha")
+    async with uow(storage) as work:
         alpha = await work.categories.get_by_slug("alpha")
         assert alpha is not None
         await work.categories.save(alpha.deactivated(NOW + timedelta(hours=1)))
         await work.commit()
-    async with uow(db) as work:
+    async with uow(storage) as work:
         every = await work.categories.list(False, 10, 0)
         active = await work.categories.list(True, 10, 0)
         missing = await work.categories.get_by_slug("nope")
@@ -147,10 +146,10 @@ async def test_categories_are_found_by_slug_and_listed_by_id(db: Database) -> No
 # ---- products ------------------------------------------------------------------------
 
 
-async def test_a_product_round_trips_with_its_price_in_minor_units(db: Database) -> None:
-    await add_category(db)
-    product_id = await add_product(db, "Dune", 9_999_999_999)
-    async with uow(db) as work:
+async def test_a_product_round_trips_with_its_price_in_minor_units(storage: Storage) -> None:
+    await add_category(storage)
+    product_id = await add_product(storage, "Dune", 9_999_999_999)
+    async with uow(storage) as work:
         product = await work.products.get(product_id)
     assert product is not None
     assert product.price == Money(9_999_999_999, "RUB")
@@ -158,51 +157,51 @@ async def test_a_product_round_trips_with_its_price_in_minor_units(db: Database)
     assert product.stock is None
 
 
-async def test_a_taken_product_name_is_already_exists(db: Database) -> None:
-    await add_category(db)
-    await add_product(db, "Dune")
-    async with uow(db) as work:
+async def test_a_taken_product_name_is_already_exists(storage: Storage) -> None:
+    await add_category(storage)
+    await add_product(storage, "Dune")
+    async with uow(storage) as work:
         with pytest.raises(AlreadyExists, match="name"):
             await work.products.add(NewProduct("Dune", "", 1, "RUB", 1, None), NOW)
 
 
-async def test_a_product_with_a_long_name_of_expanding_capitals_is_stored_and_found(db: Database) -> None:
+async def test_a_product_with_a_long_name_of_expanding_capitals_is_stored_and_found(storage: Storage) -> None:
     """`İ` lower-cases to two code points: the search column must hold the longer form."""
-    await add_category(db)
+    await add_category(storage)
     name = "İ" * 100
-    await add_product(db, name)
-    assert await listed(db, query="i̇") == [name]
+    await add_product(storage, name)
+    assert await listed(storage, query="i̇") == [name]
 
 
 @pytest.fixture
-async def shelf(db: Database) -> Database:
-    await add_category(db)
-    await add_category(db, "Coffee", "coffee")
-    await add_product(db, "Война и мир", 50000, 1, NOW)
-    await add_product(db, "Dune", 14990, 1, NOW + timedelta(minutes=1))
-    await add_product(db, "Arabica 100%", 14990, 2, NOW + timedelta(minutes=1))
-    await add_product(db, "Robusta_1", 9000, 2, NOW + timedelta(minutes=2))
-    return db
+async def shelf(storage: Storage) -> Storage:
+    await add_category(storage)
+    await add_category(storage, "Coffee", "coffee")
+    await add_product(storage, "Война и мир", 50000, 1, NOW)
+    await add_product(storage, "Dune", 14990, 1, NOW + timedelta(minutes=1))
+    await add_product(storage, "Arabica 100%", 14990, 2, NOW + timedelta(minutes=1))
+    await add_product(storage, "Robusta_1", 9000, 2, NOW + timedelta(minutes=2))
+    return storage
 
 
-async def test_q_matches_cyrillic_names_in_any_case(shelf: Database) -> None:
+async def test_q_matches_cyrillic_names_in_any_case(shelf: Storage) -> None:
     assert await listed(shelf, query="ВОЙНА") == ["Война и мир"]
     assert await listed(shelf, query="войНА И") == ["Война и мир"]
     assert await listed(shelf, query="dUNE") == ["Dune"]
 
 
-async def test_q_treats_like_wildcards_as_plain_characters(shelf: Database) -> None:
+async def test_q_treats_like_wildcards_as_plain_characters(shelf: Storage) -> None:
     assert await listed(shelf, query="%") == ["Arabica 100%"]
     assert await listed(shelf, query="_") == ["Robusta_1"]
     assert await listed(shelf, query="a_1") == ["Robusta_1"]
     assert await listed(shelf, query="\\") == []
 
 
-async def test_q_with_a_nul_character_finds_nothing(shelf: Database) -> None:
+async def test_q_with_a_nul_character_finds_nothing(shelf: Storage) -> None:
     assert await listed(shelf, query="Du\x00ne") == []
 
 
-async def test_price_bounds_are_inclusive_and_absurd_bounds_do_not_overflow(shelf: Database) -> None:
+async def test_price_bounds_are_inclusive_and_absurd_bounds_do_not_overflow(shelf: Storage) -> None:
     assert await listed(shelf, min_price=Decimal("149.90")) == ["Война и мир", "Dune", "Arabica 100%"]
     assert await listed(shelf, max_price=Decimal("149.90")) == ["Dune", "Arabica 100%", "Robusta_1"]
     assert await listed(shelf, min_price=Decimal("10") ** 20) == []
@@ -221,14 +220,14 @@ async def test_price_bounds_are_inclusive_and_absurd_bounds_do_not_overflow(shel
     ],
 )
 async def test_every_sort_is_stable_with_ties_broken_by_id(
-    shelf: Database, sort: ProductSort, expected: list[str]
+    shelf: Storage, sort: ProductSort, expected: list[str]
 ) -> None:
     assert await listed(shelf, sort=sort) == expected
     paged = [name for offset in range(4) for name in await listed(shelf, sort=sort, limit=1, offset=offset)]
     assert paged == expected
 
 
-async def test_only_active_hides_inactive_products_and_those_of_inactive_categories(shelf: Database) -> None:
+async def test_only_active_hides_inactive_products_and_those_of_inactive_categories(shelf: Storage) -> None:
     async with uow(shelf) as work:
         dune = await work.products.get(2)
         coffee = await work.categories.get(2)
@@ -242,7 +241,7 @@ async def test_only_active_hides_inactive_products_and_those_of_inactive_categor
     assert len(await listed(shelf)) == 4
 
 
-async def test_saving_a_product_keeps_search_working_on_its_new_name(shelf: Database) -> None:
+async def test_saving_a_product_keeps_search_working_on_its_new_name(shelf: Storage) -> None:
     from dataclasses import replace
 
     async with uow(shelf) as work:
@@ -256,7 +255,7 @@ async def test_saving_a_product_keeps_search_working_on_its_new_name(shelf: Data
     assert saved is not None and (saved.price.minor, saved.stock) == (100, 7)
 
 
-async def test_renaming_a_product_onto_a_taken_name_is_already_exists(shelf: Database) -> None:
+async def test_renaming_a_product_onto_a_taken_name_is_already_exists(shelf: Storage) -> None:
     from dataclasses import replace
 
     async with uow(shelf) as work:
