@@ -23,7 +23,7 @@ from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.order_reads import AsyncpgOrderReadModel
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.auth.accounts import AccountReadModel, AccountsInUnitOfWork
+from application.auth.accounts import AccountsInUnitOfWork
 from application.auth.authenticate import Authenticate
 from application.auth.bootstrap_admin import EnsureAdmin
 from application.auth.current_user import GetCurrentUser
@@ -39,18 +39,21 @@ from application.catalog.create_category import CreateCategory
 from application.catalog.create_product import CreateProduct
 from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
-from application.catalog.read_model import CatalogReadModel
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
-from application.idempotency import IdempotencyStore
-from application.metrics import CountedRateLimiter, Metrics
+from application.counted_rate_limiter import CountedRateLimiter
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
-from application.orders.read_model import OrderReadModel, RepositoryOrderReadModel
+from application.orders.read_model import RepositoryOrderReadModel
 from application.ports import (
+    AccountReadModel,
+    CatalogReadModel,
     Clock,
+    IdempotencyStore,
+    Metrics,
+    OrderReadModel,
     PasswordHasher,
     RateLimit,
     RateLimiter,

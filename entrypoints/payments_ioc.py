@@ -5,12 +5,10 @@ from __future__ import annotations
 from dishka import Provider, Scope, provide
 
 from adapters.payments.registry import GatewayConfig, create_gateway
-from application.metrics import Metrics
-from application.payments.ports import PaymentGateway
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import Clock, UnitOfWork
+from application.ports import Clock, Metrics, PaymentGateway, UnitOfWork
 from entrypoints.settings import Settings
 
 

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adapters.memory.store import MemoryCategoryRepository, MemoryDatabase, MemoryProductRepository
-from application.catalog.read_model import (
+from application.ports import (
     CatalogReadModel,
     CategoryView,
     ProductDetailView,
+    ProductFilter,
     ProductView,
     Versioned,
     price_text,
 )
-from application.ports import ProductFilter
 from domain.catalog import Category, Product
 
 

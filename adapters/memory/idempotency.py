@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from application.idempotency import (
+from application.ports import (
     LEASE,
     RETENTION,
     Claim,

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from application.payments.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
+from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
 from domain.errors import AlreadyExists
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
 

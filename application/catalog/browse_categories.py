@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from application.catalog.browse_products import unchanged
-from application.catalog.read_model import CatalogReadModel, CategoryView, Unchanged, Versioned
 from application.common import Page, is_storable_id
+from application.ports import CatalogReadModel, CategoryView, Unchanged, Versioned
 from domain.errors import NotFound
 
 

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 from application.common import Page, is_storable_id
 from application.orders.common import find_order
-from application.orders.read_model import OrderReadModel, OrderView
-from application.ports import OrderFilter, UnitOfWork
+from application.ports import OrderFilter, OrderReadModel, OrderView, UnitOfWork
 from domain.errors import InvalidInput
 from domain.orders import Order, OrderStatus
 from domain.users import Actor

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from application.metrics import NO_METRICS, Metrics
 from application.orders.common import cancel_and_restock, find_order, move
-from application.ports import Clock, UnitOfWork
+from application.ports import NO_METRICS, Clock, Metrics, UnitOfWork
 from domain.orders import Order
 from domain.users import Actor
 

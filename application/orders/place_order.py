@@ -3,9 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.common import is_storable_id
-from application.idempotency import LEASE_LOST, Lease
-from application.metrics import NO_METRICS, Metrics
-from application.ports import Clock, UnitOfWork
+from application.ports import LEASE_LOST, NO_METRICS, Clock, Lease, Metrics, UnitOfWork
 from domain.errors import Conflict, NotFound
 from domain.orders import ItemRequest, Order, OrderLine, OutOfStock, Shortage, check_items
 from domain.users import Actor

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 from application.common import Page, is_storable_id
 from application.orders.common import find_order
-from application.payments.ports import PaymentFilter
-from application.ports import UnitOfWork
+from application.ports import PaymentFilter, UnitOfWork
 from domain.errors import NotFound
 from domain.orders import OrderStatus
 from domain.payments import Payment

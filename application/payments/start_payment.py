@@ -3,9 +3,15 @@ from __future__ import annotations
 import logging
 
 from application.common import is_storable_id
-from application.idempotency import LEASE_LOST, Lease
-from application.payments.ports import CheckoutRequest, NewPayment, PaymentGateway
-from application.ports import Clock, UnitOfWork
+from application.ports import (
+    LEASE_LOST,
+    CheckoutRequest,
+    Clock,
+    Lease,
+    NewPayment,
+    PaymentGateway,
+    UnitOfWork,
+)
 from domain.errors import Conflict, DependencyUnavailable, DomainError, InvalidTransition, NotFound
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor

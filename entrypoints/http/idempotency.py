@@ -30,8 +30,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
-from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, Lease, StoredResponse
-from application.ports import Clock
+from application.ports import ClaimOutcome, Clock, IdempotencyScope, IdempotencyStore, Lease, StoredResponse
 from domain.errors import Conflict, DomainError, InvalidInput
 from domain.text import VISIBLE_ASCII_PATTERN
 from domain.users import Actor

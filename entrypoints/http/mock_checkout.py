@@ -19,9 +19,9 @@ from litestar.params import Parameter
 
 from adapters.payments.mock.checkout_page import checkout_page, not_found_page, refused_page, result_page
 from adapters.payments.mock.gateway import CHECKOUT_PATH, MockGateway
-from application.payments.ports import PaymentGateway
 from application.payments.read_payments import Checkout, GetCheckout
 from application.payments.settle_webhook import SettleWebhook
+from application.ports import PaymentGateway
 from domain.errors import DomainError, NotFound
 from domain.payments import PaymentStatus
 from entrypoints.http.payments import deliver_webhook

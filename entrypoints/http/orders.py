@@ -14,11 +14,10 @@ from litestar.params import Parameter
 from msgspec import Meta, Struct
 
 from application.common import Page
-from application.idempotency import Lease
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
 from application.orders.place_order import PlaceOrder
-from application.ports import OrderFilter
+from application.ports import Lease, OrderFilter
 from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER

@@ -13,11 +13,10 @@ from litestar.params import Parameter
 from msgspec import Struct
 
 from application.common import Page
-from application.idempotency import Lease
-from application.payments.ports import PaymentFilter
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
+from application.ports import Lease, PaymentFilter
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER

@@ -14,9 +14,16 @@ from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.order_reads import AsyncpgOrderReadModel
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.idempotency import LEASE, RETENTION, ClaimOutcome, IdempotencyScope, StoredResponse
 from application.orders.read_model import RepositoryOrderReadModel
-from application.ports import NewCategory, NewProduct
+from application.ports import (
+    LEASE,
+    RETENTION,
+    ClaimOutcome,
+    IdempotencyScope,
+    NewCategory,
+    NewProduct,
+    StoredResponse,
+)
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.users import Role

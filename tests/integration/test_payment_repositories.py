@@ -9,8 +9,7 @@ from sqlalchemy import text
 
 from adapters.sql.database import Database
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.payments.ports import NewPayment
-from application.ports import NewCategory, NewProduct
+from application.ports import NewCategory, NewPayment, NewProduct
 from domain.errors import AlreadyExists
 from domain.money import Money
 from domain.orders import Order, OrderLine

@@ -7,10 +7,10 @@ import pytest
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.payments.mock.gateway import MockGateway
 from application.common import Page
-from application.payments.ports import CheckoutRequest, ProviderPayment
 from application.payments.read_payments import GetPayment, ListOrderPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
+from application.ports import CheckoutRequest, ProviderPayment
 from domain.errors import DependencyUnavailable, InvalidTransition, NotAuthenticated, NotFound
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
