@@ -57,6 +57,7 @@ from application.ports.payments import (
     PaymentRepository,
     ProviderPayment,
 )
+from application.ports.readiness import DependencyState, Readiness
 from application.ports.security import AccessClaims, AccessToken, PasswordHasher, TokenIssuer
 from application.ports.sessions import RateLimit, RateLimiter, SessionGrant, SessionStore
 from application.ports.unit_of_work import UnitOfWork
@@ -77,6 +78,7 @@ __all__ = [
     "Claim",
     "ClaimOutcome",
     "Clock",
+    "DependencyState",
     "IdempotencyRecords",
     "IdempotencyScope",
     "IdempotencyStore",
@@ -107,6 +109,7 @@ __all__ = [
     "RateLimit",
     "RateLimitName",
     "RateLimiter",
+    "Readiness",
     "SessionGrant",
     "SessionStore",
     "StockRepository",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.payments.mock.gateway import MockGateway
-from entrypoints.payments_ioc import public_base_url
+from entrypoints.ioc.payment_gateways import public_base_url
 from entrypoints.settings import Settings, SettingsError
 
 
