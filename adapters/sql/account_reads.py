@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.sql.catalog_reads import ReadPool
-from application.common import is_storable_id
+from application.ids import is_storable_id
 from application.ports import AccountReadModel
 from domain.users import Role, User
 

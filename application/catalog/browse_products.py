@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from application.common import is_storable_id
+from application.ids import is_storable_id
 from application.ports import (
     CatalogReadModel,
     ProductDetailView,

@@ -4,8 +4,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from application.common import Page, is_storable_id
-from application.orders.common import find_order
+from application.ids import is_storable_id
+from application.orders.find_order import find_order
+from application.paging import Page
 from application.ports import OrderFilter, OrderReadModel, OrderView, UnitOfWork
 from domain.errors import InvalidInput
 from domain.orders import Order, OrderStatus

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from application.orders.common import cancel_and_restock
+from application.orders.moves import cancel_and_restock
 from application.ports import NO_METRICS, Clock, Metrics, UnitOfWork
 from domain.errors import InvalidTransition
 from domain.orders import OrderStatus

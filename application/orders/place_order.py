@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from application.common import is_storable_id
+from application.ids import is_storable_id
 from application.ports import LEASE_LOST, NO_METRICS, Clock, Lease, Metrics, UnitOfWork
 from domain.errors import Conflict, NotFound
 from domain.orders import ItemRequest, Order, OrderLine, OutOfStock, Shortage, check_items

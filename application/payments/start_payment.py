@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from application.common import is_storable_id
+from application.ids import is_storable_id
 from application.ports import (
     LEASE_LOST,
     CheckoutRequest,

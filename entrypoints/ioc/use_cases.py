@@ -24,9 +24,11 @@ from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
-from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
+from application.orders.cancel_order import CancelOrder
+from application.orders.deliver_order import DeliverOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
+from application.orders.ship_order import ShipOrder
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from adapters.memory.store import MemoryUnitOfWork
-from application.common import Page
 from application.orders.browse_orders import ListOrders
 from application.orders.read_model import RepositoryOrderReadModel
+from application.paging import Page
 from application.payments.read_payments import ListPayments
 from application.ports import NewPayment, OrderFilter, PaymentFilter
 from domain.errors import AccessDenied, InvalidInput

@@ -18,7 +18,7 @@ from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import CategoryChanges, UpdateCategory
 from application.catalog.update_product import ProductChanges, UpdateProduct
-from application.common import Page
+from application.paging import Page
 from application.ports import (
     CategoryView,
     ProductDetailView,

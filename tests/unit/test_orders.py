@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.store import MemoryUnitOfWork
-from application.common import Page
 from application.orders.browse_orders import GetOrder, ListMyOrders
-from application.orders.change_status import CancelOrder, ShipOrder
+from application.orders.cancel_order import CancelOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
 from application.orders.read_model import RepositoryOrderReadModel
+from application.orders.ship_order import ShipOrder
+from application.paging import Page
 from application.ports import (
     LEASE,
     RETENTION,
