@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain.errors import Conflict, InvalidInput
+from domain.errors import InvalidInput
 from domain.money import Money
 from domain.text import has_control, whole
 
@@ -87,23 +87,6 @@ class Product:
     @property
     def is_tracked(self) -> bool:
         return self.stock is not None
-
-    def available(self, quantity: int) -> bool:
-        return self.stock is None or self.stock >= quantity
-
-    def reserve(self, quantity: int) -> Product:
-        """Take units off the shelf for an order; untracked products never run out."""
-        if self.stock is None:
-            return self
-        if self.stock < quantity:
-            raise Conflict(f"product {self.id} has only {self.stock} in stock")
-        return replace(self, stock=self.stock - quantity)
-
-    def release(self, quantity: int) -> Product:
-        """Put back units an order held (it was cancelled or expired)."""
-        if self.stock is None:
-            return self
-        return replace(self, stock=self.stock + quantity)
 
     def deactivated(self, now: datetime) -> Product:
         return replace(self, is_active=False, updated_at=now)

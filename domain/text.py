@@ -98,10 +98,6 @@ also refuses the few such characters outside the BMP, and unassigned ones)."""
 EMAIL_PATTERN = whole(f"[^{EMAIL_REFUSED_CLASS}]+@[^{EMAIL_REFUSED_CLASS}]+")
 
 
-def is_control(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cc"
-
-
 def has_control(text: str, allowed: str = "") -> bool:
     """Whether `text` holds a control character other than those in `allowed`."""
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)

@@ -15,7 +15,7 @@ from adapters.payments.mock.signature import HEADER, sign
 from domain.errors import InvalidInput
 from domain.money import Money, parse_amount
 from domain.payments import PaymentStatus
-from entrypoints.payments_ioc import public_base_url
+from entrypoints.ioc.payment_gateways import public_base_url
 from entrypoints.settings import Settings
 
 WEBHOOK_PATH = "/api/v1/payments/webhook/mock"

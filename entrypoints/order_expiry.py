@@ -17,9 +17,8 @@ from typing import Any
 
 from dishka import AsyncContainer
 
-from application.idempotency import RETENTION, IdempotencyStore
 from application.orders.expire_orders import ExpireOrders
-from application.ports import Clock
+from application.ports import RETENTION, Clock, IdempotencyStore
 from entrypoints.outage_log import OutageLog
 
 log = logging.getLogger("storefront.orders")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from application.metrics import Metrics, PaymentOutcome, RateLimitName, WebhookRejection
+from application.ports import Metrics, PaymentOutcome, RateLimitName, WebhookRejection
 
 
 class MemoryMetrics(Metrics):

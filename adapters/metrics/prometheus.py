@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
-from application.metrics import Metrics, PaymentOutcome, RateLimitName, WebhookRejection
+from application.ports import Metrics, PaymentOutcome, RateLimitName, WebhookRejection
 
 ORDERS_PLACED = Counter("storefront_orders_placed", "Orders placed")
 ORDERS_CANCELLED = Counter("storefront_orders_cancelled", "Orders cancelled by their owner or an admin")

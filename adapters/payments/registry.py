@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from adapters.payments.mock.gateway import MockGateway
-from application.payments.ports import PaymentGateway
-from application.ports import Clock
+from application.ports import Clock, PaymentGateway
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.sql.catalog_reads import ReadPool
-from application.auth.accounts import AccountReadModel
-from application.common import is_storable_id
+from application.ids import is_storable_id
+from application.ports import AccountReadModel
 from domain.users import Role, User
 
 _USER = "SELECT id, email, password_hash, role, is_active, created_at FROM users WHERE id = $1"

@@ -25,15 +25,16 @@ from adapters.sql.catalog_version import VERSION_SQL, read_catalog_version
 from adapters.sql.database import Database
 from adapters.sql.repositories import _price_bound, escape_like, product_query
 from adapters.sql.tables import categories, products
-from application.catalog.read_model import (
+from application.ports import (
     CatalogReadModel,
     CategoryView,
     ProductDetailView,
+    ProductFilter,
+    ProductSort,
     ProductView,
     Versioned,
     price_text,
 )
-from application.ports import ProductFilter, ProductSort
 
 # The views as msgspec structs: built from a row in one call, encoded without a detour.
 # gc=False: they never take part in reference cycles, so the collector can skip them.

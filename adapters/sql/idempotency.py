@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
 from adapters.sql.tables import idempotency_keys
-from application.idempotency import (
+from application.ports import (
     LEASE,
     RETENTION,
     Claim,

@@ -15,8 +15,7 @@ from datetime import datetime
 import msgspec
 
 from adapters.sql.catalog_reads import ReadPool, amount_text
-from application.orders.read_model import OrderItemView, OrderReadModel, OrderView
-from application.ports import OrderFilter
+from application.ports import OrderFilter, OrderItemView, OrderReadModel, OrderView
 from domain.orders import OrderStatus
 
 

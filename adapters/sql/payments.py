@@ -12,12 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.repositories import execute_write
 from adapters.sql.tables import payment_events, payments
-from application.payments.ports import (
-    NewPayment,
-    PaymentEventRepository,
-    PaymentFilter,
-    PaymentRepository,
-)
+from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
 from domain.money import Money
 from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent, PaymentStatus
 

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from application.auth.accounts import AccountReadModel
 from application.auth.sessions import opened_with_current_password
-from application.ports import SessionStore, TokenIssuer
+from application.ports import AccountReadModel, SessionStore, TokenIssuer
 from domain.errors import NotAuthenticated
 from domain.users import Actor
 

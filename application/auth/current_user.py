@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from application.auth.accounts import AccountReadModel
+from application.ports import AccountReadModel
 from domain.errors import NotAuthenticated
 from domain.users import Actor, User
 

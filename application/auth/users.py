@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.common import is_storable_id
+from application.ids import is_storable_id
 from application.ports import SessionStore, UnitOfWork
 from domain.errors import Conflict, NotFound
 from domain.users import Actor, User

@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from application.catalog.browse_products import unchanged
-from application.catalog.read_model import CatalogReadModel, CategoryView, Unchanged, Versioned
-from application.common import Page, is_storable_id
+from application.ids import is_storable_id
+from application.paging import Page
+from application.ports import CatalogReadModel, CategoryView, Unchanged, Versioned
 from domain.errors import NotFound
 
 

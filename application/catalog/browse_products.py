@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from application.catalog.read_model import (
+from application.ids import is_storable_id
+from application.ports import (
     CatalogReadModel,
     ProductDetailView,
+    ProductFilter,
     ProductView,
     Unchanged,
     Versioned,
 )
-from application.common import is_storable_id
-from application.ports import ProductFilter
 from domain.errors import InvalidInput, NotFound
 from domain.money import parse_amount
 

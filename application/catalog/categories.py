@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.common import is_storable_id
+from application.ids import is_storable_id
 from application.ports import CategoryRepository
 from domain.catalog import Category
 from domain.errors import NotFound

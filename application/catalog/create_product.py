@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from application.common import is_storable_id
+from application.ids import is_storable_id
 from application.ports import Clock, NewProduct, UnitOfWork
 from domain.catalog import (
     PRODUCT_NAME_MAX,

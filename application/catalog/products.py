@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from application.common import is_storable_id
+from application.ids import is_storable_id
 from application.ports import UnitOfWork
 from domain.catalog import Product
 from domain.errors import NotFound

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from application.catalog.categories import find_category
-from application.common import UNCHANGED, Patch
+from application.patch import UNCHANGED, Patch
 from application.ports import Clock, UnitOfWork
 from domain.catalog import CATEGORY_NAME_MAX, Category, check_name, check_slug
 from domain.users import Actor

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from application.catalog.create_product import ensure_active_category
 from application.catalog.products import find_product
-from application.common import UNCHANGED, Patch
+from application.patch import UNCHANGED, Patch
 from application.ports import Clock, UnitOfWork
 from domain.catalog import PRODUCT_NAME_MAX, Product, check_description, check_name, check_stock
 from domain.money import Money, parse_price

@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from application.common import Page, is_storable_id
-from application.orders.common import find_order
-from application.orders.read_model import OrderReadModel, OrderView
-from application.ports import OrderFilter, UnitOfWork
+from application.ids import is_storable_id
+from application.orders.find_order import find_order
+from application.paging import Page
+from application.ports import OrderFilter, OrderReadModel, OrderView, UnitOfWork
 from domain.errors import InvalidInput
 from domain.orders import Order, OrderStatus
 from domain.users import Actor

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from application.metrics import NO_METRICS, Metrics
-from application.orders.common import cancel_and_restock
-from application.ports import Clock, UnitOfWork
+from application.orders.moves import cancel_and_restock
+from application.ports import NO_METRICS, Clock, Metrics, UnitOfWork
 from domain.errors import InvalidTransition
 from domain.orders import OrderStatus
 

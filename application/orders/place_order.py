@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from application.common import is_storable_id
-from application.idempotency import resumable
-from application.metrics import NO_METRICS, Metrics
-from application.orders.common import find_order
-from application.ports import Clock, UnitOfWork
+from application.ids import is_storable_id
+from application.orders.find_order import find_order
+from application.ports import NO_METRICS, Clock, Metrics, UnitOfWork, resumable
 from domain.errors import Conflict, NotFound
 from domain.orders import ItemRequest, Order, OrderLine, OutOfStock, Shortage, check_items
 from domain.users import Actor

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.common import Page, is_storable_id
-from application.orders.common import find_order
-from application.payments.ports import PaymentFilter
-from application.ports import UnitOfWork
+from application.ids import is_storable_id
+from application.orders.find_order import find_order
+from application.paging import Page
+from application.ports import PaymentFilter, UnitOfWork
 from domain.errors import NotFound
 from domain.orders import OrderStatus
 from domain.payments import Payment

@@ -3,10 +3,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.metrics import NO_METRICS, Metrics, PaymentOutcome
-from application.orders.common import move
-from application.payments.ports import PaymentGateway
-from application.ports import Clock, UnitOfWork
+from application.orders.moves import store_move
+from application.ports import NO_METRICS, Clock, Metrics, PaymentGateway, PaymentOutcome, UnitOfWork
 from domain.errors import InvalidInput, NotAuthenticated, NotFound
 from domain.payments import Outcome, Payment, PaymentRejected, PaymentStatus, decide_settlement
 
@@ -90,7 +88,7 @@ class SettleWebhook:
                 )
                 await uow.payments.save(payment)
             if decision.pay_order:
-                await move(uow, order, order.mark_paid(now))
+                await store_move(uow, order, order.mark_paid(now))
             await uow.commit()
         if decision.outcome is Outcome.MISMATCH:
             raise PaymentRejected(decision.note)

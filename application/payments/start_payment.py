@@ -2,10 +2,15 @@ from __future__ import annotations
 
 import logging
 
-from application.common import is_storable_id
-from application.idempotency import resumable
-from application.payments.ports import CheckoutRequest, NewPayment, PaymentGateway
-from application.ports import Clock, UnitOfWork
+from application.ids import is_storable_id
+from application.ports import (
+    CheckoutRequest,
+    Clock,
+    NewPayment,
+    PaymentGateway,
+    UnitOfWork,
+    resumable,
+)
 from domain.errors import DependencyUnavailable, DomainError, InvalidTransition, NotFound
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor

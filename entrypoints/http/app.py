@@ -10,7 +10,6 @@ from dishka.integrations.litestar import DishkaRouter
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
-from adapters.outages import unavailable_dependency
 from application.auth.bootstrap_admin import EnsureAdmin
 from domain.errors import DomainError
 from entrypoints.http.access_log import access_log_middleware
@@ -31,7 +30,7 @@ from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.request_scope import setup_request_scope
 from entrypoints.http.text_guard import text_guard_middleware
 from entrypoints.http.users import UserController
-from entrypoints.ioc import create_container
+from entrypoints.ioc import create_container, unavailable_dependency
 from entrypoints.logs import configure_logging
 from entrypoints.order_expiry import order_expiry_lifespan
 from entrypoints.settings import Settings

@@ -14,7 +14,7 @@ from litestar import Request
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import Receive, Scope, Send
 
-from application.catalog.read_model import Unchanged, Versioned
+from application.ports import Unchanged, Versioned
 
 FORMAT_VERSION = "1"
 _PREFIX = f"catalog-v{FORMAT_VERSION}-"

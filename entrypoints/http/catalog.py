@@ -15,13 +15,15 @@ from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import CategoryChanges, UpdateCategory
 from application.catalog.update_product import ProductChanges, UpdateProduct
-from application.common import UNCHANGED, Page, Patch
+from application.paging import Page
+from application.patch import UNCHANGED, Patch
 from application.ports import ProductFilter, ProductSort
 from domain.users import Actor
 from entrypoints.http.caching import CatalogAnswer, conditional, known_versions
 from entrypoints.http.guards import ADMIN
 from entrypoints.http.money import Amount
 from entrypoints.http.openapi import BEARER
+from entrypoints.http.paging import Limit, Offset
 from entrypoints.http.schemas import (
     CategoryIn,
     CategoryOut,
@@ -33,8 +35,6 @@ from entrypoints.http.schemas import (
 
 T = TypeVar("T")
 
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
-Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
 CategoryRef = Annotated[str, Parameter(description="Category id or slug", max_length=100)]
 
 

@@ -1,7 +1,7 @@
 """`Idempotency-Key` on a POST route: `@idempotent` under the route's decorator, nothing else.
 
 The declaration adds the header to the route and its OpenAPI operation, and runs the
-handler under the key (rules: `application.idempotency`, docs/decisions.md
+handler under the key (rules: `application.ports.idempotency`, docs/decisions.md
 "Idempotency keys"): the first answer (any 2xx or 4xx) is stored and replayed for
 24 h; another body → 422; still running → 409; a 5xx or a crash stores nothing.
 """
@@ -22,8 +22,14 @@ from litestar.openapi.spec import Example
 from litestar.params import Parameter
 from litestar.serialization import encode_json, get_serializer
 
-from application.idempotency import ClaimOutcome, IdempotencyScope, IdempotencyStore, StoredResponse, holding
-from application.ports import Clock
+from application.ports import (
+    ClaimOutcome,
+    Clock,
+    IdempotencyScope,
+    IdempotencyStore,
+    StoredResponse,
+    holding,
+)
 from domain.errors import Conflict, DomainError, InvalidInput
 from domain.text import VISIBLE_ASCII_PATTERN
 from domain.users import Actor

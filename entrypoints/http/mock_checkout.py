@@ -11,19 +11,25 @@ provider configured, these pages do not exist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
-from adapters.payments.mock.checkout_page import checkout_page, not_found_page, refused_page, result_page
-from adapters.payments.mock.gateway import CHECKOUT_PATH, MockGateway
-from application.payments.ports import PaymentGateway
 from application.payments.read_payments import Checkout, GetCheckout
 from application.payments.settle_webhook import SettleWebhook
 from domain.errors import DomainError, NotFound
+from domain.money import Money
 from domain.payments import PaymentStatus
+from entrypoints.http.mock_checkout_pages import (
+    CHECKOUT_PATH,
+    checkout_page,
+    not_found_page,
+    refused_page,
+    result_page,
+)
 from entrypoints.http.payments import deliver_webhook
 from entrypoints.http.problems import domain_error_handler
 
@@ -41,6 +47,25 @@ PAGE_HEADERS = {
 }
 
 
+class EventSigner(Protocol):
+    """The mock provider signing the events its checkout page delivers to the store."""
+
+    @property
+    def name(self) -> str: ...
+
+    def signed_event(
+        self, provider_payment_id: str, status: PaymentStatus, amount: Money, *, fail_reason: str | None
+    ) -> tuple[bytes, dict[str, str]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MockProvider:
+    """What the pages need from the payment provider, bound by the composition root:
+    its signer when the configured provider is the mock one, else None (no pages)."""
+
+    signer: EventSigner | None
+
+
 def _html(text: str, status: int = 200) -> Response[str]:
     return Response(text, status_code=status, media_type=HTML, headers=PAGE_HEADERS)
 
@@ -54,10 +79,10 @@ class MockCheckoutController(Controller):
     async def page(
         self,
         provider_payment_id: ProviderPaymentId,
-        gateway: FromDishka[PaymentGateway],
+        mock: FromDishka[MockProvider],
         checkout: FromDishka[GetCheckout],
     ) -> Response[str]:
-        found = await _find(gateway, checkout, provider_payment_id)
+        found = await _find(mock, checkout, provider_payment_id)
         if found is None:
             return _html(not_found_page(provider_payment_id), 404)
         return _html(checkout_page(found))
@@ -67,53 +92,53 @@ class MockCheckoutController(Controller):
         self,
         request: Request[Any, Any, Any],
         provider_payment_id: ProviderPaymentId,
-        gateway: FromDishka[PaymentGateway],
+        mock: FromDishka[MockProvider],
         checkout: FromDishka[GetCheckout],
         settle: FromDishka[SettleWebhook],
     ) -> Response[str]:
-        return await _press(request, gateway, checkout, settle, provider_payment_id, PaymentStatus.SUCCEEDED)
+        return await _press(request, mock, checkout, settle, provider_payment_id, PaymentStatus.SUCCEEDED)
 
     @post("/{provider_payment_id:str}/decline", status_code=200, summary="The customer declines")
     async def decline(
         self,
         request: Request[Any, Any, Any],
         provider_payment_id: ProviderPaymentId,
-        gateway: FromDishka[PaymentGateway],
+        mock: FromDishka[MockProvider],
         checkout: FromDishka[GetCheckout],
         settle: FromDishka[SettleWebhook],
     ) -> Response[str]:
-        return await _press(request, gateway, checkout, settle, provider_payment_id, PaymentStatus.FAILED)
+        return await _press(request, mock, checkout, settle, provider_payment_id, PaymentStatus.FAILED)
 
 
-async def _find(gateway: PaymentGateway, checkout: GetCheckout, provider_payment_id: str) -> Checkout | None:
-    if not isinstance(gateway, MockGateway):
+async def _find(mock: MockProvider, checkout: GetCheckout, provider_payment_id: str) -> Checkout | None:
+    if mock.signer is None:
         return None
     try:
-        return await checkout(gateway.name, provider_payment_id)
+        return await checkout(mock.signer.name, provider_payment_id)
     except NotFound:
         return None
 
 
 async def _press(
     request: Request[Any, Any, Any],
-    gateway: PaymentGateway,
+    mock: MockProvider,
     checkout: GetCheckout,
     settle: SettleWebhook,
     provider_payment_id: str,
     status: PaymentStatus,
 ) -> Response[str]:
-    found = await _find(gateway, checkout, provider_payment_id)
-    if found is None or not isinstance(gateway, MockGateway):
+    found = await _find(mock, checkout, provider_payment_id)
+    if found is None or mock.signer is None:
         return _html(not_found_page(provider_payment_id), 404)
     if not found.can_pay:
         return _html(refused_page(found), 409)
     payment = found.payment
     reason = "declined by the customer" if status is PaymentStatus.FAILED else None
-    body, headers = gateway.signed_event(provider_payment_id, status, payment.amount, fail_reason=reason)
+    body, headers = mock.signer.signed_event(provider_payment_id, status, payment.amount, fail_reason=reason)
     try:
-        receipt = await deliver_webhook(settle, gateway.name, body, headers)
+        receipt = await deliver_webhook(settle, mock.signer.name, body, headers)
         answer, detail = 200, f"{receipt.result}: {receipt.detail}"
     except DomainError as error:
         answer, detail = domain_error_handler(request, error).status_code or 500, error.message
-    current = await _find(gateway, checkout, provider_payment_id)
+    current = await _find(mock, checkout, provider_payment_id)
     return _html(result_page(current or found, answer, detail))

@@ -13,22 +13,23 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from msgspec import Meta, Struct
 
-from application.common import Page
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
-from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
+from application.orders.cancel_order import CancelOrder
+from application.orders.deliver_order import DeliverOrder
 from application.orders.place_order import PlaceOrder
+from application.orders.ship_order import ShipOrder
+from application.paging import Page
 from application.ports import OrderFilter
 from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import BEARER
+from entrypoints.http.paging import Limit, Offset
 from entrypoints.http.schemas import Id, RequestBody
 
 _encoder = msgspec.json.Encoder()
 
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
-Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
 CreatedBound = Annotated[
     datetime | None,
     Parameter(

@@ -12,19 +12,18 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from msgspec import Struct
 
-from application.common import Page
-from application.payments.ports import PaymentFilter
+from application.paging import Page
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
+from application.ports import PaymentFilter
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
 from entrypoints.http.openapi import BEARER
+from entrypoints.http.paging import Limit, Offset
 
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
-Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
 ProviderName = Annotated[
     str | None,
     Parameter(

@@ -10,10 +10,8 @@ from application.auth.users import ActivateUser, DeactivateUser, ListUsers, User
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN
 from entrypoints.http.openapi import BEARER
+from entrypoints.http.paging import Limit, Offset
 from entrypoints.http.schemas import UserOut
-
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size, 1–100")]
-Offset = Annotated[int, Parameter(ge=0, le=2**63 - 1, description="Items to skip")]
 
 
 class UserController(Controller):

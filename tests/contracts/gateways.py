@@ -13,8 +13,7 @@ from datetime import datetime
 
 from adapters.payments.mock.gateway import MockGateway, event_body
 from adapters.payments.mock.signature import HEADER, sign
-from application.payments.ports import PaymentGateway
-from application.ports import Clock
+from application.ports import Clock, PaymentGateway
 from domain.money import Money
 from domain.payments import PaymentStatus
 

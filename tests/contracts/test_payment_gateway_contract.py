@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.payments.registry import GATEWAYS, GatewayConfig, create_gateway
-from application.payments.ports import CheckoutRequest, PaymentGateway
-from application.ports import Clock
+from application.ports import CheckoutRequest, Clock, PaymentGateway
 from domain.errors import InvalidInput, NotAuthenticated
 from domain.money import Money
 from domain.payments import PaymentEvent, PaymentStatus

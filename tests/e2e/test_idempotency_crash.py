@@ -18,10 +18,9 @@ from adapters.payments.mock.gateway import MockGateway
 from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.idempotency import ClaimOutcome, IdempotencyScope, Lease, holding
 from application.orders.place_order import PlaceOrder
-from application.payments.ports import CheckoutRequest, ProviderPayment
 from application.payments.start_payment import StartPayment
+from application.ports import CheckoutRequest, ClaimOutcome, IdempotencyScope, Lease, ProviderPayment, holding
 from domain.orders import ItemRequest
 from domain.users import Actor, Role
 from entrypoints.http.idempotency import fingerprint

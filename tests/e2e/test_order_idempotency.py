@@ -10,7 +10,7 @@ import pytest
 
 from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
-from application.idempotency import ClaimOutcome, IdempotencyScope, StoredResponse
+from application.ports import ClaimOutcome, IdempotencyScope, StoredResponse
 from entrypoints.http.idempotency import fingerprint
 from tests.e2e.conftest import Api
 from tests.e2e.test_orders import ORDERS, make_category, make_product, stock_of

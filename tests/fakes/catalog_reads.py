@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.catalog.read_model import (
+from application.ports import (
     CatalogReadModel,
     CategoryView,
     ProductDetailView,
+    ProductFilter,
     ProductView,
     Versioned,
     price_text,
 )
-from application.ports import ProductFilter
 from domain.catalog import Category, Product
 from tests.fakes.catalog import MemoryCategoryRepository, MemoryProductRepository
 from tests.fakes.state import MemoryDatabase

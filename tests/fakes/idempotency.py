@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from application.idempotency import (
+from application.ports import (
     LEASE,
     RETENTION,
     Claim,

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from adapters.sql.errors import UNIQUE_VIOLATIONS
-from application.payments.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
+from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
 from domain.errors import AlreadyExists
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
 from tests.fakes.state import MemoryState, PaymentEventRecord

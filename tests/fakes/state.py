@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from application.idempotency import IdempotencyScope, StoredResponse
+from application.ports import IdempotencyScope, StoredResponse
 from domain.catalog import Category, Product
 from domain.orders import Order
 from domain.payments import Outcome, Payment

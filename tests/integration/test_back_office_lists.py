@@ -16,8 +16,7 @@ from adapters.sql.database import Database, create_engine
 from adapters.sql.order_reads import AsyncpgOrderReadModel
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.orders.read_model import RepositoryOrderReadModel
-from application.payments.ports import NewPayment, PaymentFilter
-from application.ports import NewCategory, NewProduct, OrderFilter
+from application.ports import NewCategory, NewPayment, NewProduct, OrderFilter, PaymentFilter
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.payments import PaymentStatus

@@ -17,11 +17,21 @@ from adapters.payments.mock.gateway import MockGateway
 from adapters.sql.database import Database
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse, holding
 from application.orders.place_order import PlaceOrder
-from application.payments.ports import CheckoutRequest, ProviderPayment
 from application.payments.start_payment import StartPayment
-from application.ports import Clock, NewCategory, NewProduct
+from application.ports import (
+    LEASE,
+    CheckoutRequest,
+    ClaimOutcome,
+    Clock,
+    IdempotencyScope,
+    Lease,
+    NewCategory,
+    NewProduct,
+    ProviderPayment,
+    StoredResponse,
+    holding,
+)
 from domain.errors import Conflict
 from domain.money import Money
 from domain.orders import ItemRequest, Order, OrderLine

@@ -25,8 +25,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from adapters.sql.order_reads import all_orders_statement
 from adapters.sql.payments import payment_list
 from adapters.sql.tables import orders, payments
-from application.payments.ports import PaymentFilter
-from application.ports import OrderFilter
+from application.ports import OrderFilter, PaymentFilter
 from domain.orders import OrderStatus
 from domain.payments import PaymentStatus
 from tests.conftest import _create_postgres_database, service_missing

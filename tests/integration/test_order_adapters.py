@@ -13,7 +13,10 @@ from adapters.sql.database import Database, create_engine
 from adapters.sql.order_reads import AsyncpgOrderReadModel
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.orders.read_model import RepositoryOrderReadModel
-from application.ports import NewCategory, NewProduct
+from application.ports import (
+    NewCategory,
+    NewProduct,
+)
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.users import Role

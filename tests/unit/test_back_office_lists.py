@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from application.common import Page
 from application.orders.browse_orders import ListOrders
 from application.orders.read_model import RepositoryOrderReadModel
-from application.payments.ports import NewPayment, PaymentFilter
+from application.paging import Page
 from application.payments.read_payments import ListPayments
-from application.ports import OrderFilter
+from application.ports import NewPayment, OrderFilter, PaymentFilter
 from domain.errors import AccessDenied, InvalidInput
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus

@@ -10,8 +10,8 @@ from adapters.memory.metrics import MemoryMetrics
 from adapters.payments.mock.gateway import MockGateway
 from adapters.payments.mock.signature import HEADER
 from adapters.rate_limits import LimitsRateLimiter, parse_limits
-from application.metrics import CountedRateLimiter
-from application.orders.change_status import CancelOrder
+from application.counted_rate_limiter import CountedRateLimiter
+from application.orders.cancel_order import CancelOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
 from application.payments.settle_webhook import SettleWebhook

@@ -14,17 +14,18 @@ from application.catalog.create_category import CategoryDraft, CreateCategory
 from application.catalog.create_product import CreateProduct, ProductDraft
 from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
-from application.catalog.read_model import (
+from application.catalog.update_category import CategoryChanges, UpdateCategory
+from application.catalog.update_product import ProductChanges, UpdateProduct
+from application.paging import Page
+from application.ports import (
     CategoryView,
     ProductDetailView,
+    ProductFilter,
+    ProductSort,
     ProductView,
     Unchanged,
     Versioned,
 )
-from application.catalog.update_category import CategoryChanges, UpdateCategory
-from application.catalog.update_product import ProductChanges, UpdateProduct
-from application.common import Page
-from application.ports import ProductFilter, ProductSort
 from domain.catalog import Category, Product
 from domain.errors import AccessDenied, AlreadyExists, InvalidInput, NotFound
 from tests.fakes import MemoryDatabase, MemoryUnitOfWork

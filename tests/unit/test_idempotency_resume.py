@@ -12,11 +12,20 @@ from datetime import timedelta
 import pytest
 
 from adapters.payments.mock.gateway import MockGateway
-from application.idempotency import LEASE, ClaimOutcome, IdempotencyScope, Lease, StoredResponse, holding
 from application.orders.place_order import PlaceOrder
-from application.payments.ports import CheckoutRequest, ProviderPayment
 from application.payments.start_payment import StartPayment
-from application.ports import NewCategory, NewProduct
+from application.ports import (
+    LEASE,
+    CheckoutRequest,
+    ClaimOutcome,
+    IdempotencyScope,
+    Lease,
+    NewCategory,
+    NewProduct,
+    ProviderPayment,
+    StoredResponse,
+    holding,
+)
 from domain.errors import Conflict, DependencyUnavailable
 from domain.money import Money
 from domain.orders import ItemRequest, Order, OrderLine

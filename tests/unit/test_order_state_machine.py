@@ -20,9 +20,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
 from application.catalog.update_product import ProductChanges, UpdateProduct
-from application.orders.change_status import CancelOrder, DeliverOrder, ShipOrder
+from application.orders.cancel_order import CancelOrder
+from application.orders.deliver_order import DeliverOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
+from application.orders.ship_order import ShipOrder
 from application.ports import Clock, NewCategory, NewProduct
 from domain.errors import Conflict, InvalidTransition, NotFound
 from domain.money import Money

@@ -8,14 +8,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from application.common import Page
-from application.idempotency import LEASE, RETENTION, ClaimOutcome, IdempotencyScope, StoredResponse
 from application.orders.browse_orders import GetOrder, ListMyOrders
-from application.orders.change_status import CancelOrder, ShipOrder
+from application.orders.cancel_order import CancelOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
 from application.orders.read_model import RepositoryOrderReadModel
-from application.ports import NewCategory, NewProduct
+from application.orders.ship_order import ShipOrder
+from application.paging import Page
+from application.ports import (
+    LEASE,
+    RETENTION,
+    ClaimOutcome,
+    IdempotencyScope,
+    NewCategory,
+    NewProduct,
+    StoredResponse,
+)
 from domain.errors import AccessDenied, Conflict, InvalidInput, InvalidTransition, NotFound
 from domain.money import Money
 from domain.orders import ALLOWED_MOVES, ItemRequest, Order, OrderLine, OrderStatus, OutOfStock, check_items

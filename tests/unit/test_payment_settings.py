@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.payments.mock.gateway import MockGateway
-from entrypoints.payments_ioc import public_base_url
+from entrypoints.ioc.payment_gateways import public_base_url
 from entrypoints.settings import Settings, SettingsError
 
 
@@ -27,7 +27,7 @@ def test_checkout_pages_are_linked_from_the_public_url_else_the_listening_addres
 
 
 async def test_the_container_gives_the_gateway_that_payment_provider_names() -> None:
-    from application.payments.ports import PaymentGateway
+    from application.ports import PaymentGateway
     from entrypoints.ioc import create_cli_container
 
     container = create_cli_container(Settings.from_mapping({"DATABASE_URL": "sqlite+aiosqlite:///:memory:"}))

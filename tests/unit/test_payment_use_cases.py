@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from adapters.payments.mock.gateway import MockGateway
-from application.common import Page
-from application.payments.ports import CheckoutRequest, ProviderPayment
+from application.paging import Page
 from application.payments.read_payments import GetPayment, ListOrderPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
+from application.ports import CheckoutRequest, ProviderPayment
 from domain.errors import DependencyUnavailable, InvalidTransition, NotAuthenticated, NotFound
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
@@ -189,7 +189,7 @@ async def test_a_crash_between_the_payment_and_the_order_update_leaves_both_unch
 async def test_a_checkout_carries_its_order_status_and_can_be_paid_only_while_both_are_open(
     uow: MemoryUnitOfWork, start: StartPayment, order: Order, gateway: MockGateway, clock: SteppingClock
 ) -> None:
-    from application.orders.common import move
+    from application.orders.moves import store_move
     from application.payments.read_payments import GetCheckout
 
     payment = await start(CUSTOMER, order.id)
@@ -198,7 +198,7 @@ async def test_a_checkout_carries_its_order_status_and_can_be_paid_only_while_bo
     opened = await get(gateway.name, payment.provider_payment_id)
     assert (opened.payment.id, opened.order_status, opened.can_pay) == (payment.id, OrderStatus.PENDING, True)
     async with uow:
-        await move(uow, order, order.move_to(OrderStatus.CANCELLED, clock.now()))
+        await store_move(uow, order, order.move_to(OrderStatus.CANCELLED, clock.now()))
         await uow.commit()
     closed = await get(gateway.name, payment.provider_payment_id)
     assert (closed.order_status, closed.can_pay) == (OrderStatus.CANCELLED, False)

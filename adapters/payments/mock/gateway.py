@@ -13,8 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from adapters.payments.mock.signature import HEADER, sign, verify
-from application.payments.ports import CheckoutRequest, PaymentGateway, ProviderPayment
-from application.ports import Clock
+from application.ports import CheckoutRequest, Clock, PaymentGateway, ProviderPayment
 from domain.errors import FieldError, InvalidInput, MalformedInput
 from domain.money import Money, parse_amount
 from domain.payments import PaymentEvent, PaymentStatus

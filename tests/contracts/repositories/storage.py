@@ -10,8 +10,7 @@ from sqlalchemy import text
 from adapters.sql.database import Database
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.idempotency import IdempotencyStore
-from application.ports import UnitOfWork
+from application.ports import IdempotencyStore, UnitOfWork
 from tests.fakes import MemoryDatabase, MemoryIdempotencyStore, MemoryUnitOfWork
 
 

@@ -9,9 +9,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.idempotency import LEASE, RETENTION, ClaimOutcome, IdempotencyScope, Lease, StoredResponse
-from application.payments.ports import NewPayment, PaymentFilter
-from application.ports import NewCategory, NewProduct, OrderFilter, UnitOfWork
+from application.ports import (
+    LEASE,
+    RETENTION,
+    ClaimOutcome,
+    IdempotencyScope,
+    Lease,
+    NewCategory,
+    NewPayment,
+    NewProduct,
+    OrderFilter,
+    PaymentFilter,
+    StoredResponse,
+    UnitOfWork,
+)
 from domain.catalog import Category, Product
 from domain.errors import AlreadyExists
 from domain.money import Money

@@ -7,8 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.idempotency import LEASE, RETENTION, ClaimOutcome, IdempotencyScope, StoredResponse
-from application.ports import NewCategory, NewProduct
+from application.ports import (
+    LEASE,
+    RETENTION,
+    ClaimOutcome,
+    IdempotencyScope,
+    NewCategory,
+    NewProduct,
+    StoredResponse,
+)
 from domain.users import Role
 from tests.contracts.repositories.storage import Storage
 

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.payments.ports import NewPayment
-from application.ports import NewCategory, NewProduct
+from application.ports import NewCategory, NewPayment, NewProduct
 from domain.errors import AlreadyExists
 from domain.money import Money
 from domain.orders import Order, OrderLine

@@ -1,23 +1,14 @@
+"""Storing an order's status move, conditionally, and the cancel that gives its stock back."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from application.common import is_storable_id
 from application.ports import UnitOfWork
-from domain.errors import NotFound
 from domain.orders import Order
-from domain.users import Actor
 
 
-async def find_order(uow: UnitOfWork, actor: Actor, order_id: int, *, for_update: bool = False) -> Order:
-    """The order if the actor owns it or is an admin; anyone else learns nothing (NotFound)."""
-    order = await uow.orders.get(order_id, for_update=for_update) if is_storable_id(order_id) else None
-    if order is None or (order.user_id != actor.user_id and not actor.is_admin):
-        raise NotFound(f"order {order_id} not found")
-    return order
-
-
-async def move(uow: UnitOfWork, order: Order, moved: Order) -> Order:
+async def store_move(uow: UnitOfWork, order: Order, moved: Order) -> Order:
     """Store a move made from `order`'s status, unless another transaction moved it first.
 
     The conditional write means two concurrent moves (cancel and pay, cancel and
@@ -34,6 +25,6 @@ async def move(uow: UnitOfWork, order: Order, moved: Order) -> Order:
 
 async def cancel_and_restock(uow: UnitOfWork, order: Order, now: datetime) -> Order:
     """Cancel a pending order and put its units back."""
-    cancelled = await move(uow, order, order.cancel(now))
+    cancelled = await store_move(uow, order, order.cancel(now))
     await uow.stock.release({line.product_id: line.quantity for line in order.lines})
     return cancelled

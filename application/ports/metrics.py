@@ -10,9 +10,6 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Literal, Protocol
 
-from application.ports import RateLimit, RateLimiter
-from domain.errors import TooManyRequests
-
 PaymentOutcome = Literal["succeeded", "failed", "canceled"]
 WebhookRejection = Literal["signature", "unknown_payment", "amount_mismatch", "invalid"]
 RateLimitName = Literal["login", "register", "api"]
@@ -66,31 +63,3 @@ class NoMetrics(Metrics):
 
 
 NO_METRICS: Metrics = NoMetrics()
-
-
-class CountedRateLimiter(RateLimiter):
-    """A rate limiter that reports every refusal to `Metrics` (decorates any RateLimiter)."""
-
-    def __init__(self, inner: RateLimiter, metrics: Metrics) -> None:
-        self._inner = inner
-        self._metrics = metrics
-
-    async def hit(self, limit: RateLimit, key: str) -> None:
-        try:
-            await self._inner.hit(limit, key)
-        except TooManyRequests:
-            self._metrics.rate_limited(limit.value)
-            raise
-
-    async def count(self, limit: RateLimit, key: str) -> None:
-        await self._inner.count(limit, key)
-
-    async def ensure_open(self, limit: RateLimit, key: str) -> None:
-        try:
-            await self._inner.ensure_open(limit, key)
-        except TooManyRequests:
-            self._metrics.rate_limited(limit.value)
-            raise
-
-    async def give_back(self, limit: RateLimit, key: str) -> None:
-        await self._inner.give_back(limit, key)

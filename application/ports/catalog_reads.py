@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from application.ports import ProductFilter
+from application.ports.catalog import ProductFilter
 
 T = TypeVar("T")
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
-from adapters.payments.mock.gateway import CHECKOUT_PATH
 from application.payments.read_payments import Checkout
 from domain.orders import OrderStatus
 from domain.payments import Payment, PaymentStatus
+
+# Where the mock provider's pages live; its gateway links customers here (a test pins the two).
+CHECKOUT_PATH = "/mock-checkout"
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 4rem auto; padding: 0 1rem; }

@@ -1,0 +1,130 @@
+"""Ports: what the use cases need from the outside world, and nothing about how.
+
+One module per concern; a read model's port sits beside its resource's repository port
+(`catalog` and `catalog_reads`, `orders` and `order_reads`, `users` and `account_reads`).
+Every public name is re-exported here: `from application.ports import UnitOfWork`.
+"""
+
+from __future__ import annotations
+
+from application.ports.account_reads import AccountReadModel
+from application.ports.catalog import (
+    CategoryRepository,
+    NewCategory,
+    NewProduct,
+    ProductFilter,
+    ProductRepository,
+    ProductSort,
+)
+from application.ports.catalog_reads import (
+    CatalogReadModel,
+    CategoryView,
+    ProductDetailView,
+    ProductView,
+    Unchanged,
+    Versioned,
+    price_text,
+)
+from application.ports.clock import Clock
+from application.ports.idempotency import (
+    LEASE,
+    LEASE_LOST,
+    RETENTION,
+    Claim,
+    ClaimOutcome,
+    IdempotencyRecords,
+    IdempotencyScope,
+    IdempotencyStore,
+    Lease,
+    Resumable,
+    StoredResponse,
+    holding,
+    resumable,
+)
+from application.ports.metrics import (
+    NO_METRICS,
+    Metrics,
+    NoMetrics,
+    PaymentOutcome,
+    RateLimitName,
+    WebhookRejection,
+)
+from application.ports.order_reads import OrderItemView, OrderReadModel, OrderView
+from application.ports.orders import OrderableProduct, OrderFilter, OrderRepository, StockRepository
+from application.ports.payments import (
+    CheckoutRequest,
+    NewPayment,
+    PaymentEventRepository,
+    PaymentFilter,
+    PaymentGateway,
+    PaymentRepository,
+    ProviderPayment,
+)
+from application.ports.readiness import DependencyState, Readiness
+from application.ports.security import AccessClaims, AccessToken, PasswordHasher, TokenIssuer
+from application.ports.sessions import RateLimit, RateLimiter, SessionGrant, SessionStore
+from application.ports.unit_of_work import UnitOfWork
+from application.ports.users import UserRepository
+
+__all__ = [
+    "LEASE",
+    "LEASE_LOST",
+    "NO_METRICS",
+    "RETENTION",
+    "AccessClaims",
+    "AccessToken",
+    "AccountReadModel",
+    "CatalogReadModel",
+    "CategoryRepository",
+    "CategoryView",
+    "CheckoutRequest",
+    "Claim",
+    "ClaimOutcome",
+    "Clock",
+    "DependencyState",
+    "IdempotencyRecords",
+    "IdempotencyScope",
+    "IdempotencyStore",
+    "Lease",
+    "Metrics",
+    "NewCategory",
+    "NewPayment",
+    "NewProduct",
+    "NoMetrics",
+    "OrderFilter",
+    "OrderItemView",
+    "OrderReadModel",
+    "OrderRepository",
+    "OrderView",
+    "OrderableProduct",
+    "PasswordHasher",
+    "PaymentEventRepository",
+    "PaymentFilter",
+    "PaymentGateway",
+    "PaymentOutcome",
+    "PaymentRepository",
+    "ProductDetailView",
+    "ProductFilter",
+    "ProductRepository",
+    "ProductSort",
+    "ProductView",
+    "ProviderPayment",
+    "RateLimit",
+    "RateLimitName",
+    "RateLimiter",
+    "Readiness",
+    "Resumable",
+    "SessionGrant",
+    "SessionStore",
+    "StockRepository",
+    "StoredResponse",
+    "TokenIssuer",
+    "Unchanged",
+    "UnitOfWork",
+    "UserRepository",
+    "Versioned",
+    "WebhookRejection",
+    "holding",
+    "price_text",
+    "resumable",
+]
