@@ -145,7 +145,7 @@ def holding(lease: Lease, resuming: int | None = None) -> Iterator[None]:
 
 
 R = TypeVar("R")
-P = ParamSpec("P")
+_P = ParamSpec("_P")
 
 
 class Resumable(Protocol):
@@ -157,13 +157,13 @@ UseCase = TypeVar("UseCase", bound=Resumable)
 
 
 def resumable(
-    call: Callable[Concatenate[UseCase, Actor, P], Coroutine[Any, Any, R]],
-) -> Callable[Concatenate[UseCase, Actor, P], Coroutine[Any, Any, R]]:
+    call: Callable[Concatenate[UseCase, Actor, _P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[UseCase, Actor, _P], Coroutine[Any, Any, R]]:
     """Marks a creating use case's `__call__`: while `holding` a key whose earlier holder created
     its resource but never answered, it answers with `resume` instead of creating another."""
 
     @wraps(call)
-    async def run(use_case: UseCase, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    async def run(use_case: UseCase, actor: Actor, /, *args: _P.args, **kwargs: _P.kwargs) -> R:
         held = _held.get()
         if held is not None and held.resuming is not None:
             return cast(R, await use_case.resume(actor, held.resuming))
