@@ -18,7 +18,8 @@ from application.catalog.update_product import ProductChanges, UpdateProduct
 from application.common import UNCHANGED, Page, Patch
 from application.ports import ProductFilter, ProductSort
 from domain.users import Actor
-from entrypoints.http.caching import CatalogAnswer, conditional, known_versions
+from entrypoints.http.caching import conditional, known_versions
+from entrypoints.http.fast_path import CatalogAnswer
 from entrypoints.http.guards import ADMIN
 from entrypoints.http.money import Amount
 from entrypoints.http.openapi import BEARER
