@@ -7,14 +7,13 @@ Where `uv run just bench` measures the whole machine (server, PostgreSQL and wrk
 this counts only the Python process's own CPU time (`time.process_time`) per request, one request
 after another: the part that framework and application code decide, with the noise of the
 machine mostly gone. The API is built as production builds it (`APP_ENV=prod`, multi-process
-Prometheus files, Redis sessions when Redis answers, the start-up heap frozen).
+Prometheus files, Redis sessions when Redis answers).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import secrets
@@ -107,8 +106,6 @@ async def run(env: Mapping[str, str], floor_dsn: str, requests: int) -> list[tup
     stop_api = await start(app)
     os.environ["FLOOR_DATABASE_URL"] = floor_dsn
     stop_floor = await start(floor_app.app)
-    gc.collect()
-    gc.freeze()  # as the served app does after start-up
     try:
         login = json.dumps({"email": seed.CUSTOMER_EMAIL.format(1), "password": seed.CUSTOMER_PASSWORD})
         _, body = await call(

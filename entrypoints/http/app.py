@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import logging
+from functools import partial
 
 from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter
@@ -17,8 +17,9 @@ from entrypoints.http.auth import AuthController
 from entrypoints.http.bodies import CheckedRequest
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.docs import docs_router, swagger_plugin
+from entrypoints.http.fast_path import HttpMetrics, lazy_request_scope, share_container, wrap_router
 from entrypoints.http.health import HealthController
-from entrypoints.http.metrics import HttpMetrics, metrics_controller
+from entrypoints.http.metrics import metrics_controller
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.mock_checkout import MockCheckoutController
 from entrypoints.http.money import TYPE_DECODERS, MoneySchemaPlugin
@@ -27,7 +28,6 @@ from entrypoints.http.orders import OrderController
 from entrypoints.http.payments import OrderPaymentsController, PaymentController
 from entrypoints.http.problems import exception_handlers
 from entrypoints.http.rate_limit import rate_limit_middleware
-from entrypoints.http.request_scope import setup_request_scope
 from entrypoints.http.text_guard import text_guard_middleware
 from entrypoints.http.users import UserController
 from entrypoints.ioc import create_container, unavailable_dependency
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     app = Litestar(
         route_handlers=[api, operations, metrics_controller(http_metrics.publish)],
         exception_handlers=exception_handlers(unavailable_dependency),
-        middleware=[text_guard_middleware],
+        middleware=[text_guard_middleware, lazy_request_scope(container)],
         request_max_body_size=MAX_BODY_BYTES,
         # Every body is judged as it is first read; every money value decoded by one rule.
         request_class=CheckedRequest,
@@ -102,13 +102,19 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         # Logging is configured once per process by entrypoints.logs (JSON in prod), not per app.
         logging_config=None,
     )
-    setup_request_scope(container, app)
+    share_container(container, app)
     declare_problem_responses(app.openapi_schema, API_PREFIX)
-    if settings.api_rate_limited:
-        app.asgi_handler = rate_limit_middleware(app.asgi_handler, container)
-    app.asgi_handler = http_metrics.middleware(app.asgi_handler)
-    # Outermost, so that even the router's own 404 and 405 carry the request id.
-    app.asgi_handler = request_id_middleware(access_log_middleware(app.asgi_handler))
+    # Around the router: these see its own 404s and 405s too. The request id is outermost,
+    # so that every answer carries it; a disabled limit is not installed at all.
+    wrap_router(
+        app,
+        [
+            request_id_middleware,
+            access_log_middleware,
+            http_metrics.middleware,
+            *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
+        ],
+    )
     return app
 
 
@@ -119,15 +125,4 @@ def app_from_env() -> Litestar:
     """
     settings = Settings.load()
     configure_logging(settings)
-    app = create_app(settings)
-    app.on_startup.append(_freeze_startup_heap)
-    return app
-
-
-def _freeze_startup_heap() -> None:
-    """Exempt what start-up built (modules, the app, its pools: most of a worker's heap)
-    from garbage collection: every full collection would walk it again, and those pauses
-    land on the requests in flight as tail latency. Serving processes only: in one that
-    builds many apps (the tests), frozen garbage would never be freed."""
-    gc.collect()
-    gc.freeze()
+    return create_app(settings)

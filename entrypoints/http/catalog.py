@@ -19,7 +19,8 @@ from application.paging import Page
 from application.patch import UNCHANGED, Patch
 from application.ports import ProductFilter, ProductSort
 from domain.users import Actor
-from entrypoints.http.caching import CatalogAnswer, conditional, known_versions
+from entrypoints.http.caching import conditional, known_versions
+from entrypoints.http.fast_path import CatalogAnswer
 from entrypoints.http.guards import ADMIN
 from entrypoints.http.money import Amount
 from entrypoints.http.openapi import BEARER

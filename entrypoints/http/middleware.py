@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import random
 import re
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http.fast_path import new_request_id
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -50,9 +51,3 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
 def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in headers)
-
-
-def new_request_id() -> str:
-    """32 random hex digits, like a UUID4's. Correlation ids guard nothing, so they come
-    from the fast PRNG rather than the OS's entropy (a system call on every request)."""
-    return f"{random.getrandbits(128):032x}"

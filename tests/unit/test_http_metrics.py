@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
-from entrypoints.http.metrics import DURATION, LATENCY_BUCKETS, REQUESTS, HttpMetrics, _observe_many
+from entrypoints.http.fast_path.http_metrics import HttpMetrics, observe_many
+from entrypoints.http.metrics import DURATION, LATENCY_BUCKETS, REQUESTS
 
 durations = st.lists(
     st.one_of(st.sampled_from(LATENCY_BUCKETS), st.floats(min_value=0, max_value=30, allow_nan=False)),
@@ -26,7 +27,7 @@ def test_bulk_publication_equals_observing_one_by_one(seconds: list[float]) -> N
         tally.observe("GET", "/x", 200, value)
 
     for recorded in tally._tallies.values():
-        _observe_many(bulk, recorded.total, recorded.buckets)
+        observe_many(bulk, recorded.total, recorded.buckets)
 
     assert _samples(in_bulk) == pytest.approx(_samples(one_by_one))
 

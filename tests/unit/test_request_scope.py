@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dishka import Provider, Scope, make_async_container, provide
 from litestar import Request
 
-from entrypoints.http.request_scope import LazyRequestContainer
+from entrypoints.http.fast_path.request_scope import LazyRequestContainer
 
 
 class Shared:

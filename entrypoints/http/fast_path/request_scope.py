@@ -1,13 +1,24 @@
 """dishka's request scope for Litestar, entered only by requests that need it.
 
-dishka's own Litestar middleware enters a request-scoped container for every request.
-Most requests here need nothing from that scope: the catalog reads and their use cases
-are APP-scoped, and entering and closing a scope (with the `Request` built for its
-context) was a tenth of a catalog read's CPU. So each request gets a `LazyRequestContainer`
-where dishka's `FromDishka` injection looks for it (`request.state.dishka_container`): it
-answers APP-scoped dependencies from the app container and enters the request scope on
-the first dependency that lives there (the current `Actor`, a unit of work…), closing it
-when the request ends, exactly as dishka's middleware would.
+Measured (docs/performance.md, "Per-request framework work"): entering and closing
+dishka's request scope on every request, with the `Request` built for its context, was
+~7 % of a get-product request's CPU, and the catalog reads need nothing from that scope
+(their use cases are APP-scoped). dishka's own `setup_dishka` has no option to enter the
+scope lazily, so this replaces it.
+
+Each HTTP request gets a `LazyRequestContainer` where dishka's `FromDishka` injection
+looks for its container (`request.state.dishka_container`): it answers APP-scoped
+dependencies from the app container and enters the request scope on the first
+dependency that lives there (the current `Actor`, a unit of work…), closing it when the
+request ends, exactly as dishka's middleware would.
+
+It is installed as ordinary Litestar route middleware (`middleware=[lazy_request_scope(…)]`):
+only handlers and their guards ask for dependencies, and both run inside it.
+
+What it relies on in dishka (pinned in pyproject.toml, held by
+tests/unit/test_library_internals.py): the Litestar integration's injected handlers read
+`request.state.dishka_container` and call only `await container.get(type, component)`
+on it; the app container raises `NoFactoryError` for a dependency of a narrower scope.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from dishka import Scope as DIScope
 from dishka.exceptions import NoFactoryError
 from litestar import Litestar, Request
 from litestar.enums import ScopeType
+from litestar.middleware import DefineMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 _UNSEEN = object()
@@ -72,15 +84,21 @@ class LazyRequestContainer:
             await manager.__aexit__(exc_type, exc, tb)
 
 
-def setup_request_scope(container: AsyncContainer, app: Litestar) -> None:
-    """What `dishka.integrations.litestar.setup_dishka` does, with the scope entered lazily."""
+def lazy_request_scope(container: AsyncContainer) -> DefineMiddleware:
+    """The route middleware for `Litestar(middleware=[...])`: a lazy request scope per HTTP request.
+
+    Litestar builds route middleware once per route; every route shares one memo of the
+    APP-scoped dependencies.
+    """
+    return DefineMiddleware(_request_scope_middleware, container=container, app_scoped={})
+
+
+def share_container(container: AsyncContainer, app: Litestar) -> None:
+    """What `setup_dishka` does besides its middleware: the app container on `app.state`."""
     app.state.dishka_container = container
-    app.asgi_handler = request_scope_middleware(app.asgi_handler, container)
 
 
-def request_scope_middleware(app: ASGIApp, container: AsyncContainer) -> ASGIApp:
-    app_scoped: dict[Any, Any] = {}
-
+def _request_scope_middleware(app: ASGIApp, container: AsyncContainer, app_scoped: dict[Any, Any]) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)

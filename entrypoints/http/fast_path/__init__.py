@@ -1,0 +1,38 @@
+"""What the app does off the libraries' public paths, each piece for a measured reason.
+
+Everything here either buys back CPU that `uv run python -m bench.cpu` and the benchmark
+measured (docs/performance.md, "Per-request framework work": µs of CPU per get-product
+request 180 → 110 for the round that introduced them) or works around a missing public
+hook; each module's docstring gives its measurement or its reason, and names the library
+internals it leans on. Those libraries are pinned to the versions checked in
+pyproject.toml, and tests/unit/test_library_internals.py fails when the internals change.
+
+- `http_metrics`: HTTP metrics tallied in process, published in bulk (~20 % of a catalog
+  read's CPU; prometheus_client's histogram internals).
+- `request_scope`: dishka's request scope entered on the first request-scoped dependency
+  (~7 %; dishka's Litestar injection calls only `get` on `request.state.dishka_container`).
+- `catalog_answer`: catalog GETs answered by a bare ASGI app with prebuilt headers
+  (~5 %; Litestar passes a returned ASGI app through untouched).
+- `request_ids`: request ids from the fast PRNG instead of `uuid4()` (~3 %; no internals).
+- `around_router`: the one place that wraps Litestar's router, for the middleware that
+  must see requests no route matches (no public hook; Litestar's `asgi_handler`).
+
+Kept out after measuring: `gc.freeze()` after start-up (no measurable change in rate) and
+raised collector thresholds (none either); Litestar's public `ASGIResponse` in place of
+`CatalogAnswer` (~15 µs more per answer).
+"""
+
+from entrypoints.http.fast_path.around_router import wrap_router
+from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
+from entrypoints.http.fast_path.http_metrics import HttpMetrics
+from entrypoints.http.fast_path.request_ids import new_request_id
+from entrypoints.http.fast_path.request_scope import lazy_request_scope, share_container
+
+__all__ = [
+    "CatalogAnswer",
+    "HttpMetrics",
+    "lazy_request_scope",
+    "new_request_id",
+    "share_container",
+    "wrap_router",
+]
