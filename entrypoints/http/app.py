@@ -19,7 +19,7 @@ from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.docs import docs_router, swagger_plugin
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import HttpMetrics, metrics_controller
-from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.middleware import arrival_clock_middleware, request_id_middleware
 from entrypoints.http.mock_checkout import MockCheckoutController
 from entrypoints.http.money import TYPE_DECODERS, MoneySchemaPlugin
 from entrypoints.http.openapi import COMPONENTS, declare_problem_responses
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     app.asgi_handler = http_metrics.middleware(app.asgi_handler)
     # Outermost, so that even the router's own 404 and 405 carry the request id.
     app.asgi_handler = request_id_middleware(access_log_middleware(app.asgi_handler))
+    app.asgi_handler = arrival_clock_middleware(app.asgi_handler)
     return app
 
 

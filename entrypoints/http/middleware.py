@@ -8,6 +8,8 @@ import re
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.ioc.security import request_arrived
+
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -56,3 +58,17 @@ def new_request_id() -> str:
     """32 random hex digits, like a UUID4's. Correlation ids guard nothing, so they come
     from the fast PRNG rather than the OS's entropy (a system call on every request)."""
     return f"{random.getrandbits(128):032x}"
+
+
+def arrival_clock_middleware(app: ASGIApp) -> ASGIApp:
+    """Start each request's hashing-admission second as it arrives (`request_arrived`), so
+    that a login or registration that cannot start hashing within it gets 503 at once."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        with request_arrived():
+            await app(scope, receive, send)
+
+    return middleware
