@@ -10,7 +10,8 @@ order, until `admission_wait` seconds (default 1) after its request arrived (see
 `request_arrived`; a caller outside a request counts from its call), and otherwise
 gets ServiceBusy (503 with `Retry-After`) at once: the rate-limit round trip, the
 account lookup and any queue before them count against the same second, so a
-request that is past it when it asks for a thread is refused without waiting.
+request that is past it when it asks for a thread takes a free one or is refused
+without waiting.
 There is no queue of admitted work behind the threads, so whoever is admitted
 starts hashing at once, and under a flood nobody waits longer than the admission
 wait plus one hash: a queue that is bounded by length instead (say 64 waiting
@@ -100,8 +101,6 @@ class BcryptPasswordHasher(PasswordHasher):
         loop = asyncio.get_running_loop()
         arrival = _arrival.get()
         deadline = (loop.time() if arrival is None else arrival) + self._admission_wait
-        if deadline <= loop.time():  # the request's second is gone: do not start a hash now
-            raise ServiceBusy("too many password checks in progress, retry shortly")
         try:
             async with asyncio.timeout_at(deadline):
                 await self._threads.acquire()
