@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import parse_url
 
 TIMEOUT_SECONDS = 2.0
+# Connections open at once. A request past it waits (up to TIMEOUT_SECONDS) for one to be
+# returned instead of failing at once: a burst of a hundred logins is not an outage.
+MAX_CONNECTIONS = 100
 
 
 def url_problem(url: str) -> str | None:
@@ -30,11 +33,15 @@ class RedisLink:
     def __init__(self, url: str | None) -> None:
         self.url = url
         self.client: Redis | None = (
-            Redis.from_url(
-                url,
-                socket_timeout=TIMEOUT_SECONDS,
-                socket_connect_timeout=TIMEOUT_SECONDS,
-                health_check_interval=30,
+            Redis(
+                connection_pool=BlockingConnectionPool.from_url(
+                    url,
+                    max_connections=MAX_CONNECTIONS,
+                    timeout=TIMEOUT_SECONDS,
+                    socket_timeout=TIMEOUT_SECONDS,
+                    socket_connect_timeout=TIMEOUT_SECONDS,
+                    health_check_interval=30,
+                )
             )
             if url
             else None

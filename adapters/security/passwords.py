@@ -5,13 +5,17 @@ code points count in full: bcrypt alone ignores everything after 72 bytes. Its
 key is a fixed label, not a secret: rotating `SECRET_KEY` must not lock every
 customer out.
 
-Admission: a hash starts only on a free thread. A caller waits at most
-`admission_wait` seconds (default 1) for one, in arrival order, and otherwise gets
-ServiceBusy (503 with `Retry-After`) at once. There is no queue of admitted work
-behind the threads, so whoever is admitted starts hashing at once, and under a
-flood nobody waits longer than the admission wait plus one hash: a queue that is
-bounded by length instead (say 64 waiting hashes) is a wait of 64 hashes, many
-seconds when the hashing threads run at a lower priority on a busy machine.
+Admission: a hash starts only on a free thread. A caller waits for one, in arrival
+order, until `admission_wait` seconds (default 1) after its request arrived (see
+`request_arrived`; a caller outside a request counts from its call), and otherwise
+gets ServiceBusy (503 with `Retry-After`) at once: the rate-limit round trip, the
+account lookup and any queue before them count against the same second, so a
+request that is past it when it asks for a thread takes a free one or is refused
+without waiting.
+There is no queue of admitted work behind the threads, so whoever is admitted
+starts hashing at once, and under a flood nobody waits longer than the admission
+wait plus one hash: a queue that is bounded by length instead (say 64 waiting
+hashes) is a wait of 64 hashes, many seconds on a busy machine.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ import hmac
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import bcrypt
@@ -51,6 +56,25 @@ def lower_thread_priority() -> None:
         )
 
 
+# When the current request arrived (the event loop's clock), for the admission deadline.
+_arrival: ContextVar[float | None] = ContextVar("password_hashing_arrival", default=None)
+
+
+@contextlib.contextmanager
+def request_arrived() -> Iterator[None]:
+    """Within this block, hashing admission counts from now rather than from each hash call.
+
+    The HTTP entrypoint opens it as each request arrives (in the request's own task, so
+    the handler and the use case it calls see it): whatever the request waits for before
+    it asks for a hashing thread counts against its second.
+    """
+    token = _arrival.set(asyncio.get_running_loop().time())
+    try:
+        yield
+    finally:
+        _arrival.reset(token)
+
+
 class BcryptPasswordHasher(PasswordHasher):
     PREHASH_KEY = b"storefront/password-prehash/v1"
 
@@ -74,8 +98,11 @@ class BcryptPasswordHasher(PasswordHasher):
         return base64.b64encode(digest.digest())
 
     async def _run(self, fn: Callable[..., R], *args: Any) -> R:
+        loop = asyncio.get_running_loop()
+        arrival = _arrival.get()
+        deadline = (loop.time() if arrival is None else arrival) + self._admission_wait
         try:
-            async with asyncio.timeout(self._admission_wait):
+            async with asyncio.timeout_at(deadline):
                 await self._threads.acquire()
         except TimeoutError:
             raise ServiceBusy("too many password checks in progress, retry shortly") from None

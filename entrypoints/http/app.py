@@ -20,7 +20,7 @@ from entrypoints.http.docs import docs_router, swagger_plugin
 from entrypoints.http.fast_path import HttpMetrics, lazy_request_scope, share_container, wrap_router
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import metrics_controller
-from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.middleware import arrival_clock_middleware, request_id_middleware
 from entrypoints.http.mock_checkout import MockCheckoutController
 from entrypoints.http.money import TYPE_DECODERS, MoneySchemaPlugin
 from entrypoints.http.openapi import COMPONENTS, declare_problem_responses
@@ -104,11 +104,13 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     )
     share_container(container, app)
     declare_problem_responses(app.openapi_schema, API_PREFIX)
-    # Around the router: these see its own 404s and 405s too. The request id is outermost,
-    # so that every answer carries it; a disabled limit is not installed at all.
+    # Around the router: these see its own 404s and 405s too. The arrival clock is outermost
+    # (a request's hashing-admission second starts as it arrives), then the request id, so
+    # that every answer carries it; a disabled limit is not installed at all.
     wrap_router(
         app,
         [
+            arrival_clock_middleware,
             request_id_middleware,
             access_log_middleware,
             http_metrics.middleware,

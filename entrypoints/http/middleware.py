@@ -8,6 +8,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.fast_path import new_request_id
+from entrypoints.ioc.security import request_arrived
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -51,3 +52,17 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
 def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in headers)
+
+
+def arrival_clock_middleware(app: ASGIApp) -> ASGIApp:
+    """Start each request's hashing-admission second as it arrives (`request_arrived`), so
+    that a login or registration that cannot start hashing within it gets 503 at once."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        with request_arrived():
+            await app(scope, receive, send)
+
+    return middleware

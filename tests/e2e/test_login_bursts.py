@@ -5,9 +5,9 @@
   Redis (there with two instances sharing the burst); then the right password is 429.
 - A login flood (about a hundred clients logging in without pause, bcrypt at a
   realistic cost) never makes a real user wait more than about two seconds: each of
-  their logins ends within 2.5 s (plus what a health check takes at that moment, so a
-  machine busy with other work does not count against the app), 200 or 503 with
-  `Retry-After`; the flood gets 503s, and no request times out.
+  their logins ends within 2.5 s, 200 or 503 with `Retry-After`; the flood gets 503s,
+  and no request times out. On SQLite with the limits in memory, and on PostgreSQL
+  with the limits and sessions in Redis.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import asyncio
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
+from tests.conftest import clean_database
 from tests.support.servers import Server, serve, serve_many
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ LIMIT = 5
 BURST = 40
 
 FLOOD_CLIENTS = 100
-FLOOD_BCRYPT_ROUNDS = 10
+FLOOD_BCRYPT_ROUNDS = 12
 REAL_USER_LOGINS = 8
 REAL_USER_DEADLINE_SECONDS = 2.5
 CLIENT_TIMEOUT_SECONDS = 20.0
@@ -49,7 +50,7 @@ def instances(request: pytest.FixtureRequest, database_url: str) -> Iterator[lis
         with serve(env) as server:
             yield [server]
         return
-    env["REDIS_URL"] = request.getfixturevalue("redis_url")
+    env["REDIS_URL"] = request.getfixturevalue("redis_server")
     with serve_many(2, env) as servers:
         yield servers
 
@@ -94,18 +95,24 @@ async def test_a_parallel_burst_of_guesses_gets_exactly_the_limit_of_401s(instan
             await client.aclose()
 
 
-@pytest.fixture
-def flooded_server(postgres_database: str) -> Iterator[Server]:
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis])]
+)
+async def flooded_server(request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    """SQLite with the limits in process memory, or PostgreSQL with limits and sessions in Redis."""
+    database_url: str = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    await clean_database(database_url)
     env = {
-        "DATABASE_URL": postgres_database,
+        "DATABASE_URL": database_url,
         "BCRYPT_ROUNDS": str(FLOOD_BCRYPT_ROUNDS),
         "RATE_LIMIT_LOGIN": "5/minute",  # on, as in production: the flood uses a new email each time
     }
+    if request.param == "postgres+redis":
+        env["REDIS_URL"] = request.getfixturevalue("redis_server")
     with serve(env) as server:
         yield server
 
 
-@pytest.mark.postgres
 async def test_a_login_flood_never_makes_a_real_user_wait_more_than_about_two_seconds(
     flooded_server: Server,
 ) -> None:
@@ -128,7 +135,7 @@ async def test_a_login_flood_never_makes_a_real_user_wait_more_than_about_two_se
             if response.status_code == 503:
                 assert response.headers["retry-after"] == "1"
 
-    user_results: list[tuple[int, float, float, str | None]] = []
+    user_results: list[tuple[int, float, str | None]] = []
     # One client per flooder: a single httpx pool shared by a hundred requests spends more
     # time on its own bookkeeping than the server does answering.
     flooders = [
@@ -139,32 +146,25 @@ async def test_a_login_flood_never_makes_a_real_user_wait_more_than_about_two_se
         try:
             await asyncio.sleep(2)  # the flood is in full swing
             for _ in range(REAL_USER_LOGINS):
-                # What any request costs right now (the machine may be busy with more than us):
-                # the deadline is on what password hashing adds to it.
-                started = time.monotonic()
-                await user.get("/health/live")
-                baseline = time.monotonic() - started
                 started = time.monotonic()
                 try:
                     response = await user.post(LOGIN, json={"email": "ann@example.com", "password": PASSWORD})
                 except httpx.HTTPError as error:
                     raise AssertionError(flooded_server.log_tail()) from error
                 elapsed = time.monotonic() - started
-                user_results.append(
-                    (response.status_code, elapsed, baseline, response.headers.get("retry-after"))
-                )
+                user_results.append((response.status_code, elapsed, response.headers.get("retry-after")))
                 await asyncio.sleep(0.2)
         finally:
             stop.set()
             await asyncio.gather(*floods, return_exceptions=True)
             for flooder in flooders:
                 await flooder.aclose()
-    print(f"\nreal user (status, seconds, a health check's seconds, Retry-After): {user_results}")
+    print(f"\nreal user (status, seconds, Retry-After): {user_results}")
     print(f"flood: {dict(flood_statuses)}, transport failures: {len(flood_failures)}")
     assert not flood_failures, (flood_failures[:5], flooded_server.log_tail())
-    for status, elapsed, baseline, retry_after in user_results:
+    for status, elapsed, retry_after in user_results:
         assert status in {200, 503}
-        assert elapsed < REAL_USER_DEADLINE_SECONDS + baseline, user_results
+        assert elapsed < REAL_USER_DEADLINE_SECONDS, user_results
         if status == 503:
             assert retry_after == "1"
     assert flood_statuses[503] > 0

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import bcrypt
 import pytest
 
-from adapters.security.passwords import BcryptPasswordHasher
+from adapters.security.passwords import BcryptPasswordHasher, request_arrived
 from domain.errors import ServiceBusy
 
 
@@ -169,5 +169,26 @@ async def test_a_cancelled_caller_holds_its_thread_until_the_hash_is_done(
         held_threads.set()
         await asyncio.sleep(0.1)
         assert await hasher.verify("after", STORED) is False
+    finally:
+        hasher.close()
+
+
+async def test_the_wait_counts_from_the_requests_arrival_not_from_the_hash_call(
+    held_threads: threading.Event,
+) -> None:
+    hasher = BcryptPasswordHasher(rounds=4, workers=1, admission_wait=0.3)
+    try:
+        first = asyncio.create_task(hasher.verify("first", STORED))
+        with request_arrived():
+            await asyncio.sleep(0.25)  # the rate limit and the account lookup took most of the wait
+            started = time.monotonic()
+            with pytest.raises(ServiceBusy):
+                await hasher.verify("second", STORED)
+            assert time.monotonic() - started < 0.15  # what was left of the wait, not a new one
+        held_threads.set()
+        assert await first is False
+        with request_arrived():
+            await asyncio.sleep(0.35)  # past the wait, but a thread is free: it is taken
+            assert await hasher.verify("third", STORED) is False
     finally:
         hasher.close()
