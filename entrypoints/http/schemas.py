@@ -31,7 +31,11 @@ Email = Annotated[
         min_length=3,
         max_length=EMAIL_MAX_LENGTH,
         pattern=EMAIL_PATTERN,
-        description="Lower-cased; not trimmed; no spaces, control or invisible characters",
+        description=(
+            "Lower-cased; not trimmed; no spaces, control or invisible characters (the Braille "
+            "blank, U+FFFC and U+FFFD included); equal to its Unicode NFKC normalisation; no "
+            "local part or domain label starting with a combining mark"
+        ),
         examples=["ann@example.com"],
     ),
 ]

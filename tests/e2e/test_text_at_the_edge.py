@@ -426,6 +426,9 @@ INVISIBLE = {
     "space": " ",
     "NUL": "\x00",
     "C1": "\x85",
+    "braille blank": "\u2800",
+    "object replacement": "\ufffc",
+    "replacement character": "\ufffd",
 }
 
 
@@ -447,6 +450,26 @@ async def test_an_email_with_an_invisible_character_registers_nothing(api: Api, 
         assert response.json()["errors"][0]["field"] == "email"
     users = (await api.client.get("/api/v1/users", headers=admin)).json()
     assert sorted(u["email"] for u in users) == ["admin@storefront.test", "ann@example.com"]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a@\uff58.yy",  # fullwidth x
+        "e\u0301x@x.yy",  # decomposed: the look-alike of \u00e9x@x.yy
+        "\u0300ab@example.com",  # a local part starting with a combining mark
+        "ab@example.\u0300com",  # a domain label starting with one
+    ],
+)
+async def test_an_email_that_could_pass_for_another_registers_nothing(api: Api, email: str) -> None:
+    assert (await api.register("\u00e9x@x.yy"))["email"] == "\u00e9x@x.yy"
+    response = await api.client.post("/api/v1/auth/register", json={"email": email, "password": "pass-word-1"})
+    assert response.status_code == 422, (repr(email), response.text)
+    assert response.json()["errors"][0]["field"] == "email"
+    login = await api.client.post(
+        "/api/v1/auth/login", json={"email": email, "password": "customer-password"}
+    )
+    assert login.status_code == 401, login.text
 
 
 async def test_an_email_is_lower_cased_but_never_trimmed(api: Api) -> None:
