@@ -66,7 +66,7 @@ def check_url_text(path: str, query_string: bytes) -> None:
 # The decoder names a broken pattern by the pattern itself; an API client reads the rule.
 
 PATTERN_RULES = {
-    PLAIN_TEXT_PATTERN: "must not contain control characters",
+    PLAIN_TEXT_PATTERN: "must not contain control or bidi control characters",
     DESCRIPTION_PATTERN: "must not contain control characters other than tab and line breaks",
     EMAIL_PATTERN: "must be an email address without spaces, control or invisible characters",
     NO_NUL_PATTERN: "must not contain NUL characters",

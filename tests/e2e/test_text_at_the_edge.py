@@ -341,6 +341,42 @@ async def test_a_control_character_in_any_string_body_field_is_422_naming_it(api
         assert name in {e["field"] for e in response.json()["errors"]}, response.text
 
 
+BIDI_CONTROLS = {
+    "arabic letter mark": "\u061c",
+    "left-to-right mark": "\u200e",
+    "right-to-left mark": "\u200f",
+    "left-to-right embedding": "\u202a",
+    "right-to-left override": "\u202e",
+    "left-to-right isolate": "\u2066",
+    "pop directional isolate": "\u2069",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BIDI_CONTROLS))
+async def test_a_bidi_control_in_any_name_key_or_reference_body_field_is_422(api: Api, kind: str) -> None:
+    """Names, slugs, emails, keys and references: text that could be drawn in another
+    order than it is stored. A password and a description may hold them."""
+    admin = await api.admin()
+    doc = await document(api)
+    swept = set()
+    for method, path, operation, body, name, _ in body_cases(doc):
+        if name in {"password", "description"}:
+            continue
+        bad = copy.deepcopy(body)
+        example = str(bad[name])
+        bad[name] = example[:1] + BIDI_CONTROLS[kind] + example[1:]
+        response = await send(api, method, fill_path(path, operation, doc), admin, bad)
+        assert response.status_code == 422, (method, path, name, response.text)
+        assert name in {e["field"] for e in response.json()["errors"]}, response.text
+        swept.add((path, name))
+    assert swept >= {
+        ("/api/v1/categories", "name"),
+        ("/api/v1/products", "name"),
+        ("/api/v1/categories", "slug"),
+        ("/api/v1/auth/refresh", "refresh_token"),
+    }
+
+
 async def test_every_string_body_field_declares_a_maximum_length_and_longer_is_422(api: Api) -> None:
     admin = await api.admin()
     doc = await document(api)
