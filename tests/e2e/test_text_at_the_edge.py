@@ -210,6 +210,59 @@ async def test_a_control_character_in_a_numeric_path_segment_is_not_found(api: A
         assert (await api.client.get(url, headers=admin)).status_code == 404
 
 
+# Each is read as 1 (or 10) by Python's int(): a sign, spaces, an underscore, non-ASCII digits.
+LOOSE_INTEGERS = {
+    "arabic-indic one": "%D9%A1",
+    "fullwidth one": "%EF%BC%91",
+    "plus sign": "+1",
+    "minus zero": "-0",
+    "leading space": "%201",
+    "trailing space": "1%20",
+    "underscore": "1_0",
+    "devanagari one": "%E0%A5%A7",
+}
+
+
+def int_path_routes(app: Litestar) -> list[tuple[str, str]]:
+    """(method, path template) for every route of the route table with an integer path
+    parameter, hidden ones included."""
+    return [
+        (method, route.path)
+        for route in app.routes
+        if any(parameter.type is int for parameter in route.path_parameters.values())
+        for handler in getattr(route, "route_handlers", ())
+        for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(LOOSE_INTEGERS))
+async def test_an_integer_path_parameter_is_ascii_digits_only_on_every_route(api: Api, kind: str) -> None:
+    admin = await api.admin()
+    for _ in range(10):
+        await make_product(api)
+    assert (await api.client.get("/api/v1/products/1", headers=admin)).status_code == 200
+    doc = await document(api)
+    bodies = {
+        (method.upper(), path): example_of(doc, schema)
+        for method, path, operation in operations(doc)
+        if (schema := json_body_schema(doc, operation)) is not None
+    }
+    routes = int_path_routes(api.client.app)
+    assert {template for _, template in routes} >= {
+        "/api/v1/products/{product_id:int}",
+        "/api/v1/orders/{order_id:int}",
+        "/api/v1/payments/{payment_id:int}",
+        "/api/v1/users/{user_id:int}/activate",
+    }
+    for method, template in routes:
+        url = re.sub(r"\{[^}:]+:int\}", LOOSE_INTEGERS[kind], template)
+        url = re.sub(r"\{[^}]+\}", "x", url)
+        body = bodies.get((method, re.sub(r":[^}]*\}", "}", template)))
+        response = await send(api, method, url, admin, body)
+        assert response.status_code == 404, (method, url, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_an_id_with_hundreds_of_leading_zeros_stores_a_bounded_idempotency_path(api: Api) -> None:
     customer = await api.customer()
     order = await place_order(api, customer, await make_product(api))
