@@ -25,6 +25,7 @@ from tests.e2e.openapi_sweep import (
     is_money,
     money_fields,
     operations,
+    scalar_fields,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -190,6 +191,48 @@ async def test_every_money_field_in_a_body_refuses_what_is_not_money(api: Api) -
                 problem = assert_problem(response, 422, f"{op.label} {field_name(at)}={raw}")
                 assert field_name(at) in [e["field"] for e in problem["errors"]], (op.label, raw, problem)
     assert swept >= 2, "the document names no money fields in bodies"
+
+
+# A string is never read as the integer or boolean it spells, in any body.
+STRINGS_FOR = {"integer": ['"1"', '"0"', '"-1"', '""'], "boolean": ['"true"', '"false"', '"1"', '""']}
+
+
+@pytest.mark.parametrize("kind", sorted(STRINGS_FOR))
+async def test_every_integer_or_boolean_body_field_given_as_a_string_is_422(api: Api, kind: str) -> None:
+    admin = await api.admin()
+    await api.client.post("/api/v1/products", json={"name": "Tea", "price": "1.00"}, headers=admin)
+    doc = await document(api)
+    swept = set()
+    for op in with_body(doc):
+        schema = op.body_schemas().get("application/json")
+        if schema is None:
+            continue
+        for at in scalar_fields(doc, schema, kind):
+            swept.add(f"{op.path} {field_name(at)}")
+            for raw in STRINGS_FOR[kind]:
+                response = await api.client.request(
+                    op.method,
+                    op.concrete_path(),
+                    content=body_with(at, raw),
+                    headers={**admin, "Content-Type": "application/json"},
+                )
+                problem = assert_problem(response, 422, f"{op.label} {field_name(at)}={raw}")
+                assert field_name(at) in [e["field"] for e in problem["errors"]], (op.label, raw, problem)
+    expected = {
+        "integer": {"/api/v1/orders items[0].product_id", "/api/v1/orders items[0].quantity"},
+        "boolean": {"/api/v1/products/{product_id} is_active"},
+    }[kind]
+    assert swept >= expected, swept
+
+
+async def test_an_order_with_an_id_as_a_string_places_nothing(api: Api) -> None:
+    customer = await api.customer()
+    admin = await api.admin()
+    await api.client.post("/api/v1/products", json={"name": "Tea", "price": "1.00"}, headers=admin)
+    body = {"items": [{"product_id": "1", "quantity": 1}]}
+    response = await api.client.post("/api/v1/orders", json=body, headers=customer)
+    problem = assert_problem(response, 422, "product_id as a string")
+    assert [e["field"] for e in problem["errors"]] == ["items[0].product_id"]
 
 
 async def test_every_money_query_parameter_refuses_what_is_not_money(api: Api) -> None:
