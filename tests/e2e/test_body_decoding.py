@@ -105,6 +105,20 @@ async def test_a_malformed_body_is_400_on_every_route_that_takes_one(api: Api, k
         assert "errors" not in problem
 
 
+async def test_a_json_null_body_is_422_and_an_empty_body_400_on_every_route_that_takes_one(api: Api) -> None:
+    """`null` is well-formed JSON that breaks the body's rule; no body at all is malformed."""
+    admin = await api.admin()
+    doc = await document(api)
+    targets = [op for op in with_body(doc) if "application/json" in op.body_schemas()]
+    assert len(targets) >= 7, [op.label for op in targets]
+    for op in targets:
+        headers = {**admin, "Content-Type": "application/json"}
+        response = await api.client.request(op.method, op.concrete_path(), content=b"null", headers=headers)
+        assert_problem(response, 422, f"{op.label} with null")
+        response = await api.client.request(op.method, op.concrete_path(), content=b"", headers=headers)
+        assert_problem(response, 400, f"{op.label} with no body")
+
+
 async def test_a_webhook_body_is_judged_before_its_signature(api: Api) -> None:
     for kind, body in MALFORMED.items():
         response = await api.client.post(
