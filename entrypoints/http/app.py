@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from application.auth.bootstrap_admin import EnsureAdmin
 from domain.errors import DomainError
 from entrypoints.http.access_log import access_log_middleware
-from entrypoints.http.auth import AuthController
+from entrypoints.http.auth import AuthController, no_store_middleware
 from entrypoints.http.bodies import CheckedRequest
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.docs import docs_router, swagger_plugin
@@ -107,6 +107,10 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     if settings.api_rate_limited:
         app.asgi_handler = rate_limit_middleware(app.asgi_handler, container)
     app.asgi_handler = http_metrics.middleware(app.asgi_handler)
+    # Every answer of the credential exchanges, errors and rate limits included: no-store.
+    app.asgi_handler = no_store_middleware(
+        app.asgi_handler, frozenset({f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/refresh"})
+    )
     # Outermost, so that even the router's own 404 and 405 carry the request id.
     app.asgi_handler = request_id_middleware(access_log_middleware(app.asgi_handler))
     return app
