@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
@@ -347,6 +348,41 @@ async def test_a_bad_idempotency_key_is_422_on_every_route_that_takes_one(api: A
         headers: dict[str, str | bytes] = {**admin, "Idempotency-Key": key.encode()}  # as the UTF-8 bytes
         response = await send(api, method, url, headers, body)
         assert response.status_code == 422, (method, path, repr(key), response.text)
+
+
+async def test_two_idempotency_keys_on_one_request_are_422_on_every_route_that_takes_one(api: Api) -> None:
+    """Sent as two header lines, as a server hands them over (the test client would fold
+    them into one `key-1, key-2` value, which the key's pattern refuses anyway)."""
+    admin = await api.admin()
+    customer = await api.customer()
+    await make_product(api)
+    doc = await document(api)
+    swept = [
+        (method, path, operation)
+        for method, path, operation in operations(doc)
+        if any(
+            p["in"] == "header" and p["name"] == "Idempotency-Key" for p in operation.get("parameters") or []
+        )
+    ]
+    assert len(swept) >= 2
+    for method, path, operation in swept:
+        schema = json_body_schema(doc, operation)
+        body = example_of(doc, schema) if schema else None
+        url = fill_path(path, operation, doc)
+        for caller in (admin, customer):
+            for second in ("key-2", "key-1"):
+                headers = [
+                    *((name.encode(), value.encode()) for name, value in caller.items()),
+                    (b"idempotency-key", b"key-1"),
+                    (b"idempotency-key", second.encode()),
+                ]
+                async with httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=api.client.app), base_url="http://testserver"
+                ) as raw:
+                    response = await raw.request(method.upper(), url, headers=headers, json=body)
+                assert response.status_code == 422, (method, path, response.text)
+                fields = {e["field"] for e in response.json()["errors"]}
+                assert fields == {"Idempotency-Key"}, (method, path, response.text)
 
 
 # ---- JSON bodies -----------------------------------------------------------------
