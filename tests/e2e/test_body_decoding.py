@@ -11,6 +11,7 @@ judged is the input, not the caller.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -370,3 +371,56 @@ async def test_every_id_in_a_query_beyond_range_finds_nothing(api: Api) -> None:
                 assert response.status_code == 200, f"{op.label} {name}={huge}: {response.text[:200]}"
                 assert response.json() == []
     assert swept >= 1
+
+
+# ---- the document's bounds are the enforced ones ----------------------------------------
+
+
+async def test_every_integer_query_bound_is_exact_and_is_the_enforced_one(api: Api) -> None:
+    """An integer bound written as a float (2**63 - 1 becomes 9.223372036854776e18) would
+    promise values the API refuses: each bound is an exact integer, taken at the bound and
+    refused one beyond it."""
+    admin = await api.admin()
+    doc = await document(api)
+    swept = set()
+    for op in operations(doc):
+        if op.method != "get":
+            continue
+        for parameter in op.parameters("query"):
+            schema = parameter.get("schema", {})
+            if schema.get("type") != "integer":
+                continue
+            for bound, beyond in (("maximum", 1), ("minimum", -1)):
+                if bound not in schema:
+                    continue
+                value = schema[bound]
+                assert isinstance(value, int), (op.label, parameter["name"], bound, value)
+                url = f"{op.concrete_path()}?{parameter['name']}={value}"
+                taken = await api.client.get(url, headers=admin)
+                # Taken: the list, or (under an id that names nothing yet) not found.
+                assert taken.status_code == (404 if "{" in op.path else 200), (url, taken.text)
+                url = f"{op.concrete_path()}?{parameter['name']}={value + beyond}"
+                assert_problem(await api.client.get(url, headers=admin), 422, url)
+                swept.add((op.path, parameter["name"], bound))
+    assert ("/api/v1/products", "offset", "maximum") in swept
+    assert ("/api/v1/users", "limit", "maximum") in swept
+
+
+async def test_a_price_is_documented_as_greater_than_zero_and_zero_is_refused(api: Api) -> None:
+    admin = await api.admin()
+    doc = await document(api)
+    for name in ("ProductIn", "ProductPatch"):
+        price = doc["components"]["schemas"][name]["properties"]["price"]
+        arms = price.get("oneOf") or [price]
+        money = next(arm for arm in arms if arm.get("title") == "Money")
+        assert money["exclusiveMinimum"] == 0 and "minimum" not in money, (name, money)
+        assert money["maximum"] == 99999999.99
+        pattern = re.compile(money["pattern"])
+        for zero in ("0", "00", "0.0", "0.00"):
+            assert not pattern.search(zero), (name, zero)
+        for positive in ("0.01", "0.5", "1", "149.90"):
+            assert pattern.search(positive), (name, positive)
+    for raw in ("0", "0.00", 0, "100000000.00"):
+        response = await api.client.post("/api/v1/products", json={"name": "Tea", "price": raw}, headers=admin)
+        problem = assert_problem(response, 422, f"price {raw!r}")
+        assert [e["field"] for e in problem["errors"]] == ["price"]
