@@ -119,6 +119,7 @@ async def test_the_mock_checkout_pages_refuse_to_be_framed_and_load_nothing_else
 
     page = await api.client.get(page_path)
     assert page.status_code == 200 and "<form" in page.text
+    assert page.headers.get_list("content-type") == ["text/html; charset=utf-8"]
     assert_not_frameable(page)
     [policy] = page.headers.get_list("content-security-policy")
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
@@ -133,6 +134,7 @@ async def test_the_mock_checkout_pages_refuse_to_be_framed_and_load_nothing_else
 
     paid = await api.client.post(f"{page_path}/pay")
     assert paid.status_code == 200
+    assert paid.headers.get_list("content-type") == ["text/html; charset=utf-8"]
     assert_not_frameable(paid)
     assert_nosniff(paid, "pay")
 
