@@ -101,8 +101,8 @@ _BMP_FORMAT: tuple[tuple[int, int], ...] = (
     (0xFFF9, 0xFFFB),
 )
 _BMP_PRIVATE_USE = ((0xE000, 0xF8FF),)
-EMAIL_REFUSED_CLASS = r"\s@" + CONTROL_CLASS + _bmp_class(
-    DEFAULT_IGNORABLE + _BMP_FORMAT + _BMP_PRIVATE_USE + LOOKS_BLANK
+EMAIL_REFUSED_CLASS = (
+    r"\s@" + CONTROL_CLASS + _bmp_class(DEFAULT_IGNORABLE + _BMP_FORMAT + _BMP_PRIVATE_USE + LOOKS_BLANK)
 )
 """What no part of an email may hold, as far as a portable regex can say it (`is_invisible`
 also refuses the few such characters outside the BMP, and unassigned ones)."""

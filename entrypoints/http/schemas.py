@@ -20,7 +20,7 @@ from domain.catalog import (
 )
 from domain.text import DESCRIPTION_PATTERN, EMAIL_PATTERN, NO_NUL_PATTERN, PLAIN_TEXT_PATTERN
 from domain.users import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User
-from entrypoints.http.money import Amount, PriceAmount
+from entrypoints.http.money import PriceAmount
 
 # Every stored string is bounded by its column and holds no control character (see
 # domain/text.py): the edge refuses the rest with 422 before anything reaches storage,

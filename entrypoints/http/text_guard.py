@@ -20,6 +20,7 @@ one header the app stores (`Idempotency-Key`) has its own pattern.
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar.enums import ScopeType
@@ -74,7 +75,7 @@ def check_int_segments(scope: Scope) -> None:
     Routing has parsed the parameters (`path_params`: an `int` for each `{name:int}`) and
     reports the matched template without types (`path_template`: `/orders/{order_id}`),
     so the raw segment at the place of each integer parameter is judged here."""
-    params = scope.get("path_params")
+    params: dict[str, Any] = dict(scope.get("path_params") or {})  # parsed values, not str
     if not params or not any(type(value) is int for value in params.values()):
         return
     template = scope.get("path_template", "").split("/")
@@ -82,9 +83,9 @@ def check_int_segments(scope: Scope) -> None:
     if len(template) != len(segments):
         return
     for name_segment, segment in zip(template, segments, strict=True):
-        if name_segment[:1] == "{" and type(params.get(name_segment[1:-1])) is int:
-            if not _ASCII_DIGITS.fullmatch(segment):
-                raise NotFound("not found")
+        is_int = name_segment[:1] == "{" and type(params.get(name_segment[1:-1])) is int
+        if is_int and not _ASCII_DIGITS.fullmatch(segment):
+            raise NotFound("not found")
 
 
 # ---- messages ----------------------------------------------------------------

@@ -421,6 +421,8 @@ async def test_a_price_is_documented_as_greater_than_zero_and_zero_is_refused(ap
         for positive in ("0.01", "0.5", "1", "149.90"):
             assert pattern.search(positive), (name, positive)
     for raw in ("0", "0.00", 0, "100000000.00"):
-        response = await api.client.post("/api/v1/products", json={"name": "Tea", "price": raw}, headers=admin)
+        response = await api.client.post(
+            "/api/v1/products", json={"name": "Tea", "price": raw}, headers=admin
+        )
         problem = assert_problem(response, 422, f"price {raw!r}")
         assert [e["field"] for e in problem["errors"]] == ["price"]

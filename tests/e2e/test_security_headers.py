@@ -89,7 +89,9 @@ async def test_every_answer_of_login_and_refresh_is_never_stored(api: Api) -> No
     answers = {
         "wrong password": (
             401,
-            await api.client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": "nope"}),
+            await api.client.post(
+                "/api/v1/auth/login", json={"email": "ann@example.com", "password": "nope"}
+            ),
         ),
         "login rule broken": (422, await api.client.post("/api/v1/auth/login", json={"email": 1})),
         "login malformed": (400, await api.client.post("/api/v1/auth/login", content=b"{")),

@@ -588,7 +588,9 @@ async def test_an_email_with_an_invisible_character_registers_nothing(api: Api, 
 )
 async def test_an_email_that_could_pass_for_another_registers_nothing(api: Api, email: str) -> None:
     assert (await api.register("\u00e9x@x.yy"))["email"] == "\u00e9x@x.yy"
-    response = await api.client.post("/api/v1/auth/register", json={"email": email, "password": "pass-word-1"})
+    response = await api.client.post(
+        "/api/v1/auth/register", json={"email": email, "password": "pass-word-1"}
+    )
     assert response.status_code == 422, (repr(email), response.text)
     assert response.json()["errors"][0]["field"] == "email"
     login = await api.client.post(
