@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain.errors import InvalidInput
 from domain.money import Money
-from domain.text import has_control, whole
+from domain.text import has_bidi_control, has_control, whole
 
 CATEGORY_NAME_MAX = 50
 SLUG_MAX = 50
@@ -26,6 +26,8 @@ def check_name(raw: str, maximum: int, field: str = "name") -> str:
     # Judged before trimming: `strip` would also take control characters off the ends.
     if has_control(raw):
         raise InvalidInput.for_field(field, "must not contain control characters")
+    if has_bidi_control(raw):
+        raise InvalidInput.for_field(field, "must not contain bidi control characters")
     name = raw.strip()
     if not 1 <= len(name) <= maximum:
         raise InvalidInput.for_field(field, f"must be 1 to {maximum} characters long")

@@ -3,8 +3,11 @@
 - A name, slug, email, key or reference holds no control character (Unicode category
   Cc: C0, DEL and C1). PostgreSQL cannot even store NUL in text.
 - A description may hold tabs and line breaks (TAB, LF, CR), and no other control.
-- An email also holds no whitespace and no invisible character (`is_invisible`), so that
-  no two addresses look alike on screen.
+- A name, slug, email, key or reference also holds no bidi control (`BIDI_CLASS`): it
+  could draw the text in another order than it is stored.
+- An email also holds no whitespace and no invisible character (`is_invisible`), equals
+  its Unicode NFKC normalisation and starts no part with a combining mark (see
+  `domain.users.Email`), so that no two addresses look alike on screen.
 
 The patterns are written once here so that the HTTP edge enforces and documents exactly
 these rules: `\\uXXXX` escapes read the same in Python's `re` and in ECMA-262 (the
@@ -14,10 +17,14 @@ matches before a final newline.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 CONTROL_CLASS = r"\u0000-\u001F\u007F-\u009F"
 """Unicode category Cc, as the inside of a regex character class."""
+
+BIDI_CLASS = r"\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069"
+"""The bidi controls (marks, embeddings, overrides, isolates), as the inside of a class."""
 
 DESCRIPTION_CONTROL_CLASS = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F"
 """Cc without TAB, LF and CR."""
@@ -45,6 +52,9 @@ DEFAULT_IGNORABLE: tuple[tuple[int, int], ...] = (
     (0x1D173, 0x1D17A),
     (0xE0000, 0xE0FFF),
 )
+# Characters that draw as a blank or a placeholder though Unicode files them as symbols:
+# the Braille blank, the object replacement and the replacement character.
+LOOKS_BLANK: tuple[tuple[int, int], ...] = ((0x2800, 0x2800), (0xFFFC, 0xFFFD))
 # Control, format, surrogate, private use, unassigned; space, line and paragraph separators.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
 
@@ -65,8 +75,8 @@ NO_NUL_PATTERN = r"^[^\u0000]*$"
 VISIBLE_ASCII_PATTERN = whole("[!-~]+")
 """A key made for machines (`Idempotency-Key`): visible ASCII, no space."""
 
-PLAIN_TEXT_PATTERN = without(CONTROL_CLASS)
-"""A name, key or reference: no control character."""
+PLAIN_TEXT_PATTERN = without(CONTROL_CLASS + BIDI_CLASS)
+"""A name, key or reference: no control character, no bidi control."""
 
 DESCRIPTION_PATTERN = without(DESCRIPTION_CONTROL_CLASS)
 """Free text: tabs and line breaks allowed, no other control character."""
@@ -91,7 +101,9 @@ _BMP_FORMAT: tuple[tuple[int, int], ...] = (
     (0xFFF9, 0xFFFB),
 )
 _BMP_PRIVATE_USE = ((0xE000, 0xF8FF),)
-EMAIL_REFUSED_CLASS = r"\s@" + CONTROL_CLASS + _bmp_class(DEFAULT_IGNORABLE + _BMP_FORMAT + _BMP_PRIVATE_USE)
+EMAIL_REFUSED_CLASS = (
+    r"\s@" + CONTROL_CLASS + _bmp_class(DEFAULT_IGNORABLE + _BMP_FORMAT + _BMP_PRIVATE_USE + LOOKS_BLANK)
+)
 """What no part of an email may hold, as far as a portable regex can say it (`is_invisible`
 also refuses the few such characters outside the BMP, and unassigned ones)."""
 
@@ -108,4 +120,23 @@ def is_invisible(ch: str) -> bool:
     if ch.isspace() or unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
         return True
     point = ord(ch)
-    return any(low <= point <= high for low, high in DEFAULT_IGNORABLE)
+    return any(low <= point <= high for low, high in DEFAULT_IGNORABLE + LOOKS_BLANK)
+
+
+_BIDI = re.compile(f"[{BIDI_CLASS}]")
+
+
+def has_bidi_control(text: str) -> bool:
+    """Whether `text` holds a bidi control (`BIDI_CLASS`)."""
+    return _BIDI.search(text) is not None
+
+
+def is_nfkc(text: str) -> bool:
+    """Whether `text` equals its Unicode NFKC normalisation (no compatibility form such as
+    fullwidth letters, no decomposed accent)."""
+    return unicodedata.is_normalized("NFKC", text)
+
+
+def is_combining(ch: str) -> bool:
+    """A combining mark (category M*): drawn on the character before it."""
+    return unicodedata.category(ch).startswith("M")

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import AccessDenied, AccountDisabled, InvalidInput
-from domain.text import is_invisible
+from domain.text import is_combining, is_invisible, is_nfkc
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -30,7 +30,11 @@ class Email:
     - nothing is trimmed: a leading or trailing space is refused like any other;
     - refused: whitespace, control characters and invisible ones (soft hyphen,
       zero-width space and joiners, bidi marks, other format characters, variation
-      selectors, fillers; see `domain.text.is_invisible`);
+      selectors, fillers, the Braille blank, U+FFFC and U+FFFD; see
+      `domain.text.is_invisible`);
+    - refused unless equal to its Unicode NFKC normalisation: `a@ｘ.yy` (fullwidth) and
+      `e` + U+0301 are not the `a@x.yy` and `é` they look like;
+    - refused: a local part or a domain label that starts with a combining mark;
     - `local@domain.tld`, at most 254 characters, the local part at most 64.
     """
 
@@ -40,12 +44,16 @@ class Email:
     def parse(cls, raw: str, field: str = "email") -> Email:
         if any(is_invisible(ch) for ch in raw):
             raise InvalidInput.for_field(field, "must not contain spaces, control or invisible characters")
+        if not is_nfkc(raw):
+            raise InvalidInput.for_field(field, "must be in Unicode normal form NFKC")
         email = raw.lower()
         if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_SHAPE.fullmatch(email):
             raise InvalidInput.for_field(field, "must be a valid email address")
         local, _, domain = email.rpartition("@")
         if len(local) > EMAIL_LOCAL_MAX_LENGTH or domain.startswith(".") or ".." in domain:
             raise InvalidInput.for_field(field, "must be a valid email address")
+        if any(part and is_combining(part[0]) for part in (local, *domain.split("."))):
+            raise InvalidInput.for_field(field, "must not start a part with a combining mark")
         return cls(email)
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from application.auth.bootstrap_admin import EnsureAdmin
 from domain.errors import DomainError
 from entrypoints.http.access_log import access_log_middleware
-from entrypoints.http.auth import AuthController
+from entrypoints.http.auth import AuthController, no_store_middleware
 from entrypoints.http.bodies import CheckedRequest
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.docs import docs_router, swagger_plugin
@@ -113,6 +113,11 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             arrival_clock_middleware,
             request_id_middleware,
             access_log_middleware,
+            # Every answer of the credential exchanges, errors and rate limits included: no-store.
+            partial(
+                no_store_middleware,
+                paths=frozenset({f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/refresh"}),
+            ),
             http_metrics.middleware,
             *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
         ],

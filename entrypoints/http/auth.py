@@ -7,9 +7,11 @@ import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.enums import RequestEncodingType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils import normalize_path
 
 from application.auth.current_user import GetCurrentUser
 from application.auth.login import Credentials, LogIn
@@ -34,6 +36,28 @@ from entrypoints.http.schemas import (
 
 # Responses that carry tokens are never stored by a browser or a proxy.
 NO_STORE = CacheControlHeader(no_store=True)
+_NO_STORE_HEADER = (b"cache-control", b"no-store")
+
+
+def no_store_middleware(app: ASGIApp, paths: frozenset[str]) -> ASGIApp:
+    """`Cache-Control: no-store` on every answer of the routes at `paths` (login, refresh):
+    success or error, from the handler, an exception handler or a rate limit before
+    routing, since what a credential exchange answers is nobody's to keep."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or normalize_path(scope["path"]) not in paths:
+            await app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"cache-control"]
+                message["headers"] = [*headers, _NO_STORE_HEADER]
+            await send(message)
+
+        await app(scope, receive, send_no_store)
+
+    return middleware
 
 
 def _string_schema(annotation: Any) -> Schema:

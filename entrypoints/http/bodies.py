@@ -9,7 +9,12 @@ A body is judged the first time anything reads it — Litestar decoding a handle
   UTF-8;
 - well-formed JSON is decoded once, numbers with a fraction or an exponent as exact
   `Decimal`s (never floats), so that `1e400` reaches the field it was meant for and is
-  refused there (422) like any value that breaks a rule.
+  refused there (422) like any value that breaks a rule;
+- a JSON body meant for a handler's `data` is then checked strictly against its type
+  before Litestar converts it (Litestar's own conversion is lax, made for query strings:
+  it would read `"1"` as the integer 1 and `"true"` as a boolean). A string where an
+  integer or a boolean belongs, or `null` where an object belongs, is 422; money fields
+  still take a decimal string or a number (`entrypoints.http.money`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from entrypoints.http.text_guard import readable
 T = TypeVar("T")
 
 MAX_DEPTH = 32
+_DATA_CHECKED = "storefront.data_checked"
 
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
@@ -104,7 +110,17 @@ class CheckedRequest(Request[Any, Any, Any]):
         if state.json is Empty:
             # A url-encoded content type on a JSON route: the body is still judged as JSON.
             state.json = parse_json(body)
+        self._check_data(state.json)
         return state.json
+
+    def _check_data(self, value: Any) -> None:
+        """422 unless `value` is exactly what the handler's `data` parameter takes."""
+        if self.scope.get(_DATA_CHECKED):
+            return
+        data = self.route_handler.parsed_fn_signature.parameters.get("data")
+        if data is not None:
+            decode_value(value, data.annotation)
+        self.scope[_DATA_CHECKED] = True  # type: ignore[literal-required]
 
     async def form(self) -> FormMultiDict:
         await self.body()  # judged (a url-encoded form: parsed) before Litestar looks

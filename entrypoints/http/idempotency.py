@@ -77,6 +77,9 @@ def idempotent(handler: Handler) -> Handler:
     ) -> Any:
         if "request" in own:
             kwargs["request"] = request
+        if len(request.headers.getall(HEADER, [])) > 1:
+            # Which of two keys the caller meant is not ours to guess.
+            raise InvalidInput.for_field(HEADER, "must be sent at most once")
         if idempotency_key is None:
             return await handler(*args, **kwargs)
         return await _run(request, idempotency_key, lambda: handler(*args, **kwargs))

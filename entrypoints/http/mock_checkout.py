@@ -16,6 +16,7 @@ from typing import Annotated, Any, Protocol
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get, post
+from litestar.enums import MediaType
 from litestar.params import Parameter
 
 from application.payments.read_payments import Checkout, GetCheckout
@@ -34,7 +35,8 @@ from entrypoints.http.payments import deliver_webhook
 from entrypoints.http.problems import domain_error_handler
 
 ProviderPaymentId = Annotated[str, Parameter(max_length=255)]
-HTML = "text/html; charset=utf-8"
+# Litestar adds `; charset=utf-8` to a text media type itself (the app's encoding).
+HTML = MediaType.HTML
 # The pages are plain HTML with an inline style sheet and two forms posting back here:
 # nothing else may load, and no other site may frame them (the buttons move money).
 PAGE_HEADERS = {

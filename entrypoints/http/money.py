@@ -19,7 +19,7 @@ from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
 from domain.errors import InvalidInput
-from domain.money import MONEY_STRING, parse_amount
+from domain.money import MAX_PRICE, MONEY_STRING, parse_amount, parse_price
 
 MONEY_SCHEMA_TITLE = "Money"
 
@@ -30,21 +30,27 @@ class Amount(Decimal):
     __slots__ = ()
 
 
+class PriceAmount(Amount):
+    """A product's price: greater than 0, at most `MAX_PRICE` (`domain.money.parse_price`)."""
+
+    __slots__ = ()
+
+
 def is_amount(kind: Any) -> bool:
-    return kind is Amount
+    return kind is Amount or kind is PriceAmount
 
 
-def decode_amount(_: Any, raw: Any) -> Amount:
+def decode_amount(kind: Any, raw: Any) -> Amount:
     """msgspec's hook: a ValueError becomes a validation error naming the field."""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
         raise ValueError("must be a decimal string or a number")
     try:
-        value = parse_amount(raw)
+        value = parse_price(raw) if kind is PriceAmount else parse_amount(raw)
     except InvalidInput as error:
         raise ValueError(error.errors[0].message if error.errors else error.message) from None
     if value < 0:
         raise ValueError("must not be negative")
-    return Amount(value)
+    return PriceAmount(value) if kind is PriceAmount else Amount(value)
 
 
 TYPE_DECODERS = [(is_amount, decode_amount)]
@@ -55,17 +61,34 @@ class MoneySchemaPlugin(OpenAPISchemaPlugin):
 
     @staticmethod
     def is_plugin_supported_type(value: Any) -> bool:
-        return value is Amount
+        return is_amount(value)
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        description = (
+            'A decimal string of ASCII digits with at most two decimals ("12", "12.5", "12.50"), '
+            "or a JSON number with at most two decimals"
+        )
+        if field_definition.annotation is PriceAmount:
+            # The bounds in JSON Schema's own terms: `exclusiveMinimum` and `maximum` for a
+            # number, and a pattern that no string of zeros matches.
+            return Schema(
+                title=MONEY_SCHEMA_TITLE,
+                type=[OpenAPIType.STRING, OpenAPIType.NUMBER],
+                pattern=POSITIVE_MONEY_PATTERN,
+                exclusive_minimum=0,
+                maximum=float(MAX_PRICE),
+                description=f"{description}; greater than 0, at most {MAX_PRICE}",
+                examples=["149.90"],
+            )
         return Schema(
             title=MONEY_SCHEMA_TITLE,
             type=[OpenAPIType.STRING, OpenAPIType.NUMBER],
             pattern=f"^{MONEY_STRING.pattern}$",
             minimum=0,
-            description=(
-                'A decimal string of ASCII digits with at most two decimals ("12", "12.5", "12.50"), '
-                "or a JSON number with at most two decimals"
-            ),
+            description=description,
             examples=["149.90"],
         )
+
+
+# A money string with a digit other than 0 in it: digits before the point, or after it.
+POSITIVE_MONEY_PATTERN = r"^(?:[0-9]*[1-9][0-9]*(?:\.[0-9]{1,2})?|[0-9]+\.(?:0[1-9]|[1-9][0-9]?))$"

@@ -20,7 +20,7 @@ from domain.catalog import (
 )
 from domain.text import DESCRIPTION_PATTERN, EMAIL_PATTERN, NO_NUL_PATTERN, PLAIN_TEXT_PATTERN
 from domain.users import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User
-from entrypoints.http.money import Amount
+from entrypoints.http.money import PriceAmount
 
 # Every stored string is bounded by its column and holds no control character (see
 # domain/text.py): the edge refuses the rest with 422 before anything reaches storage,
@@ -31,7 +31,11 @@ Email = Annotated[
         min_length=3,
         max_length=EMAIL_MAX_LENGTH,
         pattern=EMAIL_PATTERN,
-        description="Lower-cased; not trimmed; no spaces, control or invisible characters",
+        description=(
+            "Lower-cased; not trimmed; no spaces, control or invisible characters (the Braille "
+            "blank, U+FFFC and U+FFFD included); equal to its Unicode NFKC normalisation; no "
+            "local part or domain label starting with a combining mark"
+        ),
         examples=["ann@example.com"],
     ),
 ]
@@ -89,7 +93,7 @@ Stock = Annotated[
     ),
 ]
 # Every money field of every body and query is an Amount: its rules are in entrypoints/http/money.py.
-Price = Annotated[Amount, Meta(description="Price: greater than 0, at most 99 999 999.99")]
+Price = Annotated[PriceAmount, Meta(description="Price: greater than 0, at most 99 999 999.99")]
 # Any positive integer: one beyond the database's range names nothing that exists, so the
 # use cases answer it as they answer any unknown id (404, or 422 for a reference in a body).
 Id = Annotated[int, Meta(ge=1, examples=[1])]

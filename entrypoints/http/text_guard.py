@@ -8,6 +8,11 @@ of a valid value. So, for every route at once (routes added later included):
   payment id), and nothing is named that way;
 - in the query string, it is 422 naming the parameter.
 
+An integer path parameter (`{order_id:int}`) is ASCII digits and nothing else, or the
+path names nothing (404): Python's `int()` alone would also read `+1`, ` 1`, `1_0` and
+non-ASCII digits such as `١` or `１`, so that many paths would name one resource. The
+middleware runs after routing, so it compares the matched route's template with the path.
+
 Headers need no check here: the HTTP server refuses control characters in them, and the
 one header the app stores (`Idempotency-Key`) has its own pattern.
 """
@@ -15,6 +20,7 @@ one header the app stores (`Idempotency-Key`) has its own pattern.
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar.enums import ScopeType
@@ -33,12 +39,14 @@ from domain.text import (
 
 _CONTROL = re.compile(f"[{CONTROL_CLASS}]")
 _CONTROL_BYTE = re.compile(rb"[\x00-\x1f\x7f]")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def text_guard_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
             check_url_text(scope["path"], scope["query_string"])
+            check_int_segments(scope)
         await app(scope, receive, send)
 
     return middleware
@@ -61,12 +69,31 @@ def check_url_text(path: str, query_string: bytes) -> None:
         raise InvalidInput("the query string holds a control character", errors)
 
 
+def check_int_segments(scope: Scope) -> None:
+    """NotFound unless every integer path parameter is written in ASCII digits only.
+
+    Routing has parsed the parameters (`path_params`: an `int` for each `{name:int}`) and
+    reports the matched template without types (`path_template`: `/orders/{order_id}`),
+    so the raw segment at the place of each integer parameter is judged here."""
+    params: dict[str, Any] = dict(scope.get("path_params") or {})  # parsed values, not str
+    if not params or not any(type(value) is int for value in params.values()):
+        return
+    template = scope.get("path_template", "").split("/")
+    segments = scope["path"].split("/")
+    if len(template) != len(segments):
+        return
+    for name_segment, segment in zip(template, segments, strict=True):
+        is_int = name_segment[:1] == "{" and type(params.get(name_segment[1:-1])) is int
+        if is_int and not _ASCII_DIGITS.fullmatch(segment):
+            raise NotFound("not found")
+
+
 # ---- messages ----------------------------------------------------------------
 #
 # The decoder names a broken pattern by the pattern itself; an API client reads the rule.
 
 PATTERN_RULES = {
-    PLAIN_TEXT_PATTERN: "must not contain control characters",
+    PLAIN_TEXT_PATTERN: "must not contain control or bidi control characters",
     DESCRIPTION_PATTERN: "must not contain control characters other than tab and line breaks",
     EMAIL_PATTERN: "must be an email address without spaces, control or invisible characters",
     NO_NUL_PATTERN: "must not contain NUL characters",

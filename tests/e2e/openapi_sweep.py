@@ -120,3 +120,20 @@ def field_name(at: tuple[Step, ...]) -> str:
     for step in at:
         name += f"[{step}]" if isinstance(step, int) else (f".{step}" if name else step)
     return name
+
+
+def scalar_fields(
+    document: dict[str, Any], schema: dict[str, Any], kind: str, at: tuple[Step, ...] = ()
+) -> list[tuple[Step, ...]]:
+    """Where in a body the values of JSON type `kind` (`integer`, `boolean`) go, money aside."""
+    if is_money(document, schema):
+        return []
+    if any(_is_type(member, kind) for member in _members(document, schema)):
+        return [at]
+    found: list[tuple[Step, ...]] = []
+    for member in _members(document, schema):
+        for name, prop in member.get("properties", {}).items():
+            found += scalar_fields(document, prop, kind, (*at, name))
+        if "items" in member:
+            found += scalar_fields(document, member["items"], kind, (*at, 0))
+    return found

@@ -11,6 +11,7 @@ judged is the input, not the caller.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ from tests.e2e.openapi_sweep import (
     is_money,
     money_fields,
     operations,
+    scalar_fields,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -102,6 +104,20 @@ async def test_a_malformed_body_is_400_on_every_route_that_takes_one(api: Api, k
         )
         problem = assert_problem(response, 400, f"{op.label} with {kind}")
         assert "errors" not in problem
+
+
+async def test_a_json_null_body_is_422_and_an_empty_body_400_on_every_route_that_takes_one(api: Api) -> None:
+    """`null` is well-formed JSON that breaks the body's rule; no body at all is malformed."""
+    admin = await api.admin()
+    doc = await document(api)
+    targets = [op for op in with_body(doc) if "application/json" in op.body_schemas()]
+    assert len(targets) >= 7, [op.label for op in targets]
+    for op in targets:
+        headers = {**admin, "Content-Type": "application/json"}
+        response = await api.client.request(op.method, op.concrete_path(), content=b"null", headers=headers)
+        assert_problem(response, 422, f"{op.label} with null")
+        response = await api.client.request(op.method, op.concrete_path(), content=b"", headers=headers)
+        assert_problem(response, 400, f"{op.label} with no body")
 
 
 async def test_a_webhook_body_is_judged_before_its_signature(api: Api) -> None:
@@ -190,6 +206,48 @@ async def test_every_money_field_in_a_body_refuses_what_is_not_money(api: Api) -
                 problem = assert_problem(response, 422, f"{op.label} {field_name(at)}={raw}")
                 assert field_name(at) in [e["field"] for e in problem["errors"]], (op.label, raw, problem)
     assert swept >= 2, "the document names no money fields in bodies"
+
+
+# A string is never read as the integer or boolean it spells, in any body.
+STRINGS_FOR = {"integer": ['"1"', '"0"', '"-1"', '""'], "boolean": ['"true"', '"false"', '"1"', '""']}
+
+
+@pytest.mark.parametrize("kind", sorted(STRINGS_FOR))
+async def test_every_integer_or_boolean_body_field_given_as_a_string_is_422(api: Api, kind: str) -> None:
+    admin = await api.admin()
+    await api.client.post("/api/v1/products", json={"name": "Tea", "price": "1.00"}, headers=admin)
+    doc = await document(api)
+    swept = set()
+    for op in with_body(doc):
+        schema = op.body_schemas().get("application/json")
+        if schema is None:
+            continue
+        for at in scalar_fields(doc, schema, kind):
+            swept.add(f"{op.path} {field_name(at)}")
+            for raw in STRINGS_FOR[kind]:
+                response = await api.client.request(
+                    op.method,
+                    op.concrete_path(),
+                    content=body_with(at, raw),
+                    headers={**admin, "Content-Type": "application/json"},
+                )
+                problem = assert_problem(response, 422, f"{op.label} {field_name(at)}={raw}")
+                assert field_name(at) in [e["field"] for e in problem["errors"]], (op.label, raw, problem)
+    expected = {
+        "integer": {"/api/v1/orders items[0].product_id", "/api/v1/orders items[0].quantity"},
+        "boolean": {"/api/v1/products/{product_id} is_active"},
+    }[kind]
+    assert swept >= expected, swept
+
+
+async def test_an_order_with_an_id_as_a_string_places_nothing(api: Api) -> None:
+    customer = await api.customer()
+    admin = await api.admin()
+    await api.client.post("/api/v1/products", json={"name": "Tea", "price": "1.00"}, headers=admin)
+    body = {"items": [{"product_id": "1", "quantity": 1}]}
+    response = await api.client.post("/api/v1/orders", json=body, headers=customer)
+    problem = assert_problem(response, 422, "product_id as a string")
+    assert [e["field"] for e in problem["errors"]] == ["items[0].product_id"]
 
 
 async def test_every_money_query_parameter_refuses_what_is_not_money(api: Api) -> None:
@@ -313,3 +371,58 @@ async def test_every_id_in_a_query_beyond_range_finds_nothing(api: Api) -> None:
                 assert response.status_code == 200, f"{op.label} {name}={huge}: {response.text[:200]}"
                 assert response.json() == []
     assert swept >= 1
+
+
+# ---- the document's bounds are the enforced ones ----------------------------------------
+
+
+async def test_every_integer_query_bound_is_exact_and_is_the_enforced_one(api: Api) -> None:
+    """An integer bound written as a float (2**63 - 1 becomes 9.223372036854776e18) would
+    promise values the API refuses: each bound is an exact integer, taken at the bound and
+    refused one beyond it."""
+    admin = await api.admin()
+    doc = await document(api)
+    swept = set()
+    for op in operations(doc):
+        if op.method != "get":
+            continue
+        for parameter in op.parameters("query"):
+            schema = parameter.get("schema", {})
+            if schema.get("type") != "integer":
+                continue
+            for bound, beyond in (("maximum", 1), ("minimum", -1)):
+                if bound not in schema:
+                    continue
+                value = schema[bound]
+                assert isinstance(value, int), (op.label, parameter["name"], bound, value)
+                url = f"{op.concrete_path()}?{parameter['name']}={value}"
+                taken = await api.client.get(url, headers=admin)
+                # Taken: the list, or (under an id that names nothing yet) not found.
+                assert taken.status_code == (404 if "{" in op.path else 200), (url, taken.text)
+                url = f"{op.concrete_path()}?{parameter['name']}={value + beyond}"
+                assert_problem(await api.client.get(url, headers=admin), 422, url)
+                swept.add((op.path, parameter["name"], bound))
+    assert ("/api/v1/products", "offset", "maximum") in swept
+    assert ("/api/v1/users", "limit", "maximum") in swept
+
+
+async def test_a_price_is_documented_as_greater_than_zero_and_zero_is_refused(api: Api) -> None:
+    admin = await api.admin()
+    doc = await document(api)
+    for name in ("ProductIn", "ProductPatch"):
+        price = doc["components"]["schemas"][name]["properties"]["price"]
+        arms = price.get("oneOf") or [price]
+        money = next(arm for arm in arms if arm.get("title") == "Money")
+        assert money["exclusiveMinimum"] == 0 and "minimum" not in money, (name, money)
+        assert money["maximum"] == 99999999.99
+        pattern = re.compile(money["pattern"])
+        for zero in ("0", "00", "0.0", "0.00"):
+            assert not pattern.search(zero), (name, zero)
+        for positive in ("0.01", "0.5", "1", "149.90"):
+            assert pattern.search(positive), (name, positive)
+    for raw in ("0", "0.00", 0, "100000000.00"):
+        response = await api.client.post(
+            "/api/v1/products", json={"name": "Tea", "price": raw}, headers=admin
+        )
+        problem = assert_problem(response, 422, f"price {raw!r}")
+        assert [e["field"] for e in problem["errors"]] == ["price"]

@@ -45,6 +45,7 @@ async def test_the_sixth_failed_login_is_refused_even_with_the_right_password(ap
         "/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}
     )
     assert_too_many(response, 60)
+    assert response.headers["cache-control"] == "no-store"
     form = await api.client.post(
         "/api/v1/auth/login", data={"username": "ANN@example.com", "password": PASSWORD}
     )

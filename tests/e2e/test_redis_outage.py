@@ -54,7 +54,10 @@ async def test_logins_refreshes_and_registrations_fail_closed(api: Api) -> None:
         "/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": "admin-password"}
     )
     assert_unavailable(login)
-    assert_unavailable(await api.client.post("/api/v1/auth/refresh", json={"refresh_token": "any"}))
+    assert login.headers["cache-control"] == "no-store"
+    refresh = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": "any"})
+    assert_unavailable(refresh)
+    assert refresh.headers["cache-control"] == "no-store"
     register = await api.client.post(
         "/api/v1/auth/register", json={"email": "ann@example.com", "password": "customer-password"}
     )

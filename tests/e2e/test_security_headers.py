@@ -82,6 +82,37 @@ async def test_responses_with_tokens_are_never_stored(api: Api) -> None:
     assert_nosniff(refresh, "refresh")
 
 
+async def test_every_answer_of_login_and_refresh_is_never_stored(api: Api) -> None:
+    """Errors too: a credential exchange's answer is nobody's to keep (429 and 503 are
+    checked where those conditions are set up: test_rate_limits, test_redis_outage)."""
+    await api.register("ann@example.com", "customer-password")
+    answers = {
+        "wrong password": (
+            401,
+            await api.client.post(
+                "/api/v1/auth/login", json={"email": "ann@example.com", "password": "nope"}
+            ),
+        ),
+        "login rule broken": (422, await api.client.post("/api/v1/auth/login", json={"email": 1})),
+        "login malformed": (400, await api.client.post("/api/v1/auth/login", content=b"{")),
+        "login, trailing slash": (
+            401,
+            await api.client.post("/api/v1/auth/login/", json={"email": "x@y.zz", "password": "nope"}),
+        ),
+        "unknown refresh token": (
+            401,
+            await api.client.post("/api/v1/auth/refresh", json={"refresh_token": "unknown"}),
+        ),
+        "refresh rule broken": (422, await api.client.post("/api/v1/auth/refresh", json={})),
+        "refresh with no body": (400, await api.client.post("/api/v1/auth/refresh")),
+        "refresh, wrong method": (405, await api.client.get("/api/v1/auth/refresh")),
+    }
+    for what, (status, response) in answers.items():
+        assert response.status_code == status, (what, response.text)
+        assert response.headers.get_list("cache-control") == ["no-store"], what
+        assert_nosniff(response, what)
+
+
 async def test_the_mock_checkout_pages_refuse_to_be_framed_and_load_nothing_else(api: Api) -> None:
     customer = await api.customer()
     order = await place_order(api, customer, await make_product(api))
@@ -90,6 +121,7 @@ async def test_the_mock_checkout_pages_refuse_to_be_framed_and_load_nothing_else
 
     page = await api.client.get(page_path)
     assert page.status_code == 200 and "<form" in page.text
+    assert page.headers.get_list("content-type") == ["text/html; charset=utf-8"]
     assert_not_frameable(page)
     [policy] = page.headers.get_list("content-security-policy")
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
@@ -104,6 +136,7 @@ async def test_the_mock_checkout_pages_refuse_to_be_framed_and_load_nothing_else
 
     paid = await api.client.post(f"{page_path}/pay")
     assert paid.status_code == 200
+    assert paid.headers.get_list("content-type") == ["text/html; charset=utf-8"]
     assert_not_frameable(paid)
     assert_nosniff(paid, "pay")
 

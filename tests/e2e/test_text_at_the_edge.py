@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
@@ -210,6 +211,59 @@ async def test_a_control_character_in_a_numeric_path_segment_is_not_found(api: A
         assert (await api.client.get(url, headers=admin)).status_code == 404
 
 
+# Each is read as 1 (or 10) by Python's int(): a sign, spaces, an underscore, non-ASCII digits.
+LOOSE_INTEGERS = {
+    "arabic-indic one": "%D9%A1",
+    "fullwidth one": "%EF%BC%91",
+    "plus sign": "+1",
+    "minus zero": "-0",
+    "leading space": "%201",
+    "trailing space": "1%20",
+    "underscore": "1_0",
+    "devanagari one": "%E0%A5%A7",
+}
+
+
+def int_path_routes(app: Litestar) -> list[tuple[str, str]]:
+    """(method, path template) for every route of the route table with an integer path
+    parameter, hidden ones included."""
+    return [
+        (method, route.path)
+        for route in app.routes
+        if any(parameter.type is int for parameter in route.path_parameters.values())
+        for handler in getattr(route, "route_handlers", ())
+        for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(LOOSE_INTEGERS))
+async def test_an_integer_path_parameter_is_ascii_digits_only_on_every_route(api: Api, kind: str) -> None:
+    admin = await api.admin()
+    for _ in range(10):
+        await make_product(api)
+    assert (await api.client.get("/api/v1/products/1", headers=admin)).status_code == 200
+    doc = await document(api)
+    bodies = {
+        (method.upper(), path): example_of(doc, schema)
+        for method, path, operation in operations(doc)
+        if (schema := json_body_schema(doc, operation)) is not None
+    }
+    routes = int_path_routes(api.client.app)
+    assert {template for _, template in routes} >= {
+        "/api/v1/products/{product_id:int}",
+        "/api/v1/orders/{order_id:int}",
+        "/api/v1/payments/{payment_id:int}",
+        "/api/v1/users/{user_id:int}/activate",
+    }
+    for method, template in routes:
+        url = re.sub(r"\{[^}:]+:int\}", LOOSE_INTEGERS[kind], template)
+        url = re.sub(r"\{[^}]+\}", "x", url)
+        body = bodies.get((method, re.sub(r":[^}]*\}", "}", template)))
+        response = await send(api, method, url, admin, body)
+        assert response.status_code == 404, (method, url, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_an_id_with_hundreds_of_leading_zeros_stores_a_bounded_idempotency_path(api: Api) -> None:
     customer = await api.customer()
     order = await place_order(api, customer, await make_product(api))
@@ -296,6 +350,41 @@ async def test_a_bad_idempotency_key_is_422_on_every_route_that_takes_one(api: A
         assert response.status_code == 422, (method, path, repr(key), response.text)
 
 
+async def test_two_idempotency_keys_on_one_request_are_422_on_every_route_that_takes_one(api: Api) -> None:
+    """Sent as two header lines, as a server hands them over (the test client would fold
+    them into one `key-1, key-2` value, which the key's pattern refuses anyway)."""
+    admin = await api.admin()
+    customer = await api.customer()
+    await make_product(api)
+    doc = await document(api)
+    swept = [
+        (method, path, operation)
+        for method, path, operation in operations(doc)
+        if any(
+            p["in"] == "header" and p["name"] == "Idempotency-Key" for p in operation.get("parameters") or []
+        )
+    ]
+    assert len(swept) >= 2
+    for method, path, operation in swept:
+        schema = json_body_schema(doc, operation)
+        body = example_of(doc, schema) if schema else None
+        url = fill_path(path, operation, doc)
+        for caller in (admin, customer):
+            for second in ("key-2", "key-1"):
+                headers = [
+                    *((name.encode(), value.encode()) for name, value in caller.items()),
+                    (b"idempotency-key", b"key-1"),
+                    (b"idempotency-key", second.encode()),
+                ]
+                async with httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=api.client.app), base_url="http://testserver"
+                ) as raw:
+                    response = await raw.request(method.upper(), url, headers=headers, json=body)
+                assert response.status_code == 422, (method, path, response.text)
+                fields = {e["field"] for e in response.json()["errors"]}
+                assert fields == {"Idempotency-Key"}, (method, path, response.text)
+
+
 # ---- JSON bodies -----------------------------------------------------------------
 
 
@@ -339,6 +428,42 @@ async def test_a_control_character_in_any_string_body_field_is_422_naming_it(api
         response = await send(api, method, fill_path(path, operation, doc), admin, bad)
         assert response.status_code == 422, (method, path, name, response.text)
         assert name in {e["field"] for e in response.json()["errors"]}, response.text
+
+
+BIDI_CONTROLS = {
+    "arabic letter mark": "\u061c",
+    "left-to-right mark": "\u200e",
+    "right-to-left mark": "\u200f",
+    "left-to-right embedding": "\u202a",
+    "right-to-left override": "\u202e",
+    "left-to-right isolate": "\u2066",
+    "pop directional isolate": "\u2069",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BIDI_CONTROLS))
+async def test_a_bidi_control_in_any_name_key_or_reference_body_field_is_422(api: Api, kind: str) -> None:
+    """Names, slugs, emails, keys and references: text that could be drawn in another
+    order than it is stored. A password and a description may hold them."""
+    admin = await api.admin()
+    doc = await document(api)
+    swept = set()
+    for method, path, operation, body, name, _ in body_cases(doc):
+        if name in {"password", "description"}:
+            continue
+        bad = copy.deepcopy(body)
+        example = str(bad[name])
+        bad[name] = example[:1] + BIDI_CONTROLS[kind] + example[1:]
+        response = await send(api, method, fill_path(path, operation, doc), admin, bad)
+        assert response.status_code == 422, (method, path, name, response.text)
+        assert name in {e["field"] for e in response.json()["errors"]}, response.text
+        swept.add((path, name))
+    assert swept >= {
+        ("/api/v1/categories", "name"),
+        ("/api/v1/products", "name"),
+        ("/api/v1/categories", "slug"),
+        ("/api/v1/auth/refresh", "refresh_token"),
+    }
 
 
 async def test_every_string_body_field_declares_a_maximum_length_and_longer_is_422(api: Api) -> None:
@@ -426,6 +551,9 @@ INVISIBLE = {
     "space": " ",
     "NUL": "\x00",
     "C1": "\x85",
+    "braille blank": "\u2800",
+    "object replacement": "\ufffc",
+    "replacement character": "\ufffd",
 }
 
 
@@ -447,6 +575,28 @@ async def test_an_email_with_an_invisible_character_registers_nothing(api: Api, 
         assert response.json()["errors"][0]["field"] == "email"
     users = (await api.client.get("/api/v1/users", headers=admin)).json()
     assert sorted(u["email"] for u in users) == ["admin@storefront.test", "ann@example.com"]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a@\uff58.yy",  # fullwidth x
+        "e\u0301x@x.yy",  # decomposed: the look-alike of \u00e9x@x.yy
+        "\u0300ab@example.com",  # a local part starting with a combining mark
+        "ab@example.\u0300com",  # a domain label starting with one
+    ],
+)
+async def test_an_email_that_could_pass_for_another_registers_nothing(api: Api, email: str) -> None:
+    assert (await api.register("\u00e9x@x.yy"))["email"] == "\u00e9x@x.yy"
+    response = await api.client.post(
+        "/api/v1/auth/register", json={"email": email, "password": "pass-word-1"}
+    )
+    assert response.status_code == 422, (repr(email), response.text)
+    assert response.json()["errors"][0]["field"] == "email"
+    login = await api.client.post(
+        "/api/v1/auth/login", json={"email": email, "password": "customer-password"}
+    )
+    assert login.status_code == 401, login.text
 
 
 async def test_an_email_is_lower_cased_but_never_trimmed(api: Api) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -15,6 +16,7 @@ from domain.catalog import (
     check_stock,
 )
 from domain.errors import InvalidInput
+from domain.text import PLAIN_TEXT_PATTERN
 
 slugs = st.from_regex(r"\A[a-z0-9-]{0,49}\Z").flatmap(
     lambda s: st.sampled_from("abcdefghijklmnopqrstuvwxyz").map(lambda letter: (s + letter)[-50:])
@@ -106,3 +108,11 @@ def test_stock_is_untracked_or_a_count_of_zero_or_more(stock: int | None) -> Non
 def test_negative_or_absurd_stock_is_refused(stock: int) -> None:
     with pytest.raises(InvalidInput):
         check_stock(stock)
+
+
+@pytest.mark.parametrize("ch", ["\u061c", "\u200e", "\u200f", "\u202a", "\u202e", "\u2066", "\u2069"])
+def test_a_name_with_a_bidi_control_is_refused_by_the_domain_and_the_edge(ch: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_name(f"a{ch}b", 50)
+    assert not re.search(PLAIN_TEXT_PATTERN, f"a{ch}b")
+    assert re.search(PLAIN_TEXT_PATTERN, "\u0627\u0644\u0634\u0627\u064a")  # Arabic text itself is fine

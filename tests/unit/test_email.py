@@ -121,3 +121,52 @@ def test_a_final_newline_does_not_slip_past_the_patterns() -> None:
     """Python's `$` also matches before a final newline; the patterns close that door."""
     assert not re.search(PLAIN_TEXT_PATTERN, "name\n")
     assert not edge.search("ann@example.com\n")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "ab@exa\u2800mple.com",  # Braille pattern blank
+        "ab@exa\ufffcmple.com",  # object replacement character
+        "ab@exa\ufffdmple.com",  # replacement character
+    ],
+)
+def test_characters_that_draw_a_blank_or_a_placeholder_are_invisible(raw: str) -> None:
+    with pytest.raises(InvalidInput):
+        Email.parse(raw)
+    assert not edge.search(raw), "the edge's pattern must refuse it too"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a@\uff58.yy",  # fullwidth x
+        "e\u0301x@x.yy",  # e + combining acute: NFKC composes it to é
+        "\uff41nn@example.com",  # fullwidth a
+        "ann@example.\u2163",  # roman numeral four
+    ],
+)
+def test_an_email_must_equal_its_nfkc_normalisation(raw: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        Email.parse(raw)
+    assert error.value.errors[0].message == "must be in Unicode normal form NFKC"
+
+
+def test_composed_and_decomposed_look_alikes_are_not_two_accounts() -> None:
+    assert Email.parse("\u00e9x@x.yy").value == "\u00e9x@x.yy"
+    with pytest.raises(InvalidInput):
+        Email.parse("e\u0301x@x.yy")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["\u0300ann@example.com", "ann@\u0300example.com", "ann@example.\u0300com", "ann@ex.\u20dd.com"],
+)
+def test_no_part_starts_with_a_combining_mark(raw: str) -> None:
+    with pytest.raises(InvalidInput):
+        Email.parse(raw)
+
+
+def test_a_combining_mark_inside_a_part_is_kept_when_nothing_composes_it() -> None:
+    # q + combining acute has no precomposed form: NFKC leaves it as it is.
+    assert Email.parse("q\u0301@example.com").value == "q\u0301@example.com"
