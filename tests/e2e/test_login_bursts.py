@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from tests.conftest import clean_database
+from tests.support.isolation import REDIS_KEY_PREFIX
 from tests.support.servers import Server, serve, serve_many
 
 pytestmark = pytest.mark.slow
@@ -51,8 +52,15 @@ def instances(request: pytest.FixtureRequest, database_url: str) -> Iterator[lis
             yield [server]
         return
     env["REDIS_URL"] = request.getfixturevalue("redis_server")
+    env["REDIS_KEY_PREFIX"] = own_key_prefix()
     with serve_many(2, env) as servers:
         yield servers
+
+
+def own_key_prefix() -> str:
+    """A key prefix of this test's own, inside the run's (cleaned up with it): the failed-login
+    counts of one test must not lock the same email out in the next one."""
+    return f"{REDIS_KEY_PREFIX}{uuid.uuid4().hex[:8]}:"
 
 
 async def register(client: httpx.AsyncClient, email: str) -> None:
@@ -109,6 +117,7 @@ async def flooded_server(request: pytest.FixtureRequest) -> AsyncIterator[Server
     }
     if request.param == "postgres+redis":
         env["REDIS_URL"] = request.getfixturevalue("redis_server")
+        env["REDIS_KEY_PREFIX"] = own_key_prefix()
     with serve(env) as server:
         yield server
 
