@@ -7,7 +7,7 @@ from functools import partial
 
 from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter
-from litestar import Litestar
+from litestar import Controller, Litestar
 from litestar.openapi import OpenAPIConfig
 
 from application.auth.bootstrap_admin import EnsureAdmin
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
 
     api = DishkaRouter(
         API_PREFIX,
-        route_handlers=[
+        route_handlers=_own_copies(
             AuthController,
             UserController,
             CategoryController,
@@ -71,9 +71,9 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             OrderController,
             PaymentController,
             OrderPaymentsController,
-        ],
+        ),
     )
-    operations = DishkaRouter("/", route_handlers=[HealthController, MockCheckoutController])
+    operations = DishkaRouter("/", route_handlers=_own_copies(HealthController, MockCheckoutController))
     http_metrics = HttpMetrics()
     app = Litestar(
         route_handlers=[api, operations, metrics_controller(http_metrics.publish)],
@@ -123,6 +123,16 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         ],
     )
     return app
+
+
+def _own_copies(*controllers: type[Controller]) -> list[type[Controller]]:
+    """A subclass of each controller for this app alone.
+
+    dishka's `DishkaRouter` injects by replacing the registered controller class's
+    `get_route_handlers` with a wrapper around the previous one. On the shared classes every
+    app built in one process would add a layer (each handler injected once per app so far)
+    until registration overflows the stack; a throwaway subclass takes the layer instead."""
+    return [type(c.__name__, (c,), {"__module__": c.__module__, "__doc__": c.__doc__}) for c in controllers]
 
 
 def app_from_env() -> Litestar:
