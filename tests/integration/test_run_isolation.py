@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.conftest import off_loop, service_missing
 from tests.support.isolation import (
     POSTGRES_ADMIN_URL,
-    REDIS_KEY_PREFIX,
     TEST_DATABASE_PREFIX,
     create_database,
     drop_database,
@@ -101,7 +100,9 @@ async def test_a_test_run_leaves_what_it_did_not_create_and_takes_away_what_it_d
     client = redis.Redis.from_url(redis_url)
     try:
         keys_before = await _all_keys(client)
+        child_run = uuid.uuid4().hex[:12]
         env = {
+            "TEST_RUN_ID": child_run,
             **os.environ,
             "TEST_REDIS_URL": redis_url,
             "TEST_POSTGRES_URL": POSTGRES_ADMIN_URL,
@@ -125,12 +126,14 @@ async def test_a_test_run_leaves_what_it_did_not_create_and_takes_away_what_it_d
 
         for key, value in sentinel_keys.items():
             assert await client.get(key) == value.encode(), f"{key} was touched"
-        left_behind = {
-            key
-            for key in await _all_keys(client) - keys_before
-            if not key.startswith(REDIS_KEY_PREFIX.encode())  # this (parent) run's own keys
-        }
-        assert not left_behind, f"the child run left keys outside its prefix: {sorted(left_behind)[:10]}"
+        new_keys = await _all_keys(client) - keys_before
+        # The child's own namespace must be empty again; keys outside every test run's
+        # namespace must not appear. (Other runs sharing this Redis database, this parent
+        # run included, write under `storefront-test:<their run>:` and are not ours to judge.)
+        child_keys = {key for key in new_keys if key.startswith(f"storefront-test:{child_run}:".encode())}
+        assert not child_keys, f"the child run left its own keys behind: {sorted(child_keys)[:10]}"
+        outside = {key for key in new_keys if not key.startswith(b"storefront-test:")}
+        assert not outside, f"the child run left keys outside its prefix: {sorted(outside)[:10]}"
     finally:
         await client.aclose()
 

@@ -34,7 +34,10 @@ if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", TEST_DATABASE_PREFIX):
         f"not starting with a digit: {TEST_DATABASE_PREFIX!r}"
     )
 
-RUN_ID = uuid.uuid4().hex[:12]
+# A parent run may name its child run (tests/integration/test_run_isolation.py does).
+RUN_ID = os.environ.get("TEST_RUN_ID") or uuid.uuid4().hex[:12]
+if not re.fullmatch(r"[a-z0-9]{1,32}", RUN_ID):
+    raise RuntimeError(f"TEST_RUN_ID must be 1 to 32 lower-case letters or digits, not {RUN_ID!r}")
 # Every Redis key of this run, whichever process writes it, starts with this.
 REDIS_KEY_PREFIX = f"storefront-test:{RUN_ID}:"
 
