@@ -170,6 +170,39 @@ def _place_order(who: str) -> Callable[[Context], Load]:
     return prepare
 
 
+TRACKED_CUSTOMERS = range(11, 19)  # 8 customers with no orders of their own in the seed
+
+
+def place_order_tracked(ctx: Context) -> Load:
+    """Orders of 2 random tracked-stock products (each order takes stock), sent as one of 8
+    customers picked at random per request: the issue's "write path" measurement."""
+    first, last = ctx.size.tracked_ids
+    if last - first < 1:
+        raise RuntimeError("the seed has no tracked-stock products")
+    for n in TRACKED_CUSTOMERS:
+        who = f"customer{n}"
+        if who not in ctx.tokens:
+            ctx.tokens[who] = log_in(ctx.api, seed.CUSTOMER_EMAIL.format(n), seed.CUSTOMER_PASSWORD)
+    body = json.dumps(
+        {"items": [{"product_id": first, "quantity": 1}, {"product_id": first + 1, "quantity": 1}]}
+    )
+    answer = http(ctx.api, "POST", "/api/v1/orders", headers=dict(ctx.bearer("customer11")), body=body)
+    if answer.status in (404, 405):
+        raise FeatureMissing("POST /orders")
+    if answer.status != 201:
+        raise RuntimeError(f"placing a tracked-stock order answered {answer.status}: {answer.text[:300]}")
+    return Load(
+        path="/api/v1/orders",
+        script="order.lua",
+        method="POST",
+        extra_env=(
+            ("BENCH_MIN_ID", str(first)),
+            ("BENCH_MAX_ID", str(last)),
+            ("BENCH_TOKENS", " ".join(ctx.tokens[f"customer{n}"] for n in TRACKED_CUSTOMERS)),
+        ),
+    )
+
+
 def login(ctx: Context) -> Load:
     return Load(
         path="/api/v1/auth/login",
@@ -220,6 +253,7 @@ def webhook_settlement(ctx: Context) -> Load:
     )
 
 
+PLACE_TRACKED = "place order, tracked stock (8 customers)"
 SCENARIOS = [
     Scenario("list products (limit 50)", list_products, floor=True),
     Scenario("list products filtered", list_products_filtered),
@@ -230,6 +264,7 @@ SCENARIOS = [
     Scenario("my orders (10 000 orders)", my_orders),
     Scenario("admin order list (status=paid)", admin_orders),
     Scenario("place order (2 lines)", _place_order("heavy"), kind="write"),
+    Scenario(PLACE_TRACKED, place_order_tracked, kind="write"),
     Scenario("login (8 connections)", login, kind="login"),
     Scenario("webhook settlement", webhook_settlement, kind="write"),
 ]

@@ -25,10 +25,19 @@ class SeedSize:
     products: int
     customers: int
     heavy_orders: int
+    # Products with tracked stock (ids products + 1 … products + tracked_products), each with
+    # TRACKED_STOCK units: the tracked-stock write scenarios never run out.
+    tracked_products: int = 0
+
+    @property
+    def tracked_ids(self) -> tuple[int, int]:
+        """First and last id of the tracked-stock products (an empty range when there are none)."""
+        return self.products + 1, self.products + self.tracked_products
 
 
-FULL = SeedSize(categories=50, products=10_000, customers=1_000, heavy_orders=10_000)
-SMOKE = SeedSize(categories=5, products=200, customers=20, heavy_orders=200)
+TRACKED_STOCK = 1_000_000_000
+FULL = SeedSize(categories=50, products=10_000, customers=1_000, heavy_orders=10_000, tracked_products=1_000)
+SMOKE = SeedSize(categories=5, products=200, customers=20, heavy_orders=200, tracked_products=50)
 SMALL_CATALOG = SeedSize(categories=2, products=20, customers=2, heavy_orders=0)
 
 
@@ -102,12 +111,12 @@ async def _seed(url: str, size: SeedSize, password_hash: str) -> None:
                         rng.randint(100, 1_000_000),
                         CURRENCY,
                         (n - 1) % size.categories + 1,
-                        None,
+                        TRACKED_STOCK if n > size.products else None,
                         True,
                         EPOCH + timedelta(seconds=n),
                         EPOCH + timedelta(seconds=n),
                     )
-                    for n in range(1, size.products + 1)
+                    for n in range(1, size.products + size.tracked_products + 1)
                 ],
             )
             await conn.copy_records_to_table(
