@@ -53,6 +53,9 @@ class Options:
     json_path: Path | None
     database: str
     only: tuple[str, ...] = ()
+    regenerate_floors: bool = False
+    floors: bool = True
+    baseline: str | None = None
     # The API's Redis keys go under this prefix, unique to the run; they are deleted afterwards.
     redis_key_prefix: str = field(default_factory=lambda: f"storefront-bench:{secrets.token_hex(6)}:")
 
@@ -254,6 +257,32 @@ def webhook_settlement(ctx: Context) -> Load:
 
 
 PLACE_TRACKED = "place order, tracked stock (8 customers)"
+
+
+def refund_request(ctx: Context) -> Load:
+    """An admin's refund request of 0.01 on a random succeeded payment of 1 000.00."""
+    from bench.capture import succeeded_payments
+
+    pairs = asyncio.run(succeeded_payments(ctx.database_url, 2_000))
+    first, last = pairs[0][0], pairs[-1][0]
+    body = json.dumps({"amount": "0.01"})
+    answer = http(ctx.api, "POST", f"/api/v1/payments/{first}/refunds", dict(ctx.bearer("admin")), body)
+    if answer.status in (404, 405):
+        raise FeatureMissing(f"POST /payments/{{id}}/refunds answered {answer.status}")
+    if answer.status != 201:
+        raise RuntimeError(f"a refund request answered {answer.status}: {answer.text[:300]}")
+    return Load(
+        path="/api/v1/payments/",
+        script="refund.lua",
+        method="POST",
+        body=body,
+        headers=ctx.bearer("admin"),
+        extra_env=(("BENCH_MIN_ID", str(first)), ("BENCH_MAX_ID", str(last))),
+    )
+
+
+SETTLEMENT = "webhook settlement"
+REFUND = "refund request (0.01 of a succeeded payment)"
 SCENARIOS = [
     Scenario("list products (limit 50)", list_products, floor=True),
     Scenario("list products filtered", list_products_filtered),
@@ -266,7 +295,8 @@ SCENARIOS = [
     Scenario("place order (2 lines)", _place_order("heavy"), kind="write"),
     Scenario(PLACE_TRACKED, place_order_tracked, kind="write"),
     Scenario("login (8 connections)", login, kind="login"),
-    Scenario("webhook settlement", webhook_settlement, kind="write"),
+    Scenario(SETTLEMENT, webhook_settlement, kind="write"),
+    Scenario(REFUND, refund_request, kind="write"),
 ]
 STORM = "list products during logins"
 FLOOD = "one user's logins under a login flood (100)"
@@ -440,6 +470,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
     url = seed.database_url(options.admin_url, main_db)
     env = api_env(options, url, port, keys)
     hashed = password_hash(env)
+    floor_missing = _capture_floors(options, keys, hashed, work_dir) if options.floors else {}
     seed.create(options.admin_url, main_db, options.size, hashed)
     try:
         api = api_server(env, port, work_dir / "api.log")
@@ -471,6 +502,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                         floor_result = load.run(floor.base_url, the_load, options.seconds)
                         report.row(scenario.name).floor.append(floor_result)
                         say(f"  {scenario.name} (floor): {floor_result.rps:,.0f} req/s")
+                    _database_floor(options, scenario.name, floor_missing, url, work_dir, report)
                 _storm(options, api, loads, report)
                 _login_flood(options, api, loads, report)
             report.peak_rss = api.sample_memory()
@@ -482,6 +514,34 @@ def benchmark(options: Options, work_dir: Path) -> Report:
             asyncio.run(seed.drop_database(options.admin_url, small_db))
     report.seconds_total = time.monotonic() - started
     return report
+
+
+def _capture_floors(options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path) -> dict[str, str]:
+    """Capture the write scenarios' statements and check them against bench/floors/ (raises
+    floors.FloorOutdated); the scenarios that have no floor, with the reason."""
+    from bench import capture, pgcluster
+
+    try:
+        return capture.capture_all(options, keys, hashed, work_dir, options.regenerate_floors)
+    except pgcluster.ClusterUnavailable as unavailable:
+        say(f"no database floors: {unavailable}")
+        return {spec.scenario: str(unavailable) for spec in capture.SPECS}
+
+
+def _database_floor(
+    options: Options, name: str, missing: Mapping[str, str], url: str, work_dir: Path, report: Report
+) -> None:
+    """The scenario's database floor (pgbench on its captured statements), right after it."""
+    from bench import capture, floors
+
+    spec = next((s for s in capture.SPECS if s.scenario == name), None)
+    if spec is None or not options.floors or name in missing or report.rows[name].missing:
+        return
+    defines = capture.floor_defines(spec, url, options.size, options.seconds)
+    clients = 4 if options.smoke else floors.CLIENTS
+    result = floors.run_pgbench(spec, url, defines, options.seconds, work_dir, clients=clients)
+    report.row(name).floor.append(result)
+    say(f"  {name} (database floor, pgbench): {result.rps:,.0f} tx/s, p99 {result.p99_ms:.1f} ms")
 
 
 def _prepare_all(ctx: Context, report: Report) -> dict[str, Load]:
@@ -621,20 +681,21 @@ def render(report: Report) -> str:
         f"64 connections unless noted, {WORKERS} workers",
         f"machine: {report.machine}",
         "",
-        f"{'scenario':<42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-        f"{'floor':>8} {'ours/floor':>10}",
-        "-" * 97,
+        f"{'scenario':<46} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'floor':>8} {'floor p99':>9} {'ours/floor':>10}",
+        "-" * 111,
     ]
     for name, row in report.rows.items():
         if row.missing:
-            lines.append(f"{name:<42} {'n/a (feature missing)':>24}")
+            lines.append(f"{name:<46} {'n/a (feature missing)':>24}")
             continue
         floor_rps = row.median("rps", floor=True)
         ratio = f"{row.median('rps') / floor_rps:.0%}" if row.floor and floor_rps else ""
         floor_text = f"{floor_rps:,.0f}" if row.floor else ""
+        floor_p99 = f"{row.median('p99_ms', floor=True):.1f}" if row.floor else ""
         lines.append(
-            f"{name:<42} {row.median('rps'):>8,.0f} {row.median('p50_ms'):>8.1f} "
-            f"{row.median('p99_ms'):>8.1f} {row.errors:>7} {floor_text:>8} {ratio:>10}"
+            f"{name:<46} {row.median('rps'):>8,.0f} {row.median('p50_ms'):>8.1f} "
+            f"{row.median('p99_ms'):>8.1f} {row.errors:>7} {floor_text:>8} {floor_p99:>9} {ratio:>10}"
         )
     rss = ", ".join(f"{value / MiB:.0f} MiB" for value in report.peak_rss.values())
     lines += ["", f"peak RSS per worker: {rss or 'n/a'}", "", "targets:"]
@@ -742,6 +803,20 @@ def parse_args(argv: list[str] | None) -> Options:
         metavar="TEXT",
         help="run only the scenarios whose name contains TEXT (any case; repeatable): --only 'get product'",
     )
+    parser.add_argument(
+        "--regenerate-floors",
+        action="store_true",
+        help="rewrite bench/floors/ (the write scenarios' pgbench scripts) from a new statement capture",
+    )
+    parser.add_argument(
+        "--no-floors", action="store_true", help="neither capture statements nor run the database floors"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="also run the selected scenarios on this git ref's code (its own checkout, environment "
+        "and database), interleaved by round, with the ratio now/baseline",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.seconds, args.warmup, args.rounds = 1, 1, 1
@@ -756,6 +831,9 @@ def parse_args(argv: list[str] | None) -> Options:
         json_path=args.json,
         database=args.database or ("storefront_bench_smoke" if args.smoke else "storefront_bench"),
         only=tuple(args.only),
+        regenerate_floors=args.regenerate_floors,
+        floors=not args.no_floors,
+        baseline=args.baseline,
         **({"redis_key_prefix": args.redis_key_prefix} if args.redis_key_prefix else {}),
     )
 
@@ -785,8 +863,14 @@ def main(argv: list[str] | None = None) -> int:
     except load.WrkMissing as missing:
         print(missing, file=sys.stderr)
         return 2
+    from bench.floors import FloorOutdated
+
     with tempfile.TemporaryDirectory(prefix="storefront-bench-") as work:
-        report = benchmark(options, Path(work))
+        try:
+            report = benchmark(options, Path(work))
+        except FloorOutdated as outdated:
+            print(f"\nBENCH FLOOR OUTDATED: {outdated}", file=sys.stderr)
+            return 3
     print(render(report))
     if options.json_path:
         options.json_path.write_text(json.dumps(as_json(report), indent=2))
