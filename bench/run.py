@@ -22,7 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -353,10 +353,12 @@ class Row:
     name: str
     results: list[Result] = field(default_factory=list)
     floor: list[Result] = field(default_factory=list)
+    baseline: list[Result] = field(default_factory=list)
     missing: str | None = None
 
-    def median(self, attr: str, floor: bool = False) -> float:
-        values = [getattr(r, attr) for r in (self.floor if floor else self.results)]
+    def median(self, attr: str, floor: bool = False, baseline: bool = False) -> float:
+        chosen = self.baseline if baseline else self.floor if floor else self.results
+        values = [getattr(r, attr) for r in chosen]
         return statistics.median(values) if values else 0.0
 
     @property
@@ -463,6 +465,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
     started = time.monotonic()
     keys = {"secret_key": secrets.token_urlsafe(48), "webhook_secret": secrets.token_urlsafe(48)}
     report = Report(options, {}, {}, machine_description())
+    stack = ExitStack()
     main_db = options.database
     small_db = main_db + "_small"
     port = free_port()
@@ -477,7 +480,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
         floor = floor_server(
             seed.plain_dsn(url), WORKERS, free_port(), work_dir / "floor.log", pool_size(options)
         )
-        with running(api), running(floor):
+        with stack, running(api), running(floor):
             say(f"API on {api.base_url} (workers {api.worker_pids()}), floor on {floor.base_url}")
             ctx = Context(
                 api, options, {"webhook": keys["webhook_secret"]}, url, options.size, work_dir=work_dir
@@ -485,7 +488,17 @@ def benchmark(options: Options, work_dir: Path) -> Report:
             ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
             ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
             loads = _prepare_all(ctx, report)
+            base = (
+                stack.enter_context(_baseline(options, keys, hashed, work_dir, loads))
+                if options.baseline
+                else None
+            )
             _warm_up(options, api, floor, loads)
+            if base is not None:
+                say(f"warm-up of the baseline ({options.baseline})")
+                for name, base_load in base.loads.items():
+                    if name != SETTLEMENT:
+                        load.run(base.ctx.api.base_url, base_load, options.warmup)
             for round_number in range(1, options.rounds + 1):
                 say(f"round {round_number}/{options.rounds}")
                 for scenario in SCENARIOS:
@@ -503,6 +516,16 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                         report.row(scenario.name).floor.append(floor_result)
                         say(f"  {scenario.name} (floor): {floor_result.rps:,.0f} req/s")
                     _database_floor(options, scenario.name, floor_missing, url, work_dir, report)
+                    if base is not None and scenario.name in base.loads:
+                        base_load = base.loads[scenario.name]
+                        if scenario.name == SETTLEMENT:
+                            base_load = webhook_settlement(base.ctx)
+                        base_result = load.run(base.ctx.api.base_url, base_load, options.seconds)
+                        report.row(scenario.name).baseline.append(base_result)
+                        say(
+                            f"  {scenario.name} (baseline {options.baseline}): {base_result.rps:,.0f} req/s, "
+                            f"p99 {base_result.p99_ms:.1f} ms"
+                        )
                 _storm(options, api, loads, report)
                 _login_flood(options, api, loads, report)
             report.peak_rss = api.sample_memory()
@@ -514,6 +537,55 @@ def benchmark(options: Options, work_dir: Path) -> Report:
             asyncio.run(seed.drop_database(options.admin_url, small_db))
     report.seconds_total = time.monotonic() - started
     return report
+
+
+@dataclass
+class Baseline:
+    ctx: Context
+    loads: dict[str, Load]
+
+
+@contextmanager
+def _baseline(
+    options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path, loads: Mapping[str, Load]
+) -> Iterator[Baseline]:
+    """The `--baseline` ref's API on a database of its own (its migrations, the same seed),
+    with the loads of the scenarios both serve; everything removed afterwards."""
+    from bench import baseline
+
+    assert options.baseline is not None
+    name = options.database + "_baseline"
+    say(f"baseline: checking out {options.baseline} and syncing its environment")
+    with baseline.checkout(options.baseline, work_dir) as code:
+        say(f"baseline {options.baseline} = {code.commit[:12]}; seeding {name}")
+        try:
+            url = seed.create(
+                options.admin_url, name, options.size, hashed, migrate=lambda u: baseline.migrate(code, u)
+            )
+            port = free_port()
+            env = api_env(options, url, port, keys) | {
+                "REDIS_KEY_PREFIX": options.redis_key_prefix + "baseline:"
+            }
+            api = api_server(env, port, work_dir / "api-baseline.log", python=code.python, cwd=code.root)
+            with running(api):
+                ctx = Context(
+                    api, options, {"webhook": keys["webhook_secret"]}, url, options.size, work_dir=work_dir
+                )
+                ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
+                ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
+                base_loads: dict[str, Load] = {}
+                for scenario in SCENARIOS:
+                    if scenario.name not in loads:
+                        continue
+                    try:
+                        base_loads[scenario.name] = scenario.prepare(ctx)
+                    except FeatureMissing as missing:
+                        say(f"  {scenario.name}: n/a on the baseline ({missing})")
+                say(f"baseline API on {api.base_url}")
+                yield Baseline(ctx, base_loads)
+        finally:
+            if not options.keep:
+                asyncio.run(seed.drop_database(options.admin_url, name))
 
 
 def _capture_floors(options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path) -> dict[str, str]:
@@ -697,6 +769,21 @@ def render(report: Report) -> str:
             f"{name:<46} {row.median('rps'):>8,.0f} {row.median('p50_ms'):>8.1f} "
             f"{row.median('p99_ms'):>8.1f} {row.errors:>7} {floor_text:>8} {floor_p99:>9} {ratio:>10}"
         )
+    with_baseline = [row for row in report.rows.values() if row.baseline]
+    if with_baseline:
+        lines += [
+            "",
+            f"baseline: {o.baseline} (the same scenarios, same seed, interleaved by round)",
+            f"{'scenario':<46} {'now req/s':>10} {'now p99':>8} {'base req/s':>10} "
+            f"{'base p99':>8} {'now/base':>9}",
+            "-" * 96,
+        ]
+        for row in with_baseline:
+            now, then = row.median("rps"), row.median("rps", baseline=True)
+            lines.append(
+                f"{row.name:<46} {now:>10,.0f} {row.median('p99_ms'):>8.1f} {then:>10,.0f} "
+                f"{row.median('p99_ms', baseline=True):>8.1f} {now / max(then, 1e-9):>8.2f}×"
+            )
     rss = ", ".join(f"{value / MiB:.0f} MiB" for value in report.peak_rss.values())
     lines += ["", f"peak RSS per worker: {rss or 'n/a'}", "", "targets:"]
     lines += [f"  {verdict}" for verdict in targets(report)]
@@ -755,6 +842,7 @@ def as_json(report: Report) -> dict[str, Any]:
                 "missing": row.missing,
                 "results": [asdict(r) | {"rps": r.rps} for r in row.results],
                 "floor": [asdict(r) | {"rps": r.rps} for r in row.floor],
+                "baseline": [asdict(r) | {"rps": r.rps} for r in row.baseline],
             }
             for name, row in report.rows.items()
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,11 +68,14 @@ async def drop_database(admin_url: str, name: str) -> None:
         await conn.close()
 
 
-def create(admin_url: str, name: str, size: SeedSize, password_hash: str) -> str:
-    """Create, migrate and seed the database `name`; returns its SQLAlchemy URL."""
+def create(
+    admin_url: str, name: str, size: SeedSize, password_hash: str, migrate: Callable[[str], None] = upgrade
+) -> str:
+    """Create, migrate (by default with this checkout's migrations) and seed the database
+    `name`; returns its SQLAlchemy URL."""
     asyncio.run(recreate_database(admin_url, name))
     url = database_url(admin_url, name)
-    upgrade(url)
+    migrate(url)
     asyncio.run(_seed(url, size, password_hash))
     return url
 
