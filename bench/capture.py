@@ -233,7 +233,12 @@ async def _distinct_sequences(url: str) -> None:
 
 
 def capture_all(
-    options: Options, keys: Mapping[str, str], password_hash: str, work_dir: Path, regenerate: bool
+    options: Options,
+    keys: Mapping[str, str],
+    password_hash: str,
+    work_dir: Path,
+    regenerate: bool,
+    directory: Path = floors.FLOORS_DIR,
 ) -> dict[str, str]:
     """Capture every selected write scenario and check (or rewrite) its floor. Returns the
     scenarios whose floor is missing a feature, with the reason; raises FloorOutdated."""
@@ -280,10 +285,10 @@ def capture_all(
                 (work_dir / f"capture-{spec.name}.json").write_text(floors.dump_json(captures))
                 captures = floors.agreed(captures, spec.scenario)
                 if regenerate:
-                    floors.write(spec, captures)
+                    floors.write(spec, captures, directory)
                     say(f"  {spec.scenario}: floor written ({len(captures[0].statements)} statements)")
                 else:
-                    floors.check(spec, captures)
+                    floors.check(spec, captures, directory)
                     say(f"  {spec.scenario}: statements match the floor ({len(captures[0].statements)})")
         finally:
             api.stop()

@@ -56,6 +56,7 @@ class Options:
     regenerate_floors: bool = False
     floors: bool = True
     baseline: str | None = None
+    floors_dir: Path | None = None  # None: bench/floors/
     # The API's Redis keys go under this prefix, unique to the run; they are deleted afterwards.
     redis_key_prefix: str = field(default_factory=lambda: f"storefront-bench:{secrets.token_hex(6)}:")
 
@@ -591,10 +592,17 @@ def _baseline(
 def _capture_floors(options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path) -> dict[str, str]:
     """Capture the write scenarios' statements and check them against bench/floors/ (raises
     floors.FloorOutdated); the scenarios that have no floor, with the reason."""
-    from bench import capture, pgcluster
+    from bench import capture, floors, pgcluster
 
     try:
-        return capture.capture_all(options, keys, hashed, work_dir, options.regenerate_floors)
+        return capture.capture_all(
+            options,
+            keys,
+            hashed,
+            work_dir,
+            options.regenerate_floors,
+            options.floors_dir or floors.FLOORS_DIR,
+        )
     except pgcluster.ClusterUnavailable as unavailable:
         say(f"no database floors: {unavailable}")
         return {spec.scenario: str(unavailable) for spec in capture.SPECS}
@@ -611,7 +619,8 @@ def _database_floor(
         return
     defines = capture.floor_defines(spec, url, options.size, options.seconds)
     clients = 4 if options.smoke else floors.CLIENTS
-    result = floors.run_pgbench(spec, url, defines, options.seconds, work_dir, clients=clients)
+    directory = options.floors_dir or floors.FLOORS_DIR
+    result = floors.run_pgbench(spec, url, defines, options.seconds, work_dir, clients, directory)
     report.row(name).floor.append(result)
     say(f"  {name} (database floor, pgbench): {result.rps:,.0f} tx/s, p99 {result.p99_ms:.1f} ms")
 
@@ -897,6 +906,9 @@ def parse_args(argv: list[str] | None) -> Options:
         help="rewrite bench/floors/ (the write scenarios' pgbench scripts) from a new statement capture",
     )
     parser.add_argument(
+        "--floors-dir", type=Path, help="where the floors' scripts and fingerprints are (bench/floors/)"
+    )
+    parser.add_argument(
         "--no-floors", action="store_true", help="neither capture statements nor run the database floors"
     )
     parser.add_argument(
@@ -922,6 +934,7 @@ def parse_args(argv: list[str] | None) -> Options:
         regenerate_floors=args.regenerate_floors,
         floors=not args.no_floors,
         baseline=args.baseline,
+        floors_dir=args.floors_dir,
         **({"redis_key_prefix": args.redis_key_prefix} if args.redis_key_prefix else {}),
     )
 
