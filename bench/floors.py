@@ -336,6 +336,26 @@ def pgbench_connection(database_url: str) -> list[str]:
     return [*args, url.database or "postgres"]
 
 
+def free_connections(database_url: str) -> int:
+    """Connections the server would still accept from a non-superuser's point of view."""
+
+    async def count() -> int:
+        conn = await asyncpg.connect(
+            make_url(database_url).set(drivername="postgresql").render_as_string(False)
+        )
+        try:
+            free: int = await conn.fetchval(
+                "SELECT current_setting('max_connections')::int"
+                " - current_setting('superuser_reserved_connections')::int"
+                " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+            )
+            return free
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
+
+
 def run_pgbench(
     spec: FloorSpec,
     database_url: str,

@@ -374,6 +374,7 @@ class Report:
     peak_rss: dict[int, int]
     machine: str
     seconds_total: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     def row(self, name: str) -> Row:
         return self.rows.setdefault(name, Row(name))
@@ -619,6 +620,14 @@ def _database_floor(
         return
     defines = capture.floor_defines(spec, url, options.size, options.seconds)
     clients = 4 if options.smoke else floors.CLIENTS
+    # The server is shared: leave room for everyone else's connections (10), and say so.
+    room = floors.free_connections(url) - 10
+    if room < clients:
+        clients = max(1, room)
+        note = f"{name}: the database floor ran with {clients} pgbench clients, not {floors.CLIENTS}"
+        if note not in report.notes:
+            report.notes.append(note)
+        say(f"  {note} (the server's max_connections is nearly used up)")
     directory = options.floors_dir or floors.FLOORS_DIR
     result = floors.run_pgbench(spec, url, defines, options.seconds, work_dir, clients, directory)
     report.row(name).floor.append(result)
@@ -793,6 +802,7 @@ def render(report: Report) -> str:
                 f"{row.name:<46} {now:>10,.0f} {row.median('p99_ms'):>8.1f} {then:>10,.0f} "
                 f"{row.median('p99_ms', baseline=True):>8.1f} {now / max(then, 1e-9):>8.2f}×"
             )
+    lines += [f"note: {note}" for note in report.notes]
     rss = ", ".join(f"{value / MiB:.0f} MiB" for value in report.peak_rss.values())
     lines += ["", f"peak RSS per worker: {rss or 'n/a'}", "", "targets:"]
     lines += [f"  {verdict}" for verdict in targets(report)]
@@ -856,6 +866,7 @@ def as_json(report: Report) -> dict[str, Any]:
             for name, row in report.rows.items()
         },
         "targets": targets(report),
+        "notes": report.notes,
     }
 
 
