@@ -86,7 +86,7 @@ expire-orders:
 mock-webhook *args:
     python -m entrypoints.cli mock-webhook "$@"
 
-# Run the benchmark; extra arguments go to it.
+# Run the benchmark; extra arguments go to it (`--only`, `--baseline REF`, `--regenerate-floors`, `--help`).
 [positional-arguments]
 bench *args:
     python -m bench "$@"

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,10 @@ class Options:
     json_path: Path | None
     database: str
     only: tuple[str, ...] = ()
+    regenerate_floors: bool = False
+    floors: bool = True
+    baseline: str | None = None
+    floors_dir: Path | None = None  # None: bench/floors/
     # The API's Redis keys go under this prefix, unique to the run; they are deleted afterwards.
     redis_key_prefix: str = field(default_factory=lambda: f"storefront-bench:{secrets.token_hex(6)}:")
 
@@ -170,6 +174,39 @@ def _place_order(who: str) -> Callable[[Context], Load]:
     return prepare
 
 
+TRACKED_CUSTOMERS = range(11, 19)  # 8 customers with no orders of their own in the seed
+
+
+def place_order_tracked(ctx: Context) -> Load:
+    """Orders of 2 random tracked-stock products (each order takes stock), sent as one of 8
+    customers picked at random per request: the issue's "write path" measurement."""
+    first, last = ctx.size.tracked_ids
+    if last - first < 1:
+        raise RuntimeError("the seed has no tracked-stock products")
+    for n in TRACKED_CUSTOMERS:
+        who = f"customer{n}"
+        if who not in ctx.tokens:
+            ctx.tokens[who] = log_in(ctx.api, seed.CUSTOMER_EMAIL.format(n), seed.CUSTOMER_PASSWORD)
+    body = json.dumps(
+        {"items": [{"product_id": first, "quantity": 1}, {"product_id": first + 1, "quantity": 1}]}
+    )
+    answer = http(ctx.api, "POST", "/api/v1/orders", headers=dict(ctx.bearer("customer11")), body=body)
+    if answer.status in (404, 405):
+        raise FeatureMissing("POST /orders")
+    if answer.status != 201:
+        raise RuntimeError(f"placing a tracked-stock order answered {answer.status}: {answer.text[:300]}")
+    return Load(
+        path="/api/v1/orders",
+        script="order.lua",
+        method="POST",
+        extra_env=(
+            ("BENCH_MIN_ID", str(first)),
+            ("BENCH_MAX_ID", str(last)),
+            ("BENCH_TOKENS", " ".join(ctx.tokens[f"customer{n}"] for n in TRACKED_CUSTOMERS)),
+        ),
+    )
+
+
 def login(ctx: Context) -> Load:
     return Load(
         path="/api/v1/auth/login",
@@ -220,6 +257,33 @@ def webhook_settlement(ctx: Context) -> Load:
     )
 
 
+PLACE_TRACKED = "place order, tracked stock (8 customers)"
+
+
+def refund_request(ctx: Context) -> Load:
+    """An admin's refund request of 0.01 on a random succeeded payment of 1 000.00."""
+    from bench.capture import succeeded_payments
+
+    pairs = asyncio.run(succeeded_payments(ctx.database_url, 2_000))
+    first, last = pairs[0][0], pairs[-1][0]
+    body = json.dumps({"amount": "0.01"})
+    answer = http(ctx.api, "POST", f"/api/v1/payments/{first}/refunds", dict(ctx.bearer("admin")), body)
+    if answer.status in (404, 405):
+        raise FeatureMissing(f"POST /payments/{{id}}/refunds answered {answer.status}")
+    if answer.status != 201:
+        raise RuntimeError(f"a refund request answered {answer.status}: {answer.text[:300]}")
+    return Load(
+        path="/api/v1/payments/",
+        script="refund.lua",
+        method="POST",
+        body=body,
+        headers=ctx.bearer("admin"),
+        extra_env=(("BENCH_MIN_ID", str(first)), ("BENCH_MAX_ID", str(last))),
+    )
+
+
+SETTLEMENT = "webhook settlement"
+REFUND = "refund request (0.01 of a succeeded payment)"
 SCENARIOS = [
     Scenario("list products (limit 50)", list_products, floor=True),
     Scenario("list products filtered", list_products_filtered),
@@ -230,8 +294,10 @@ SCENARIOS = [
     Scenario("my orders (10 000 orders)", my_orders),
     Scenario("admin order list (status=paid)", admin_orders),
     Scenario("place order (2 lines)", _place_order("heavy"), kind="write"),
+    Scenario(PLACE_TRACKED, place_order_tracked, kind="write"),
     Scenario("login (8 connections)", login, kind="login"),
-    Scenario("webhook settlement", webhook_settlement, kind="write"),
+    Scenario(SETTLEMENT, webhook_settlement, kind="write"),
+    Scenario(REFUND, refund_request, kind="write"),
 ]
 STORM = "list products during logins"
 FLOOD = "one user's logins under a login flood (100)"
@@ -288,10 +354,12 @@ class Row:
     name: str
     results: list[Result] = field(default_factory=list)
     floor: list[Result] = field(default_factory=list)
+    baseline: list[Result] = field(default_factory=list)
     missing: str | None = None
 
-    def median(self, attr: str, floor: bool = False) -> float:
-        values = [getattr(r, attr) for r in (self.floor if floor else self.results)]
+    def median(self, attr: str, floor: bool = False, baseline: bool = False) -> float:
+        chosen = self.baseline if baseline else self.floor if floor else self.results
+        values = [getattr(r, attr) for r in chosen]
         return statistics.median(values) if values else 0.0
 
     @property
@@ -306,6 +374,7 @@ class Report:
     peak_rss: dict[int, int]
     machine: str
     seconds_total: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     def row(self, name: str) -> Row:
         return self.rows.setdefault(name, Row(name))
@@ -398,6 +467,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
     started = time.monotonic()
     keys = {"secret_key": secrets.token_urlsafe(48), "webhook_secret": secrets.token_urlsafe(48)}
     report = Report(options, {}, {}, machine_description())
+    stack = ExitStack()
     main_db = options.database
     small_db = main_db + "_small"
     port = free_port()
@@ -405,13 +475,14 @@ def benchmark(options: Options, work_dir: Path) -> Report:
     url = seed.database_url(options.admin_url, main_db)
     env = api_env(options, url, port, keys)
     hashed = password_hash(env)
+    floor_missing = _capture_floors(options, keys, hashed, work_dir) if options.floors else {}
     seed.create(options.admin_url, main_db, options.size, hashed)
     try:
         api = api_server(env, port, work_dir / "api.log")
         floor = floor_server(
             seed.plain_dsn(url), WORKERS, free_port(), work_dir / "floor.log", pool_size(options)
         )
-        with running(api), running(floor):
+        with stack, running(api), running(floor):
             say(f"API on {api.base_url} (workers {api.worker_pids()}), floor on {floor.base_url}")
             ctx = Context(
                 api, options, {"webhook": keys["webhook_secret"]}, url, options.size, work_dir=work_dir
@@ -419,7 +490,17 @@ def benchmark(options: Options, work_dir: Path) -> Report:
             ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
             ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
             loads = _prepare_all(ctx, report)
+            base = (
+                stack.enter_context(_baseline(options, keys, hashed, work_dir, loads))
+                if options.baseline
+                else None
+            )
             _warm_up(options, api, floor, loads)
+            if base is not None:
+                say(f"warm-up of the baseline ({options.baseline})")
+                for name, base_load in base.loads.items():
+                    if name != SETTLEMENT:
+                        load.run(base.ctx.api.base_url, base_load, options.warmup)
             for round_number in range(1, options.rounds + 1):
                 say(f"round {round_number}/{options.rounds}")
                 for scenario in SCENARIOS:
@@ -436,6 +517,17 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                         floor_result = load.run(floor.base_url, the_load, options.seconds)
                         report.row(scenario.name).floor.append(floor_result)
                         say(f"  {scenario.name} (floor): {floor_result.rps:,.0f} req/s")
+                    _database_floor(options, scenario.name, floor_missing, url, work_dir, report)
+                    if base is not None and scenario.name in base.loads:
+                        base_load = base.loads[scenario.name]
+                        if scenario.name == SETTLEMENT:
+                            base_load = webhook_settlement(base.ctx)
+                        base_result = load.run(base.ctx.api.base_url, base_load, options.seconds)
+                        report.row(scenario.name).baseline.append(base_result)
+                        say(
+                            f"  {scenario.name} (baseline {options.baseline}): {base_result.rps:,.0f} req/s, "
+                            f"p99 {base_result.p99_ms:.1f} ms"
+                        )
                 _storm(options, api, loads, report)
                 _login_flood(options, api, loads, report)
             report.peak_rss = api.sample_memory()
@@ -447,6 +539,99 @@ def benchmark(options: Options, work_dir: Path) -> Report:
             asyncio.run(seed.drop_database(options.admin_url, small_db))
     report.seconds_total = time.monotonic() - started
     return report
+
+
+@dataclass
+class Baseline:
+    ctx: Context
+    loads: dict[str, Load]
+
+
+@contextmanager
+def _baseline(
+    options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path, loads: Mapping[str, Load]
+) -> Iterator[Baseline]:
+    """The `--baseline` ref's API on a database of its own (its migrations, the same seed),
+    with the loads of the scenarios both serve; everything removed afterwards."""
+    from bench import baseline
+
+    assert options.baseline is not None
+    name = options.database + "_baseline"
+    say(f"baseline: checking out {options.baseline} and syncing its environment")
+    with baseline.checkout(options.baseline, work_dir) as code:
+        say(f"baseline {options.baseline} = {code.commit[:12]}; seeding {name}")
+        try:
+            url = seed.create(
+                options.admin_url, name, options.size, hashed, migrate=lambda u: baseline.migrate(code, u)
+            )
+            port = free_port()
+            env = api_env(options, url, port, keys) | {
+                "REDIS_KEY_PREFIX": options.redis_key_prefix + "baseline:"
+            }
+            api = api_server(env, port, work_dir / "api-baseline.log", python=code.python, cwd=code.root)
+            with running(api):
+                ctx = Context(
+                    api, options, {"webhook": keys["webhook_secret"]}, url, options.size, work_dir=work_dir
+                )
+                ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
+                ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
+                base_loads: dict[str, Load] = {}
+                for scenario in SCENARIOS:
+                    if scenario.name not in loads:
+                        continue
+                    try:
+                        base_loads[scenario.name] = scenario.prepare(ctx)
+                    except FeatureMissing as missing:
+                        say(f"  {scenario.name}: n/a on the baseline ({missing})")
+                say(f"baseline API on {api.base_url}")
+                yield Baseline(ctx, base_loads)
+        finally:
+            if not options.keep:
+                asyncio.run(seed.drop_database(options.admin_url, name))
+
+
+def _capture_floors(options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path) -> dict[str, str]:
+    """Capture the write scenarios' statements and check them against bench/floors/ (raises
+    floors.FloorOutdated); the scenarios that have no floor, with the reason."""
+    from bench import capture, floors, pgcluster
+
+    try:
+        return capture.capture_all(
+            options,
+            keys,
+            hashed,
+            work_dir,
+            options.regenerate_floors,
+            options.floors_dir or floors.FLOORS_DIR,
+        )
+    except pgcluster.ClusterUnavailable as unavailable:
+        say(f"no database floors: {unavailable}")
+        return {spec.scenario: str(unavailable) for spec in capture.SPECS}
+
+
+def _database_floor(
+    options: Options, name: str, missing: Mapping[str, str], url: str, work_dir: Path, report: Report
+) -> None:
+    """The scenario's database floor (pgbench on its captured statements), right after it."""
+    from bench import capture, floors
+
+    spec = next((s for s in capture.SPECS if s.scenario == name), None)
+    if spec is None or not options.floors or name in missing or report.rows[name].missing:
+        return
+    defines = capture.floor_defines(spec, url, options.size, options.seconds)
+    clients = 4 if options.smoke else floors.CLIENTS
+    # The server is shared: leave room for everyone else's connections (10), and say so.
+    room = floors.free_connections(url) - 10
+    if room < clients:
+        clients = max(1, room)
+        note = f"{name}: the database floor ran with {clients} pgbench clients, not {floors.CLIENTS}"
+        if note not in report.notes:
+            report.notes.append(note)
+        say(f"  {note} (the server's max_connections is nearly used up)")
+    directory = options.floors_dir or floors.FLOORS_DIR
+    result = floors.run_pgbench(spec, url, defines, options.seconds, work_dir, clients, directory)
+    report.row(name).floor.append(result)
+    say(f"  {name} (database floor, pgbench): {result.rps:,.0f} tx/s, p99 {result.p99_ms:.1f} ms")
 
 
 def _prepare_all(ctx: Context, report: Report) -> dict[str, Load]:
@@ -586,21 +771,38 @@ def render(report: Report) -> str:
         f"64 connections unless noted, {WORKERS} workers",
         f"machine: {report.machine}",
         "",
-        f"{'scenario':<42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-        f"{'floor':>8} {'ours/floor':>10}",
-        "-" * 97,
+        f"{'scenario':<46} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'floor':>8} {'floor p99':>9} {'ours/floor':>10}",
+        "-" * 111,
     ]
     for name, row in report.rows.items():
         if row.missing:
-            lines.append(f"{name:<42} {'n/a (feature missing)':>24}")
+            lines.append(f"{name:<46} {'n/a (feature missing)':>24}")
             continue
         floor_rps = row.median("rps", floor=True)
         ratio = f"{row.median('rps') / floor_rps:.0%}" if row.floor and floor_rps else ""
         floor_text = f"{floor_rps:,.0f}" if row.floor else ""
+        floor_p99 = f"{row.median('p99_ms', floor=True):.1f}" if row.floor else ""
         lines.append(
-            f"{name:<42} {row.median('rps'):>8,.0f} {row.median('p50_ms'):>8.1f} "
-            f"{row.median('p99_ms'):>8.1f} {row.errors:>7} {floor_text:>8} {ratio:>10}"
+            f"{name:<46} {row.median('rps'):>8,.0f} {row.median('p50_ms'):>8.1f} "
+            f"{row.median('p99_ms'):>8.1f} {row.errors:>7} {floor_text:>8} {floor_p99:>9} {ratio:>10}"
         )
+    with_baseline = [row for row in report.rows.values() if row.baseline]
+    if with_baseline:
+        lines += [
+            "",
+            f"baseline: {o.baseline} (the same scenarios, same seed, interleaved by round)",
+            f"{'scenario':<46} {'now req/s':>10} {'now p99':>8} {'base req/s':>10} "
+            f"{'base p99':>8} {'now/base':>9}",
+            "-" * 96,
+        ]
+        for row in with_baseline:
+            now, then = row.median("rps"), row.median("rps", baseline=True)
+            lines.append(
+                f"{row.name:<46} {now:>10,.0f} {row.median('p99_ms'):>8.1f} {then:>10,.0f} "
+                f"{row.median('p99_ms', baseline=True):>8.1f} {now / max(then, 1e-9):>8.2f}×"
+            )
+    lines += [f"note: {note}" for note in report.notes]
     rss = ", ".join(f"{value / MiB:.0f} MiB" for value in report.peak_rss.values())
     lines += ["", f"peak RSS per worker: {rss or 'n/a'}", "", "targets:"]
     lines += [f"  {verdict}" for verdict in targets(report)]
@@ -659,10 +861,12 @@ def as_json(report: Report) -> dict[str, Any]:
                 "missing": row.missing,
                 "results": [asdict(r) | {"rps": r.rps} for r in row.results],
                 "floor": [asdict(r) | {"rps": r.rps} for r in row.floor],
+                "baseline": [asdict(r) | {"rps": r.rps} for r in row.baseline],
             }
             for name, row in report.rows.items()
         },
         "targets": targets(report),
+        "notes": report.notes,
     }
 
 
@@ -707,6 +911,23 @@ def parse_args(argv: list[str] | None) -> Options:
         metavar="TEXT",
         help="run only the scenarios whose name contains TEXT (any case; repeatable): --only 'get product'",
     )
+    parser.add_argument(
+        "--regenerate-floors",
+        action="store_true",
+        help="rewrite bench/floors/ (the write scenarios' pgbench scripts) from a new statement capture",
+    )
+    parser.add_argument(
+        "--floors-dir", type=Path, help="where the floors' scripts and fingerprints are (bench/floors/)"
+    )
+    parser.add_argument(
+        "--no-floors", action="store_true", help="neither capture statements nor run the database floors"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="also run the selected scenarios on this git ref's code (its own checkout, environment "
+        "and database), interleaved by round, with the ratio now/baseline",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.seconds, args.warmup, args.rounds = 1, 1, 1
@@ -721,6 +942,10 @@ def parse_args(argv: list[str] | None) -> Options:
         json_path=args.json,
         database=args.database or ("storefront_bench_smoke" if args.smoke else "storefront_bench"),
         only=tuple(args.only),
+        regenerate_floors=args.regenerate_floors,
+        floors=not args.no_floors,
+        baseline=args.baseline,
+        floors_dir=args.floors_dir,
         **({"redis_key_prefix": args.redis_key_prefix} if args.redis_key_prefix else {}),
     )
 
@@ -750,8 +975,14 @@ def main(argv: list[str] | None = None) -> int:
     except load.WrkMissing as missing:
         print(missing, file=sys.stderr)
         return 2
+    from bench.floors import FloorOutdated
+
     with tempfile.TemporaryDirectory(prefix="storefront-bench-") as work:
-        report = benchmark(options, Path(work))
+        try:
+            report = benchmark(options, Path(work))
+        except FloorOutdated as outdated:
+            print(f"\nBENCH FLOOR OUTDATED: {outdated}", file=sys.stderr)
+            return 3
     print(render(report))
     if options.json_path:
         options.json_path.write_text(json.dumps(as_json(report), indent=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,10 +26,19 @@ class SeedSize:
     products: int
     customers: int
     heavy_orders: int
+    # Products with tracked stock (ids products + 1 … products + tracked_products), each with
+    # TRACKED_STOCK units: the tracked-stock write scenarios never run out.
+    tracked_products: int = 0
+
+    @property
+    def tracked_ids(self) -> tuple[int, int]:
+        """First and last id of the tracked-stock products (an empty range when there are none)."""
+        return self.products + 1, self.products + self.tracked_products
 
 
-FULL = SeedSize(categories=50, products=10_000, customers=1_000, heavy_orders=10_000)
-SMOKE = SeedSize(categories=5, products=200, customers=20, heavy_orders=200)
+TRACKED_STOCK = 1_000_000_000
+FULL = SeedSize(categories=50, products=10_000, customers=1_000, heavy_orders=10_000, tracked_products=1_000)
+SMOKE = SeedSize(categories=5, products=200, customers=20, heavy_orders=200, tracked_products=50)
 SMALL_CATALOG = SeedSize(categories=2, products=20, customers=2, heavy_orders=0)
 
 
@@ -58,11 +68,14 @@ async def drop_database(admin_url: str, name: str) -> None:
         await conn.close()
 
 
-def create(admin_url: str, name: str, size: SeedSize, password_hash: str) -> str:
-    """Create, migrate and seed the database `name`; returns its SQLAlchemy URL."""
+def create(
+    admin_url: str, name: str, size: SeedSize, password_hash: str, migrate: Callable[[str], None] = upgrade
+) -> str:
+    """Create, migrate (by default with this checkout's migrations) and seed the database
+    `name`; returns its SQLAlchemy URL."""
     asyncio.run(recreate_database(admin_url, name))
     url = database_url(admin_url, name)
-    upgrade(url)
+    migrate(url)
     asyncio.run(_seed(url, size, password_hash))
     return url
 
@@ -102,12 +115,12 @@ async def _seed(url: str, size: SeedSize, password_hash: str) -> None:
                         rng.randint(100, 1_000_000),
                         CURRENCY,
                         (n - 1) % size.categories + 1,
-                        None,
+                        TRACKED_STOCK if n > size.products else None,
                         True,
                         EPOCH + timedelta(seconds=n),
                         EPOCH + timedelta(seconds=n),
                     )
-                    for n in range(1, size.products + 1)
+                    for n in range(1, size.products + size.tracked_products + 1)
                 ],
             )
             await conn.copy_records_to_table(

@@ -36,6 +36,7 @@ class Server:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     peak_rss: dict[int, int] = field(default_factory=dict)
+    cwd: Path = PROJECT_ROOT
 
     @property
     def base_url(self) -> str:
@@ -45,7 +46,7 @@ class Server:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             self.command,
-            cwd=PROJECT_ROOT,
+            cwd=self.cwd,
             env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -140,9 +141,16 @@ def read_vm_hwm(pid: int) -> int | None:
     return None
 
 
-def api_server(env: Mapping[str, str], port: int, log_path: Path) -> Server:
-    """The project's own `serve` command, exactly as production starts it."""
-    return Server("API", [sys.executable, "-m", "entrypoints.cli", "serve"], env, port, log_path)
+def api_server(
+    env: Mapping[str, str],
+    port: int,
+    log_path: Path,
+    python: str | Path = sys.executable,
+    cwd: Path = PROJECT_ROOT,
+) -> Server:
+    """The project's own `serve` command, exactly as production starts it (from `cwd`, another
+    checkout of the code with its own interpreter for a baseline)."""
+    return Server("API", [str(python), "-m", "entrypoints.cli", "serve"], env, port, log_path, cwd=cwd)
 
 
 def floor_server(database_dsn: str, workers: int, port: int, log_path: Path, pool_size: int) -> Server:

@@ -31,7 +31,7 @@ def prepare(database_url: str, keys: Mapping[str, str], count: int, work_dir: Pa
         raise NotReady("the mock payment provider") from None
     secret = keys["webhook"]
     batch = secrets.token_hex(4)
-    payment_ids = asyncio.run(_pending_payments(database_url, count, batch))
+    payment_ids = asyncio.run(pending_payments(database_url, count, batch))
     timestamp = int(time.time())
     path = work_dir / f"webhooks-{batch}.tsv"
     with path.open("w") as out:
@@ -58,7 +58,7 @@ def first_request(path: Path) -> tuple[str, tuple[str, str]]:
     return header, (value, body)
 
 
-async def _pending_payments(database_url: str, count: int, batch: str) -> list[str]:
+async def pending_payments(database_url: str, count: int, batch: str) -> list[str]:
     conn = await asyncpg.connect(plain_dsn(database_url))
     try:
         if not await table_columns(conn, "payments"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.run import SCENARIOS, SMALL_ORDER, STORM, parse_args
+from bench.run import PLACE_TRACKED, SCENARIOS, SMALL_ORDER, STORM, parse_args
 
 
 def _selected(*argv: str) -> list[str]:
@@ -16,4 +16,4 @@ def test_without_only_every_scenario_runs() -> None:
 
 def test_only_matches_part_of_a_name_in_any_case_and_repeats() -> None:
     assert _selected("--only", "GET PRODUCT", "--only", "categories") == ["get product", "list categories"]
-    assert _selected("--only", "place order") == ["place order (2 lines)", SMALL_ORDER]
+    assert _selected("--only", "place order") == ["place order (2 lines)", PLACE_TRACKED, SMALL_ORDER]

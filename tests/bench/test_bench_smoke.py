@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.floors import FLOORS_DIR
+from bench.run import PLACE_TRACKED, REFUND, SETTLEMENT
 from tests.conftest import REQUIRE_SERVICES
 from tests.support.isolation import POSTGRES_ADMIN_URL, REDIS_KEY_PREFIX, new_database_name
 
@@ -61,11 +63,106 @@ def test_the_smoke_benchmark_measures_every_scenario_without_errors(
     assert "ours/floor" in run.stdout
     report = json.loads(results.read_text())
     for name, row in report["rows"].items():
+        if name == REFUND and not _app_serves_refund_requests():
+            assert row["missing"], f"{name} was measured on an app without the route"
+            continue
         assert row["missing"] is None, f"{name}: n/a ({row['missing']})"
         assert row["results"], f"{name} was not measured"
         errors = sum(result["errors"] for result in row["results"] + row["floor"])
         assert errors == 0, f"{name}: {errors} error responses\n{run.stderr[-3000:]}"
     assert report["peak_rss_bytes"], "no worker memory was read"
+    for name in (PLACE_TRACKED, SETTLEMENT):
+        assert report["rows"][name]["floor"], f"{name} has no database floor"
+
+
+def _app_serves_refund_requests() -> bool:
+    """Whether the app's route table has POST /payments/{id}/refunds (the refund floor and
+    scenario are n/a until it does)."""
+    from entrypoints.http.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings("sqlite+aiosqlite:///:memory:"))
+    return any(
+        route.path.endswith("/refunds") and "POST" in getattr(route, "methods", ()) for route in app.routes
+    )
+
+
+def _bench(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--admin-url", POSTGRES_ADMIN_URL, *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_a_floor_whose_statements_changed_stops_the_bench_loudly(
+    wrk: str, redis_url: str, tmp_path: Path
+) -> None:
+    floors_dir = tmp_path / "floors"
+    shutil.copytree(FLOORS_DIR, floors_dir)
+    fingerprint = floors_dir / "place-order-tracked.statements"
+    fingerprint.write_text(fingerprint.read_text().replace("UPDATE products", "UPDATE  products", 1))
+
+    run = _bench(
+        "--only",
+        "tracked",
+        "--database",
+        new_database_name("bench_"),
+        "--redis-url",
+        redis_url,
+        "--redis-key-prefix",
+        f"{REDIS_KEY_PREFIX}bench:",
+        "--floors-dir",
+        str(floors_dir),
+    )
+
+    assert run.returncode == 3, run.stdout[-2000:] + run.stderr[-4000:]
+    assert "BENCH FLOOR OUTDATED" in run.stderr
+    assert PLACE_TRACKED in run.stderr
+    assert "uv run just bench --regenerate-floors" in run.stderr
+    assert "req/s" not in run.stdout, "the bench ran on an outdated floor"
+
+
+def test_a_baseline_ref_is_measured_beside_the_code_in_its_own_checkout(
+    wrk: str, redis_url: str, tmp_path: Path
+) -> None:
+    results = tmp_path / "baseline.json"
+    run = _bench(
+        "--only",
+        "get product",
+        "--no-floors",
+        "--baseline",
+        "HEAD",
+        "--database",
+        new_database_name("bench_"),
+        "--redis-url",
+        redis_url,
+        "--redis-key-prefix",
+        f"{REDIS_KEY_PREFIX}bench:",
+        "--json",
+        str(results),
+    )
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    assert "now/base" in run.stdout
+    row = json.loads(results.read_text())["rows"]["get product"]
+    assert row["results"] and row["baseline"], row
+    assert sum(r["errors"] for r in row["baseline"]) == 0
+    # The baseline's worktree lives in the run's temporary directory (storefront-bench-…).
+    assert "storefront-bench-" not in _worktrees(), "the baseline's worktree was left behind"
+
+
+def _worktrees() -> str:
+    return subprocess.run(
+        ["git", "worktree", "list", "--porcelain"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def test_the_benchmark_says_how_to_install_wrk_when_it_is_missing(tmp_path: Path) -> None:
