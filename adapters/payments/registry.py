@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from adapters.payments.mock.gateway import MockGateway
+from adapters.payments.yookassa.gateway import build_gateway as yookassa_gateway
 from application.ports import Clock, PaymentGateway, PaymentGateways
 
 
@@ -37,6 +38,7 @@ GatewayFactory = Callable[[GatewayConfig], PaymentGateway]
 
 GATEWAYS: dict[str, GatewayFactory] = {
     "mock": lambda config: MockGateway(config.webhook_secret, config.public_url, config.clock),
+    "yookassa": yookassa_gateway,
 }
 
 

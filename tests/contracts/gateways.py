@@ -7,6 +7,7 @@ provider (its in-process double) so that a refund can be made against it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,15 +15,20 @@ from datetime import datetime
 from adapters.payments.mock.gateway import event_body
 from adapters.payments.mock.signature import HEADER, sign
 from adapters.payments.registry import GatewayConfig, create_gateway
+from adapters.payments.yookassa.client import Amount
 from application.ports import Clock, PaymentGateway, ProviderPayment
 from domain.money import Money
 from domain.payments import PaymentStatus
+from tests.doubles.yookassa import SHOP_ID, YooKassaDouble
 
 
 @dataclass(frozen=True)
 class Delivery:
     body: bytes
     headers: dict[str, str]
+    # The identity the adapter must give this event, where the provider derives it rather than
+    # sending the one the suite asked for (YooKassa: `<event>:<object id>`).
+    event_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,9 @@ class GatewayHarness:
     pay: Callable[[ProviderPayment, Money], Awaitable[str | None]] = field(default=lambda _p, _a: _none())
     # Whether a failed payment's event carries the provider's reason.
     fail_reasons: bool = True
+    # Whether deliveries carry a signature over the body with a timestamp. YooKassa's do not:
+    # its sender's address and the read-back from its API authenticate them (its own tests).
+    signed: bool = True
 
     def build(self, secret: str, clock: Clock) -> PaymentGateway:
         """The adapter under test, as the app builds it: through the registry."""
@@ -86,4 +95,99 @@ MOCK = GatewayHarness(
     },
 )
 
-HARNESSES: list[GatewayHarness] = [MOCK]
+
+class _YooKassaShop:
+    """The YooKassa double the harness's gateways talk to: a fresh one (its secret key the
+    suite's secret) for each gateway built, so no test sees another's payments."""
+
+    double: YooKassaDouble | None = None
+
+    def fresh(self, secret: str) -> YooKassaDouble:
+        if self.double is not None:
+            self.double.stop()
+        self.double = YooKassaDouble(secret_key=secret).start()
+        return self.double
+
+    def current(self) -> YooKassaDouble:
+        assert self.double is not None, "build the gateway first"
+        return self.double
+
+
+_SHOP = _YooKassaShop()
+# What our status is called at YooKassa (its `canceled` is our `failed`).
+_YOOKASSA_STATUS = {
+    PaymentStatus.PENDING: "waiting_for_capture",
+    PaymentStatus.SUCCEEDED: "succeeded",
+    PaymentStatus.FAILED: "canceled",
+    PaymentStatus.CANCELED: "canceled",
+}
+_YOOKASSA_EVENT = {
+    "waiting_for_capture": "payment.waiting_for_capture",
+    "succeeded": "payment.succeeded",
+    "canceled": "payment.canceled",
+}
+
+
+def _yookassa_config(secret: str, clock: Clock) -> GatewayConfig:
+    double = _SHOP.fresh(secret)
+    values = {
+        "YOOKASSA_SHOP_ID": SHOP_ID,
+        "YOOKASSA_SECRET_KEY": secret,
+        "YOOKASSA_API_URL": double.api_url,
+        # The suite's deliveries come from the loopback address: YooKassa's network here.
+        "YOOKASSA_TRUSTED_NETWORKS": "127.0.0.1/32,::1/128",
+    }
+    return GatewayConfig("unused-by-yookassa", "https://shop.example", clock, values)
+
+
+def _yookassa_sign_raw(_secret: str, _when: datetime, body: bytes) -> Delivery:
+    return Delivery(body, {"content-type": "application/json"})
+
+
+def _yookassa_deliver(
+    secret: str,
+    _when: datetime,
+    provider_payment_id: str,
+    status: PaymentStatus,
+    amount: Money,
+    _event_id: str,
+    fail_reason: str | None,
+) -> Delivery:
+    """A notification as YooKassa posts it. With the shop's own secret the payment is in the
+    shop (the read-back finds it); with another, it is some other shop's, unknown to this one."""
+    state = _YOOKASSA_STATUS[status]
+    value = Amount.of(amount)
+    if secret == _SHOP.current().secret_key:
+        _SHOP.current().add_payment(provider_payment_id, state, value.value, value.currency, fail_reason)
+    event = _YOOKASSA_EVENT[state]
+    obj = {
+        "id": provider_payment_id,
+        "status": state,
+        "amount": {"value": value.value, "currency": value.currency},
+    }
+    body = json.dumps({"type": "notification", "event": event, "object": obj}).encode()
+    return Delivery(body, {"content-type": "application/json"}, event_id=f"{event}:{provider_payment_id}")
+
+
+async def _yookassa_pay(created: ProviderPayment, _amount: Money) -> str | None:
+    """The customer pays on YooKassa's page; refunds then go by the payment id."""
+    _SHOP.current().succeed(created.provider_payment_id)
+    return None
+
+
+YOOKASSA = GatewayHarness(
+    name="yookassa",
+    config=_yookassa_config,
+    deliver=_yookassa_deliver,
+    sign_raw=_yookassa_sign_raw,
+    statuses={
+        "pending": PaymentStatus.PENDING,
+        "waiting_for_capture": PaymentStatus.PENDING,
+        "succeeded": PaymentStatus.SUCCEEDED,
+        "canceled": PaymentStatus.FAILED,
+    },
+    pay=_yookassa_pay,
+    signed=False,
+)
+
+HARNESSES: list[GatewayHarness] = [MOCK, YOOKASSA]

@@ -65,6 +65,13 @@ async def parse(gateway: PaymentGateway, body: bytes, headers: dict[str, str]) -
     return event
 
 
+def unsigned_providers_skip(harness: GatewayHarness) -> None:
+    """Signature and timestamp checks mean nothing for a provider that does not sign (YooKassa:
+    the sender's address and the read-back from its API stand in; its adapter tests check them)."""
+    if not harness.signed:
+        pytest.skip(f"{harness.name} does not sign its deliveries")
+
+
 # ---- registration ----------------------------------------------------------------
 
 
@@ -103,7 +110,7 @@ async def test_a_correctly_signed_event_is_accepted_and_parsed(
     delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
     event = await parse(gateway, delivery.body, delivery.headers)
     assert (event.event_id, event.provider_payment_id, event.status, event.amount) == (
-        "evt_1",
+        delivery.event_id or "evt_1",
         "pay_1",
         PaymentStatus.SUCCEEDED,
         AMOUNT,
@@ -148,6 +155,7 @@ async def test_an_event_whose_body_was_changed_is_rejected(
 
 
 async def test_an_unsigned_event_is_rejected(harness: GatewayHarness, gateway: PaymentGateway) -> None:
+    unsigned_providers_skip(harness)
     delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
     with pytest.raises(NotAuthenticated):
         await parse(gateway, delivery.body, {"content-type": "application/json"})
@@ -157,6 +165,7 @@ async def test_an_unsigned_event_is_rejected(harness: GatewayHarness, gateway: P
 async def test_an_event_signed_too_long_ago_or_in_the_future_is_rejected(
     harness: GatewayHarness, gateway: PaymentGateway, skew: timedelta
 ) -> None:
+    unsigned_providers_skip(harness)
     delivery = harness.deliver(SECRET, NOW + skew, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
     with pytest.raises(NotAuthenticated):
         await parse(gateway, delivery.body, delivery.headers)
@@ -166,6 +175,7 @@ async def test_an_event_signed_too_long_ago_or_in_the_future_is_rejected(
 async def test_an_event_signed_within_the_tolerance_is_accepted(
     harness: GatewayHarness, gateway: PaymentGateway, skew: timedelta
 ) -> None:
+    unsigned_providers_skip(harness)
     delivery = harness.deliver(SECRET, NOW + skew, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
     assert (await parse(gateway, delivery.body, delivery.headers)).event_id == "evt_1"
 
@@ -176,12 +186,14 @@ async def test_an_event_signed_within_the_tolerance_is_accepted(
 async def test_every_provider_status_maps_to_a_payment_status(
     harness: GatewayHarness, gateway: PaymentGateway
 ) -> None:
-    assert set(harness.statuses.values()) == {
+    # Every provider can say pending, succeeded and failed; `canceled` is a provider's own word
+    # where it has one apart from failed (YooKassa's `canceled` is our `failed`, SPEC).
+    assert set(harness.statuses.values()) >= {
         PaymentStatus.PENDING,
         PaymentStatus.SUCCEEDED,
         PaymentStatus.FAILED,
-        PaymentStatus.CANCELED,
     }
+    assert set(harness.statuses.values()) <= set(PaymentStatus) - {PaymentStatus.CREATED}
     for status in harness.statuses.values():
         delivery = harness.deliver(SECRET, NOW, "pay_1", status, AMOUNT, f"evt_{status}", None)
         assert (await parse(gateway, delivery.body, delivery.headers)).status is status

@@ -189,6 +189,31 @@ class YooKassaDouble:
         with self._lock:
             self.payments[payment_id].update(status="waiting_for_capture", paid=True)
 
+    def add_payment(
+        self, payment_id: str, status: str, value: str, currency: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        """A payment made elsewhere (another client of the shop), as the API would hold it."""
+        with self._lock:
+            payment: dict[str, Any] = {
+                "id": payment_id,
+                "status": "pending",
+                "paid": False,
+                "amount": {"value": value, "currency": currency},
+                "created_at": _now(),
+                "metadata": {},
+                "recipient": {"account_id": self.shop_id, "gateway_id": "2269040"},
+                "refundable": False,
+                "test": True,
+            }
+            self.payments[payment_id] = payment
+        if status == "succeeded":
+            self.succeed(payment_id)
+        elif status == "canceled":
+            self.cancel(payment_id, reason or "expired_on_confirmation")
+        elif status == "waiting_for_capture":
+            self.wait_for_capture(payment_id)
+        return dict(self.payments[payment_id])
+
     def set_refund(self, refund_id: str, status: str, reason: str | None = None) -> None:
         with self._lock:
             refund = self.refunds[refund_id]
