@@ -41,8 +41,10 @@ def server(sqlite_url: str, yookassa: YooKassaDouble) -> Iterator[Server]:
         "DATABASE_URL": sqlite_url,
         "ADMIN_EMAIL": ADMIN["email"],
         "ADMIN_PASSWORD": ADMIN["password"],
-        "PAYMENT_PROVIDERS": "mock,yookassa",
-        "PAYMENT_PROVIDER": "yookassa",
+        # Stripe beside it (never called here): each provider reads only its own settings.
+        "PAYMENT_PROVIDERS": "mock,stripe,yookassa",
+        "STRIPE_SECRET_KEY": "sk_test_unused",
+        "STRIPE_WEBHOOK_SECRET": "whsec_unused",
         "YOOKASSA_SHOP_ID": SHOP_ID,
         "YOOKASSA_SECRET_KEY": SECRET_KEY,
         "YOOKASSA_API_URL": yookassa.api_url,
@@ -99,6 +101,18 @@ async def state(client: httpx.AsyncClient, payment: dict[str, Any], ann: dict[st
     read = await client.get(f"/api/v1/payments/{payment['id']}", headers=ann)
     order = await client.get(f"/api/v1/orders/{payment['order_id']}", headers=ann)
     return read.json()["status"], order.json()["status"]
+
+
+async def test_yookassa_is_enabled_beside_the_others_and_the_mock_stays_the_default(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/v1/payments/providers")
+    assert response.status_code == 200, response.text
+    assert response.json() == [
+        {"name": "mock", "default": True},
+        {"name": "stripe", "default": False},
+        {"name": "yookassa", "default": False},
+    ]
 
 
 @pytest.mark.parametrize("sender", [YOOKASSA_SENDER, YOOKASSA_SENDER_V6], ids=["ipv4", "ipv6"])

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.payments.registry_errors import GatewaySettingsError
 from adapters.payments.yookassa.client import Amount, YooKassaClient
 from adapters.payments.yookassa.settings import (
     DEFAULT_TRUSTED_NETWORKS,
     YooKassaSettings,
-    YooKassaSettingsError,
     is_trusted,
     parse_networks,
 )
@@ -134,12 +134,12 @@ REQUIRED = {"YOOKASSA_SHOP_ID": SHOP_ID, "YOOKASSA_SECRET_KEY": SECRET_KEY}
 @pytest.mark.parametrize("missing", ["YOOKASSA_SHOP_ID", "YOOKASSA_SECRET_KEY"])
 def test_each_required_setting_is_named_when_missing(missing: str) -> None:
     values = {k: v for k, v in REQUIRED.items() if k != missing}
-    with pytest.raises(YooKassaSettingsError, match=missing):
-        YooKassaSettings.from_environ(values, "https://shop.example")
+    with pytest.raises(GatewaySettingsError, match=missing):
+        YooKassaSettings.from_values(values, "https://shop.example")
 
 
 def test_defaults() -> None:
-    built = YooKassaSettings.from_environ(REQUIRED, "https://shop.example/")
+    built = YooKassaSettings.from_values(REQUIRED, "https://shop.example/")
     assert built.api_url == "https://api.yookassa.ru/v3"
     assert built.return_url == "https://shop.example/"
     assert built.trusted_networks == parse_networks(",".join(DEFAULT_TRUSTED_NETWORKS))
@@ -152,8 +152,8 @@ def test_defaults() -> None:
      ("YOOKASSA_RETURN_URL", "/relative")],
 )  # fmt: skip
 def test_wrong_values_are_named(name: str, value: str) -> None:
-    with pytest.raises(YooKassaSettingsError, match=name):
-        YooKassaSettings.from_environ({**REQUIRED, name: value}, "https://shop.example")
+    with pytest.raises(GatewaySettingsError, match=name):
+        YooKassaSettings.from_values({**REQUIRED, name: value}, "https://shop.example")
 
 
 DEFAULT = parse_networks(",".join(DEFAULT_TRUSTED_NETWORKS))

@@ -3,13 +3,13 @@ checked by their sender's address and never believed: the object is read back fr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import msgspec
 
 from adapters.payments.yookassa.client import OBJECT_ID, Amount, PaymentObject, RefundObject, YooKassaClient
-from adapters.payments.yookassa.settings import YooKassaSettings, YooKassaSettingsError, is_trusted
+from adapters.payments.yookassa.settings import YooKassaSettings, is_trusted
 from application.ports import (
     CheckoutRequest,
     PaymentGateway,
@@ -29,9 +29,6 @@ from domain.errors import (
 from domain.money import Money
 from domain.payments import IgnoredEvent, PaymentEvent, PaymentStatus, ProviderEvent
 from domain.refunds import RefundEvent, RefundStatus
-
-if TYPE_CHECKING:
-    from adapters.payments.registry import GatewayConfig
 
 NAME = "yookassa"
 # YooKassa's limits: a payment's description ≤ 128 characters, a refund's ≤ 250.
@@ -205,17 +202,6 @@ def _same_amount(claimed: Amount | None, actual: Money) -> None:
         ) from None
     if money != actual:
         raise NotAuthenticated("the notification's amount is not the one YooKassa holds")
-
-
-def build_gateway(config: GatewayConfig) -> YooKassaGateway:
-    """The registry's factory: settings from `config.values`; GatewaySettingsError names a missing one."""
-    from adapters.payments.registry import GatewaySettingsError  # here: the registry imports this module
-
-    try:
-        settings = YooKassaSettings.from_environ(config.values, config.public_url)
-    except YooKassaSettingsError as error:
-        raise GatewaySettingsError(str(error)) from None
-    return YooKassaGateway(settings)
 
 
 def _amount(money: Money) -> dict[str, str]:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from adapters.payments.registry_errors import GatewaySettingsError, required
+
 DEFAULT_API_URL = "https://api.yookassa.ru/v3"
 # The addresses YooKassa sends notifications from, as its documentation publishes them
 # ("Notifications", section on checking the sender's IP address).
@@ -20,10 +22,6 @@ DEFAULT_TRUSTED_NETWORKS = (
     "2a02:5180::/32",
 )
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class YooKassaSettingsError(ValueError):
-    """A YooKassa setting is missing or wrong; the message names the variable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,24 +38,23 @@ class YooKassaSettings:
     timeout_seconds: float = 10.0
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str], public_url: str) -> YooKassaSettings:
-        """Build and check; `YooKassaSettingsError` names the first missing or wrong variable."""
+    def from_values(cls, values: Mapping[str, str], public_url: str) -> YooKassaSettings:
+        """Build and check; `GatewaySettingsError` names the first missing or wrong variable."""
 
         def value(name: str) -> str:
-            return environ.get(name, "").strip()
+            return values.get(name, "").strip()
 
-        for name in ("YOOKASSA_SHOP_ID", "YOOKASSA_SECRET_KEY"):
-            if not value(name):
-                raise YooKassaSettingsError(f"{name} is required when the yookassa provider is enabled")
+        shop_id = required(values, "YOOKASSA_SHOP_ID", "yookassa")
+        secret_key = required(values, "YOOKASSA_SECRET_KEY", "yookassa")
         api_url = value("YOOKASSA_API_URL") or DEFAULT_API_URL
         return_url = value("YOOKASSA_RETURN_URL") or public_url.rstrip("/") + "/"
         for name, url in (("YOOKASSA_API_URL", api_url), ("YOOKASSA_RETURN_URL", return_url)):
             if not _is_http_url(url):
-                raise YooKassaSettingsError(f"{name} must be an absolute http(s) URL, not {url!r}")
+                raise GatewaySettingsError(f"{name} must be an absolute http(s) URL, not {url!r}")
         networks = value("YOOKASSA_TRUSTED_NETWORKS") or ",".join(DEFAULT_TRUSTED_NETWORKS)
         return cls(
-            shop_id=value("YOOKASSA_SHOP_ID"),
-            secret_key=value("YOOKASSA_SECRET_KEY"),
+            shop_id=shop_id,
+            secret_key=secret_key,
             api_url=api_url.rstrip("/"),
             return_url=return_url,
             trusted_networks=parse_networks(networks),
@@ -74,11 +71,11 @@ def parse_networks(raw: str) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(text, strict=True))
         except ValueError as error:
-            raise YooKassaSettingsError(
+            raise GatewaySettingsError(
                 f"YOOKASSA_TRUSTED_NETWORKS: {text!r} is not a network ({error})"
             ) from None
     if not networks:
-        raise YooKassaSettingsError("YOOKASSA_TRUSTED_NETWORKS must name at least one network")
+        raise GatewaySettingsError("YOOKASSA_TRUSTED_NETWORKS must name at least one network")
     return tuple(networks)
 
 
