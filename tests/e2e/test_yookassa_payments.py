@@ -199,7 +199,7 @@ async def test_a_canceled_payment_fails_with_yookassas_reason(
     assert (read["status"], read["fail_reason"]) == ("failed", "insufficient_funds")
 
 
-async def test_yookassa_down_when_a_payment_starts_is_503_and_a_retry_opens_it(
+async def test_yookassa_down_when_a_payment_starts_is_503_and_a_retry_resumes(
     client: httpx.AsyncClient, yookassa: YooKassaDouble
 ) -> None:
     order_id, ann = await pending_order(client)
@@ -215,5 +215,6 @@ async def test_yookassa_down_when_a_payment_starts_is_503_and_a_retry_opens_it(
     )
     assert retried.status_code == 201, retried.text
     assert retried.json()["provider_payment_id"] in yookassa.payments
-    sent = yookassa.posts("/v3/payments")[-1]
-    assert sent.headers["idempotence-key"] == f"storefront-payment-{retried.json()['id']}"
+    # The payment stayed `created`: the retry resumed it, under the same key at YooKassa.
+    keys = [r.headers["idempotence-key"] for r in yookassa.posts("/v3/payments")[-2:]]
+    assert keys == [f"storefront-payment-{retried.json()['id']}"] * 2
