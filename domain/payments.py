@@ -15,6 +15,7 @@ from enum import StrEnum
 from domain.errors import Conflict, InvalidTransition
 from domain.money import Money
 from domain.orders import OrderStatus
+from domain.refunds import RefundEvent
 
 FAIL_REASON_MAX = 500
 
@@ -67,6 +68,9 @@ class Payment:
     refund_required: bool
     created_at: datetime
     updated_at: datetime
+    # The provider's id that refunds are made against (Stripe: the PaymentIntent `pi_…`), when a
+    # succeeded event carried it; stored, never shown in the API answer.
+    capture_reference: str | None = None
 
     def moved_to(
         self,
@@ -75,14 +79,20 @@ class Payment:
         *,
         fail_reason: str | None = None,
         refund_required: bool = False,
+        capture_reference: str | None = None,
     ) -> Payment:
+        """The payment in `status`; a `capture_reference` given with `succeeded` is kept."""
         if not self.status.can_move_to(status):
             raise InvalidTransition(f"payment is {self.status}, it cannot become {status}")
+        succeeded = status is PaymentStatus.SUCCEEDED
         return replace(
             self,
             status=status,
-            fail_reason=_clip(fail_reason) if status is not PaymentStatus.SUCCEEDED else None,
+            fail_reason=_clip(fail_reason) if not succeeded else None,
             refund_required=refund_required,
+            capture_reference=(capture_reference or self.capture_reference)
+            if succeeded
+            else self.capture_reference,
             updated_at=now,
         )
 
@@ -102,6 +112,21 @@ class PaymentEvent:
     status: PaymentStatus
     amount: Money
     fail_reason: str | None = None
+    # The provider's id that refunds are made against, when the event carries it
+    # (Stripe: the Checkout Session's `payment_intent`, `pi_…`; YooKassa: None).
+    capture_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredEvent:
+    """A verified delivery of a type the app does not act on: answered 200, nothing changes,
+    nothing is recorded. `kind` is the provider's event type."""
+
+    event_id: str
+    kind: str
+
+
+ProviderEvent = PaymentEvent | RefundEvent | IgnoredEvent
 
 
 class Outcome(StrEnum):

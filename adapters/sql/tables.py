@@ -172,6 +172,8 @@ payments = Table(
     Column("refund_required", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The provider's id that refunds are made against (Stripe's `pi_…`), migration 0012.
+    Column("capture_reference", Text, nullable=True),
     CheckConstraint(f"status IN ({PAYMENT_STATUSES})", name="status"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     UniqueConstraint("provider", "provider_payment_id"),

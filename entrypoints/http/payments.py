@@ -10,13 +10,15 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from application.paging import Page
+from application.payments.providers import ListProviders
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import PaymentFilter
+from application.ports import PaymentFilter, WebhookDelivery
+from domain.errors import InvalidInput
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
@@ -33,6 +35,18 @@ ProviderName = Annotated[
         description="A provider's name (`mock`): 1–32 visible ASCII characters",
     ),
 ]
+
+ProviderChoice = (
+    Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=32,
+            description="An enabled provider's name (GET /payments/providers); absent: the default one",
+        ),
+    ]
+    | None
+)
 
 
 class PaymentOut(Struct, kw_only=True):
@@ -67,10 +81,23 @@ class PaymentOut(Struct, kw_only=True):
         )
 
 
+class StartPaymentIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    """The optional body of a payment's start: the provider (default: `PAYMENT_PROVIDER`)."""
+
+    provider: ProviderChoice = None
+
+
+class ProviderOut(Struct, kw_only=True):
+    name: str
+    default: bool
+
+
 class WebhookOut(Struct, kw_only=True):
+    """`payment_id` and `payment_status` are null for a delivery about no payment."""
+
     result: Literal["applied", "ignored", "duplicate"]
-    payment_id: int
-    payment_status: str
+    payment_id: int | None
+    payment_status: str | None
     detail: str
 
 
@@ -78,15 +105,20 @@ def lowercase_headers(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {name.lower(): value for name, value in request.headers.items()}
 
 
-async def deliver_webhook(
-    settle: SettleWebhook, provider: str, body: bytes, headers: dict[str, str]
-) -> WebhookOut:
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    """The peer address as the ASGI server reports it (uvicorn applies the trusted proxy
+    headers, `FORWARDED_ALLOW_IPS`): the same address the rate limits count by."""
+    return request.client.host if request.client else None
+
+
+async def deliver_webhook(settle: SettleWebhook, provider: str, delivery: WebhookDelivery) -> WebhookOut:
     """The one path every provider delivery takes: verify, parse, settle."""
-    receipt = await settle(provider, body, headers)
+    receipt = await settle(provider, delivery)
+    payment = receipt.payment
     return WebhookOut(
         result=receipt.result,  # type: ignore[arg-type]
-        payment_id=receipt.payment.id,
-        payment_status=receipt.payment.status.value,
+        payment_id=payment.id if payment is not None else None,
+        payment_status=payment.status.value if payment is not None else None,
         detail=receipt.note,
     )
 
@@ -106,9 +138,25 @@ class PaymentController(Controller):
     )
     @idempotent
     async def start_payment(
-        self, order_id: int, actor: FromDishka[Actor], start: FromDishka[StartPayment]
+        self,
+        request: Request[Any, Any, Any],
+        order_id: int,
+        actor: FromDishka[Actor],
+        start: FromDishka[StartPayment],
+        data: StartPaymentIn | None = None,
     ) -> PaymentOut:
-        return PaymentOut.of(await start(actor, order_id))
+        if data is None and await request.body():
+            # A JSON `null` is no object: the body's rule is broken (an absent body is fine).
+            raise InvalidInput.for_field("body", 'must be an object, e.g. {} or {"provider": "mock"}')
+        return PaymentOut.of(await start(actor, order_id, data.provider if data is not None else None))
+
+    @get(
+        "/providers",
+        summary="The enabled payment providers (anyone)",
+        description=ListProviders.__doc__,
+    )
+    async def providers(self, list_providers: FromDishka[ListProviders]) -> list[ProviderOut]:
+        return [ProviderOut(name=p.name, default=p.default) for p in await list_providers()]
 
     @get(
         "/",
@@ -151,7 +199,8 @@ class PaymentController(Controller):
         settle: FromDishka[SettleWebhook],
     ) -> WebhookOut:
         # The signature covers the raw bytes: never re-serialise before verifying.
-        return await deliver_webhook(settle, provider, await request.body(), lowercase_headers(request))
+        delivery = WebhookDelivery(await request.body(), lowercase_headers(request), client_ip(request))
+        return await deliver_webhook(settle, provider, delivery)
 
 
 class OrderPaymentsController(Controller):

@@ -29,10 +29,11 @@ from application.orders.deliver_order import DeliverOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
 from application.orders.ship_order import ShipOrder
+from application.payments.providers import ListProviders
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import Clock, Metrics, PaymentGateway, UnitOfWork
+from application.ports import Clock, Metrics, PaymentGateways, UnitOfWork
 from entrypoints.settings import Settings
 
 
@@ -94,9 +95,10 @@ class UseCases(Provider):
     list_order_payments = provide(ListOrderPayments)
     list_payments = provide(ListPayments)
     get_checkout = provide(GetCheckout)
+    list_providers = provide(ListProviders)
 
     @provide
     def settle_webhook(
-        self, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock, metrics: Metrics
+        self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, metrics: Metrics
     ) -> SettleWebhook:
-        return SettleWebhook(uow, gateway, clock, metrics)
+        return SettleWebhook(uow, gateways, clock, metrics)

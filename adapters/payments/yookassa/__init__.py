@@ -1,0 +1,1 @@
+"""The YooKassa payment provider: its hosted confirmation page, notifications read back from its API."""
