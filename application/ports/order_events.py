@@ -14,7 +14,7 @@ class OrderEventRepository(Protocol):
     @abstractmethod
     async def append(self, event: OrderEvent) -> None:
         """Add the event (its `id` is ignored: the store numbers events in the order they
-        are appended). One statement, no answer read back: placing an order pays for it."""
+        are appended). One statement: placing an order pays for it."""
 
     @abstractmethod
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[OrderEvent]:
