@@ -218,6 +218,31 @@ payment_events = Table(
     Index(None, "payment_id", "id"),
 )
 
+ORDER_EVENT_TYPES = (
+    "'placed', 'cancelled', 'expired', 'payment_started', 'payment_pending', 'payment_succeeded', "
+    "'payment_failed', 'payment_canceled', 'paid', 'shipped', 'delivered', 'refund_requested', "
+    "'refund_succeeded', 'refund_failed', 'refunded'"
+)
+EVENT_ACTORS = "'customer', 'admin', 'system', 'provider'"
+
+# The order timeline: append-only, one row per change of an order, its payments or refunds,
+# written in the change's transaction; read per order, oldest first (migration 0009).
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=True),
+    Column("actor", String(16), nullable=False),
+    Column("detail", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint(f"type IN ({ORDER_EVENT_TYPES})", name="type"),
+    CheckConstraint(f"actor IN ({EVENT_ACTORS})", name="actor"),
+    Index(None, "order_id", "id"),
+)
+
 # The catalog version, in a few counter rows ("shards") so that concurrent writers rarely
 # queue on one row: every catalog write (and every change of tracked stock) bumps one shard
 # in its own transaction; readers sum them. See catalog_reads.py.

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
 from adapters.sql.idempotency import SqlIdempotencyRecords
+from adapters.sql.order_events import SqlOrderEventRepository
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
 from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository
 from adapters.sql.repositories import SqlCategoryRepository, SqlProductRepository, SqlUserRepository
@@ -30,6 +31,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.products = SqlProductRepository(conn)
         self.orders = SqlOrderRepository(conn)
         self.stock = SqlStockRepository(conn)
+        self.order_events = SqlOrderEventRepository(conn)
         self.payments = SqlPaymentRepository(conn)
         self.payment_events = SqlPaymentEventRepository(conn)
         self.idempotency = SqlIdempotencyRecords(conn)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from application.orders.moves import cancel_and_restock
 from application.ports import NO_METRICS, Clock, Metrics, UnitOfWork
 from domain.errors import InvalidTransition
+from domain.order_events import EventActor, OrderEventType
 from domain.orders import OrderStatus
 
 
@@ -13,7 +14,8 @@ class ExpireOrders:
 
     Safe to run in every instance at once: each order is cancelled by one
     conditional update, so it expires exactly once, whoever gets there first.
-    Each order is expired in its own transaction. Returns how many this run expired.
+    Each order is expired in its own transaction, which records `expired` by `system` on its
+    timeline. Returns how many this run expired.
     """
 
     def __init__(
@@ -50,7 +52,9 @@ class ExpireOrders:
             if order is None or order.status is not OrderStatus.PENDING:
                 return 0
             try:
-                await cancel_and_restock(uow, order, self._clock.now())
+                await cancel_and_restock(
+                    uow, order, self._clock.now(), EventActor.SYSTEM, OrderEventType.EXPIRED
+                )
             except InvalidTransition:
                 return 0  # paid or cancelled meanwhile, by a request or another instance
             await uow.commit()

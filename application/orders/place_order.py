@@ -6,6 +6,7 @@ from application.ids import is_storable_id
 from application.orders.find_order import find_order
 from application.ports import NO_METRICS, Clock, Metrics, UnitOfWork, resumable
 from domain.errors import Conflict, NotFound
+from domain.order_events import EventActor, OrderEvent
 from domain.orders import ItemRequest, Order, OrderLine, OutOfStock, Shortage, check_items
 from domain.users import Actor
 
@@ -19,6 +20,7 @@ class PlaceOrder:
     - not enough stock → OutOfStock naming each short product and what is left,
       and nothing is reserved;
     - prices and names are copied from the products; the total is their exact sum;
+    - the timeline records `placed` (to `pending`) in the same transaction;
     - a customer holding `pending_limit` pending orders already → Conflict naming the
       limit (0: no limit). Placements by one customer take turns on this count, so
       parallel ones never get past it together.
@@ -86,6 +88,7 @@ class PlaceOrder:
                 for item in items
             ]
             order = await uow.orders.add(Order.place(actor.user_id, lines, self._currency, self._clock.now()))
+            await uow.order_events.append(OrderEvent.placed(order, EventActor.of(actor)))
             await uow.idempotency.record_created(order.id)
             await uow.commit()
         self._metrics.order_placed()

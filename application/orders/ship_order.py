@@ -3,6 +3,7 @@ from __future__ import annotations
 from application.orders.find_order import find_order
 from application.orders.moves import store_move
 from application.ports import Clock, UnitOfWork
+from domain.order_events import EventActor
 from domain.orders import Order
 from domain.users import Actor
 
@@ -18,6 +19,6 @@ class ShipOrder:
         actor.ensure_admin()
         async with self._uow as uow:
             order = await find_order(uow, actor, order_id)
-            shipped = await store_move(uow, order, order.ship(self._clock.now()))
+            shipped = await store_move(uow, order, order.ship(self._clock.now()), EventActor.ADMIN)
             await uow.commit()
         return shipped

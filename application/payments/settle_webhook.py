@@ -23,6 +23,7 @@ from domain.payments import (
     decide_settlement,
 )
 from domain.refunds import RefundEvent
+from domain.order_events import EventActor, OrderEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,9 @@ class SettleWebhook:
       mismatch and leaves the order unpaid (PaymentRejected, after the commit);
     - `succeeded` for a pending order marks the payment succeeded and the order
       paid together; for an order no longer pending it flags `refund_required`;
-    - `failed` / `canceled` end the payment and leave the order pending.
+    - `failed` / `canceled` end the payment and leave the order pending;
+    - each change is on the order's timeline (by `provider`): the payment's new status,
+      then `paid` if the order moved; duplicates and ignored events add nothing.
 
     The order row is locked before the payment row (the order every use case keeps).
     """
@@ -123,8 +126,9 @@ class SettleWebhook:
                     capture_reference=event.capture_reference,
                 )
                 await uow.payments.save(payment)
+                await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.PROVIDER))
             if decision.pay_order:
-                await store_move(uow, order, order.mark_paid(now))
+                await store_move(uow, order, order.mark_paid(now), EventActor.PROVIDER)
             await uow.commit()
         if decision.outcome is Outcome.MISMATCH:
             raise PaymentRejected(decision.note)

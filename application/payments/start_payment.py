@@ -20,6 +20,7 @@ from domain.errors import (
     InvalidTransition,
     NotFound,
 )
+from domain.order_events import EventActor, OrderEvent
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 
@@ -40,7 +41,8 @@ class StartPayment:
       provider's id and checkout page. A provider that cannot be reached, times out or answers
       5xx is DependencyUnavailable (503) and leaves the payment `created`: a retry under the same
       Idempotency-Key resumes it (SPEC "Payments"); a provider that refuses (4xx) leaves it
-      `failed` (Conflict, with the provider's message), so the customer can start again.
+      `failed` (Conflict, with the provider's message), so the customer can start again. The order's timeline records
+      `payment_started` (and `payment_failed` by `system` then).
 
     Under an idempotency key the payment is recorded on the key in the transaction
     that stores it (and forgotten again if it fails to open), so a retry after a crash
@@ -68,6 +70,7 @@ class StartPayment:
                 raise InvalidTransition(f"order {order_id} already has an active payment")
             new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
             payment = await uow.payments.add(new, self._clock.now())
+            await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.of(actor)))
             await uow.idempotency.record_created(payment.id)
             await uow.commit()
         return await self._open(payment)
@@ -129,9 +132,9 @@ class StartPayment:
         async with self._uow as uow:
             current = await uow.payments.lock(payment.id)
             if current is not None and current.status.can_move_to(PaymentStatus.FAILED):
-                await uow.payments.save(
-                    current.moved_to(PaymentStatus.FAILED, self._clock.now(), fail_reason=reason)
-                )
+                failed = current.moved_to(PaymentStatus.FAILED, self._clock.now(), fail_reason=reason)
+                await uow.payments.save(failed)
+                await uow.order_events.append(OrderEvent.of_payment(failed, EventActor.SYSTEM))
                 # A failed payment is no answer to replay: a retry under the key starts afresh.
                 await uow.idempotency.forget_created()
                 await uow.commit()

@@ -49,6 +49,7 @@ from application.ports.metrics import (
     RateLimitName,
     WebhookRejection,
 )
+from application.ports.order_events import OrderEventRepository
 from application.ports.order_reads import OrderItemView, OrderReadModel, OrderView
 from application.ports.orders import OrderableProduct, OrderFilter, OrderRepository, StockRepository
 from application.ports.payments import (
@@ -95,6 +96,7 @@ __all__ = [
     "NewPayment",
     "NewProduct",
     "NoMetrics",
+    "OrderEventRepository",
     "OrderFilter",
     "OrderItemView",
     "OrderReadModel",

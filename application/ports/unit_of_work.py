@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from application.ports.catalog import CategoryRepository, ProductRepository
 from application.ports.idempotency import IdempotencyRecords
+from application.ports.order_events import OrderEventRepository
 from application.ports.orders import OrderRepository, StockRepository
 from application.ports.payments import PaymentEventRepository, PaymentRepository
 from application.ports.users import UserRepository
@@ -21,6 +22,7 @@ class UnitOfWork(Protocol):
     products: ProductRepository
     orders: OrderRepository
     stock: StockRepository
+    order_events: OrderEventRepository
     payments: PaymentRepository
     payment_events: PaymentEventRepository
     idempotency: IdempotencyRecords

@@ -1,4 +1,4 @@
-"""Orders over HTTP: place (idempotent), read, cancel, ship, deliver."""
+"""Orders over HTTP: place (idempotent), read, cancel, ship, deliver, and the timeline."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from msgspec import Meta, Struct
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.cancel_order import CancelOrder
 from application.orders.deliver_order import DeliverOrder
+from application.orders.order_events import ListOrderEvents
 from application.orders.place_order import PlaceOrder
 from application.orders.ship_order import ShipOrder
 from application.paging import Page
 from application.ports import OrderFilter
+from domain.order_events import EventActor, OrderEvent, OrderEventType
 from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
@@ -101,6 +103,32 @@ class OrderOut(Struct, kw_only=True):
             items=[OrderItemOut.of(line) for line in order.lines],
             created_at=order.created_at,
             updated_at=order.updated_at,
+        )
+
+
+class OrderEventOut(Struct, kw_only=True):
+    """One entry of an order's timeline; `from_status`/`to_status` only where the order moved."""
+
+    id: int
+    order_id: int
+    type: OrderEventType
+    from_status: OrderStatus | None
+    to_status: OrderStatus | None
+    actor: EventActor
+    detail: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: OrderEvent) -> OrderEventOut:
+        return cls(
+            id=event.id,
+            order_id=event.order_id,
+            type=event.type,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            actor=event.actor,
+            detail=event.detail,
+            created_at=event.created_at,
         )
 
 
@@ -193,3 +221,19 @@ class OrderController(Controller):
         self, order_id: int, actor: FromDishka[Actor], deliver: FromDishka[DeliverOrder]
     ) -> OrderOut:
         return OrderOut.of(await deliver(actor, order_id))
+
+    @get(
+        "/{order_id:int}/events",
+        summary="An order's timeline, oldest first (owner or admin)",
+        description=ListOrderEvents.__doc__,
+        guards=USER,
+    )
+    async def order_events(
+        self,
+        order_id: int,
+        actor: FromDishka[Actor],
+        list_events: FromDishka[ListOrderEvents],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[OrderEventOut]:
+        return [OrderEventOut.of(e) for e in await list_events(actor, order_id, Page(limit, offset))]

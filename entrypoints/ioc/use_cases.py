@@ -27,6 +27,7 @@ from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.cancel_order import CancelOrder
 from application.orders.deliver_order import DeliverOrder
 from application.orders.expire_orders import ExpireOrders
+from application.orders.order_events import ListOrderEvents
 from application.orders.place_order import PlaceOrder
 from application.orders.ship_order import ShipOrder
 from application.payments.providers import ListProviders
@@ -75,6 +76,7 @@ class UseCases(Provider):
     cancel_order = provide(CancelOrder)
     ship_order = provide(ShipOrder)
     deliver_order = provide(DeliverOrder)
+    list_order_events = provide(ListOrderEvents)
 
     @provide
     def place_order(self, uow: UnitOfWork, clock: Clock, settings: Settings, metrics: Metrics) -> PlaceOrder:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from application.ports import IdempotencyScope, StoredResponse
 from domain.catalog import Category, Product
+from domain.order_events import OrderEvent
 from domain.orders import Order
 from domain.payments import Outcome, Payment
 from domain.users import User
@@ -46,6 +47,7 @@ class MemoryState:
     categories: dict[int, Category] = field(default_factory=dict)
     products: dict[int, Product] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
+    order_events: dict[int, OrderEvent] = field(default_factory=dict)
     payments: dict[int, Payment] = field(default_factory=dict)
     payment_events: dict[tuple[str, str], PaymentEventRecord] = field(default_factory=dict)
     idempotency: dict[IdempotencyScope, IdempotencyRecord] = field(default_factory=dict)

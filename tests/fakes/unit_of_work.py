@@ -9,6 +9,7 @@ from application.ports import UnitOfWork
 from tests.fakes.accounts import MemoryUserRepository
 from tests.fakes.catalog import MemoryCategoryRepository, MemoryProductRepository
 from tests.fakes.idempotency import MemoryIdempotencyRecords
+from tests.fakes.order_events import MemoryOrderEventRepository
 from tests.fakes.orders import MemoryOrderRepository, MemoryStockRepository
 from tests.fakes.payments import MemoryPaymentEventRepository, MemoryPaymentRepository
 from tests.fakes.state import MemoryDatabase, MemoryState
@@ -28,6 +29,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.products = MemoryProductRepository(state)
         self.orders = MemoryOrderRepository(state)
         self.stock = MemoryStockRepository(state)
+        self.order_events = MemoryOrderEventRepository(state)
         self.payments = MemoryPaymentRepository(state)
         self.payment_events = MemoryPaymentEventRepository(state)
         self.idempotency = MemoryIdempotencyRecords(state)

@@ -221,6 +221,7 @@ async def test_a_checkout_carries_its_order_status_and_can_be_paid_only_while_bo
 ) -> None:
     from application.orders.moves import store_move
     from application.payments.read_payments import GetCheckout
+    from domain.order_events import EventActor
 
     payment = await start(CUSTOMER, order.id)
     assert payment.provider_payment_id is not None
@@ -228,7 +229,7 @@ async def test_a_checkout_carries_its_order_status_and_can_be_paid_only_while_bo
     opened = await get(gateway.name, payment.provider_payment_id)
     assert (opened.payment.id, opened.order_status, opened.can_pay) == (payment.id, OrderStatus.PENDING, True)
     async with uow:
-        await store_move(uow, order, order.move_to(OrderStatus.CANCELLED, clock.now()))
+        await store_move(uow, order, order.move_to(OrderStatus.CANCELLED, clock.now()), EventActor.CUSTOMER)
         await uow.commit()
     closed = await get(gateway.name, payment.provider_payment_id)
     assert (closed.order_status, closed.can_pay) == (OrderStatus.CANCELLED, False)
