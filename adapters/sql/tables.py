@@ -172,7 +172,7 @@ payments = Table(
     Column("refund_required", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    # The provider's id that refunds are made against (Stripe's `pi_…`), migration 0012.
+    # The provider's id that refunds are made against (Stripe's `pi_…`), migration 0010.
     Column("capture_reference", Text, nullable=True),
     CheckConstraint(f"status IN ({PAYMENT_STATUSES})", name="status"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),

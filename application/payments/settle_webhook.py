@@ -13,6 +13,7 @@ from application.ports import (
     WebhookDelivery,
 )
 from domain.errors import InvalidInput, NotAuthenticated, NotFound
+from domain.order_events import EventActor, OrderEvent
 from domain.payments import (
     IgnoredEvent,
     Outcome,
@@ -23,7 +24,6 @@ from domain.payments import (
     decide_settlement,
 )
 from domain.refunds import RefundEvent
-from domain.order_events import EventActor, OrderEvent
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,8 +41,8 @@ class StartPayment:
       provider's id and checkout page. A provider that cannot be reached, times out or answers
       5xx is DependencyUnavailable (503) and leaves the payment `created`: a retry under the same
       Idempotency-Key resumes it (SPEC "Payments"); a provider that refuses (4xx) leaves it
-      `failed` (Conflict, with the provider's message), so the customer can start again. The order's timeline records
-      `payment_started` (and `payment_failed` by `system` then).
+      `failed` (Conflict, with the provider's message), so the customer can start again.
+      The order's timeline records `payment_started`, and `payment_failed` by `system` on a refusal.
 
     Under an idempotency key the payment is recorded on the key in the transaction
     that stores it (and forgotten again if it fails to open), so a retry after a crash

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.payments.mock.gateway import MockGateway
+from adapters.payments.registry import Gateways
 from application.orders.cancel_order import CancelOrder
 from application.orders.deliver_order import DeliverOrder
 from application.orders.expire_orders import ExpireOrders
@@ -21,8 +22,8 @@ from application.orders.ship_order import ShipOrder
 from application.paging import Page
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import CheckoutRequest, NewCategory, NewProduct, ProviderPayment
-from domain.errors import DependencyUnavailable, DomainError, NotFound
+from application.ports import CheckoutRequest, NewCategory, NewProduct, ProviderPayment, WebhookDelivery
+from domain.errors import Conflict, DependencyUnavailable, DomainError, NotFound
 from domain.money import Money
 from domain.order_events import MOVE_EVENTS, EventActor, OrderEvent, OrderEventType
 from domain.orders import ALLOWED_MOVES, ItemRequest, Order, OrderLine, OrderStatus
@@ -140,6 +141,11 @@ def test_the_actor_of_a_request_is_named_by_role() -> None:
 
 class RefusingGateway(MockGateway):
     async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
+        raise Conflict("the card network refused")
+
+
+class UnreachableGateway(MockGateway):
+    async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
         raise DependencyUnavailable("provider down")
 
 
@@ -154,6 +160,7 @@ class Shop:
     def __post_init__(self) -> None:
         self.uow = MemoryUnitOfWork(self.memory)
         self.gateway = MockGateway(SECRET, "https://shop.example", self.clock)
+        self.gateways = Gateways([self.gateway])
 
     async def stock_up(self) -> Shop:
         async with self.uow as uow:
@@ -169,14 +176,18 @@ class Shop:
         return await PlaceOrder(self.uow, self.clock, "RUB")(actor, [ItemRequest(self.product_id, 2)])
 
     async def start(self, order: Order, actor: Actor = ANN) -> Payment:
-        return await StartPayment(self.uow, self.gateway, self.clock)(actor, order.id)
+        return await StartPayment(self.uow, self.gateways, self.clock)(actor, order.id)
 
     async def webhook(self, payment: Payment, status: PaymentStatus, **kw: object) -> str:
         assert payment.provider_payment_id is not None
         amount = kw.pop("amount", payment.amount)
         assert isinstance(amount, Money)
         body, headers = self.gateway.signed_event(payment.provider_payment_id, status, amount, **kw)  # type: ignore[arg-type]
-        return (await SettleWebhook(self.uow, self.gateway, self.clock)("mock", body, headers)).result
+        return (
+            await SettleWebhook(self.uow, self.gateways, self.clock)(
+                "mock", WebhookDelivery(body, headers, None)
+            )
+        ).result
 
     async def cancel(self, order: Order, actor: Actor = ANN) -> Order:
         return await CancelOrder(self.uow, self.clock)(actor, order.id)
@@ -303,10 +314,10 @@ async def test_duplicate_and_ignored_webhooks_add_nothing(shop: Shop) -> None:
     body, headers = shop.gateway.signed_event(
         payment.provider_payment_id, PaymentStatus.SUCCEEDED, payment.amount
     )
-    settle = SettleWebhook(shop.uow, shop.gateway, shop.clock)
-    assert (await settle("mock", body, headers)).result == "applied"
+    settle = SettleWebhook(shop.uow, shop.gateways, shop.clock)
+    assert (await settle("mock", WebhookDelivery(body, headers, None))).result == "applied"
     before = await shop.timeline(order)
-    assert (await settle("mock", body, headers)).result == "duplicate"
+    assert (await settle("mock", WebhookDelivery(body, headers, None))).result == "duplicate"
     assert await shop.webhook(payment, PaymentStatus.PENDING) == "ignored"
     assert await shop.webhook(payment, PaymentStatus.FAILED) == "ignored"
     assert await shop.timeline(order) == before
@@ -323,18 +334,31 @@ async def test_a_refused_move_records_nothing(shop: Shop) -> None:
     assert [t for t, *_ in await shop.timeline(order)] == ["placed", "cancelled"]
 
 
-async def test_a_provider_that_cannot_open_the_payment_leaves_it_failed_by_the_system(shop: Shop) -> None:
+async def test_a_provider_that_refuses_the_payment_leaves_it_failed_by_the_system(shop: Shop) -> None:
     order = await shop.place()
     refusing = RefusingGateway(SECRET, "https://shop.example", shop.clock)
-    with pytest.raises(DependencyUnavailable):
-        await StartPayment(shop.uow, refusing, shop.clock)(ANN, order.id)
+    with pytest.raises(Conflict):
+        await StartPayment(shop.uow, Gateways([refusing]), shop.clock)(ANN, order.id)
     events = await shop.events(order)
     assert [(e.type.value, e.actor.value) for e in events] == [
         ("placed", "customer"),
         ("payment_started", "customer"),
         ("payment_failed", "system"),
     ]
-    assert events[-1].detail == "the payment provider could not open the payment"
+    assert events[-1].detail == "the payment provider refused the payment: the card network refused"
+
+
+async def test_a_provider_that_cannot_be_reached_leaves_the_payment_created_and_records_no_failure(
+    shop: Shop,
+) -> None:
+    order = await shop.place()
+    unreachable = UnreachableGateway(SECRET, "https://shop.example", shop.clock)
+    with pytest.raises(DependencyUnavailable):
+        await StartPayment(shop.uow, Gateways([unreachable]), shop.clock)(ANN, order.id)
+    assert [(e.type.value, e.actor.value) for e in await shop.events(order)] == [
+        ("placed", "customer"),
+        ("payment_started", "customer"),
+    ]
 
 
 async def test_a_rolled_back_change_leaves_no_event(shop: Shop) -> None:
