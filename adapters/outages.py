@@ -23,11 +23,22 @@ DATABASE = "database"
 REDIS = "redis"
 NETWORK = "network"
 
-# PostgreSQL: connection exceptions (08…), too many connections (53300), shutting down, crashed
-# or starting up (57P01–57P03). The server is there but cannot serve us now: retry shortly.
-_UNAVAILABLE_SQLSTATES = ("08", "53300", "57P01", "57P02", "57P03")
+# PostgreSQL: connection exceptions (08…), insufficient resources (53…: too many connections,
+# out of memory, disk full, a configured limit reached), shutting down, crashed, starting up or
+# an idle session ended by the server (57P01–57P03, 57P05). The server is there but cannot serve
+# us now: retry shortly. (57P04, the database dropped, and 57014, a statement cancelled, are not.)
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03", "57P05")
 # asyncpg's InterfaceError is both "the connection went away" and API misuse: only the former.
 _CLOSED_MARKERS = ("closed", "closing", "terminat", "connection lost", "not connected")
+# asyncpg's own InternalClientError, exactly (its subclasses say other things: a type cache gone
+# stale after a schema change, no host of the wanted role): its protocol state machine for this
+# connection is in a state it cannot go on from. Seen when PostgreSQL shuts down or a backend is
+# terminated: the server's FATAL ErrorResponse (57P01, 57P02) reaches an *idle* connection, which
+# asyncpg cannot take when idle, so it marks the connection's protocol as failed; until the close
+# that follows arrives, the connection still looks open and the next query on it fails at once
+# with "cannot switch to state …; another operation (2) is in progress". asyncpg aborts the
+# connection as it raises this, so both pools replace it: a retry gets a new one.
+_PROTOCOL_BROKEN = asyncpg.exceptions.InternalClientError
 # An OperationalError from any database (SQLite included) that says it could not connect.
 _CONNECT_MARKERS = ("connect", "connection", "unable to open", "terminat", "shutting down", "starting up")
 _NETWORK_ERRNOS = frozenset(
@@ -54,7 +65,8 @@ _LIBRARIES = {
 
 def unavailable_dependency(error: BaseException) -> str | None:
     """`database`, `redis` or `network` when `error` means that dependency is unreachable
-    (refused, reset, timed out, starting up, shutting down, out of connections); else None."""
+    (refused, reset, timed out, starting up, shutting down, out of connections, a connection the
+    server ended under the driver); else None."""
     chain = _chain(error)
     for link in chain:
         if isinstance(link, DependencyUnavailable):
@@ -69,6 +81,8 @@ def unavailable_dependency(error: BaseException) -> str | None:
         if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
             return DATABASE
         if isinstance(link, asyncpg.exceptions.InterfaceError) and _says(link, _CLOSED_MARKERS):
+            return DATABASE
+        if type(link) is _PROTOCOL_BROKEN:
             return DATABASE
         if isinstance(link, sa.OperationalError) and _says(link.orig or link, _CONNECT_MARKERS):
             return DATABASE

@@ -9,7 +9,7 @@ import logging
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 import redis.exceptions
-from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection, AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -32,8 +32,34 @@ def wrapped(error: Exception) -> DBAPIError:
         return raised
 
 
+def translated(error: Exception) -> Exception:
+    """What SQLAlchemy's asyncpg dialect really raises for `error`: its own translation of a driver
+    error (by class), wrapped in the `DBAPIError` subclass of the same name; any other error (a
+    socket's) as it is."""
+    dbapi = AsyncAdapt_asyncpg_dbapi(asyncpg)  # type: ignore[no-untyped-call]
+    try:
+        try:
+            AsyncAdapt_asyncpg_connection._handle_exception_no_connection(dbapi, error)
+        except dbapi.Error as adapted:
+            raise DBAPIError.instance("SELECT 1", None, adapted, dbapi.Error) from adapted
+    except Exception as raised:  # noqa: BLE001 - whatever the dialect raised is the answer
+        return raised
+    raise AssertionError("the dialect raised nothing")
+
+
+# The server ended the connection while it sat idle (a fast shutdown, pg_terminate_backend): its
+# FATAL message reached asyncpg between two queries, and the next query on it fails like this.
+ENDED_WHILE_IDLE = asyncpg.exceptions.InternalClientError(
+    "cannot switch to state 12; another operation (2) is in progress"
+)
+
 DRIVER_OUTAGES: list[Exception] = [
     asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+    asyncpg.exceptions.OutOfMemoryError("out of memory"),
+    asyncpg.exceptions.DiskFullError('could not extend file "base/16384/16385": No space left on device'),
+    asyncpg.exceptions.ConfigurationLimitExceededError("too many range table entries"),
+    asyncpg.exceptions.IdleSessionTimeoutError("terminating connection due to idle-session timeout"),
+    ENDED_WHILE_IDLE,
     asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"),
     asyncpg.exceptions.CrashShutdownError(
         "terminating connection because of crash of another server process"
@@ -53,9 +79,14 @@ DRIVER_OUTAGES: list[Exception] = [
 
 
 @pytest.mark.parametrize("error", DRIVER_OUTAGES, ids=lambda e: f"{type(e).__name__}:{str(e)[:30]}")
-@pytest.mark.parametrize("shape", ["raw asyncpg pool", "through SQLAlchemy"])
+@pytest.mark.parametrize("shape", ["raw asyncpg pool", "through SQLAlchemy", "as SQLAlchemy translates it"])
 def test_a_database_that_cannot_serve_now_answers_503_with_retry_after(error: Exception, shape: str) -> None:
-    raised = error if shape == "raw asyncpg pool" else wrapped(error)
+    shapes = {
+        "raw asyncpg pool": lambda e: e,
+        "through SQLAlchemy": wrapped,
+        "as SQLAlchemy translates it": translated,
+    }
+    raised = shapes[shape](error)
     assert unavailable_dependency(raised) is not None
     response = handler(None, raised)
     assert response.status_code == 503
@@ -90,6 +121,14 @@ def test_a_wrapped_redis_failure_is_named_after_redis() -> None:
         wrapped(asyncpg.exceptions.DivisionByZeroError("division by zero")),
         asyncpg.exceptions.UndefinedTableError('relation "orders" does not exist'),
         asyncpg.exceptions.InterfaceError("cannot perform operation: another operation is in progress"),
+        # InternalClientError's subclasses are not a broken connection: a stale type cache after
+        # a schema change, no server of the wanted role, a value the client cannot decode.
+        asyncpg.exceptions.OutdatedSchemaCacheError("the type cache is outdated"),
+        translated(asyncpg.exceptions.OutdatedSchemaCacheError("the type cache is outdated")),
+        asyncpg.exceptions.TargetServerAttributeNotMatched("None of the hosts match the attribute"),
+        asyncpg.exceptions.ProtocolError("unexpected array dimensions"),
+        asyncpg.exceptions.DatabaseDroppedError("terminating connection: database was dropped"),
+        asyncpg.exceptions.QueryCanceledError("canceling statement due to statement timeout"),
         FileNotFoundError(2, "No such file or directory"),
         ValueError("a bug"),
         redis.exceptions.ResponseError("WRONGTYPE"),
