@@ -49,7 +49,7 @@ from application.ports.metrics import (
     RateLimitName,
     WebhookRejection,
 )
-from application.ports.order_reads import OrderItemView, OrderReadModel, OrderView
+from application.ports.order_reads import OrderItemOut, OrderOut, OrderReadModel
 from application.ports.orders import OrderableProduct, OrderFilter, OrderRepository, StockRepository
 from application.ports.payments import (
     CheckoutRequest,
@@ -92,10 +92,10 @@ __all__ = [
     "NewProduct",
     "NoMetrics",
     "OrderFilter",
-    "OrderItemView",
+    "OrderItemOut",
+    "OrderOut",
     "OrderReadModel",
     "OrderRepository",
-    "OrderView",
     "OrderableProduct",
     "PasswordHasher",
     "PaymentEventRepository",

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from msgspec import Meta, Struct
+from msgspec import Meta
 
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.cancel_order import CancelOrder
@@ -19,8 +18,8 @@ from application.orders.deliver_order import DeliverOrder
 from application.orders.place_order import PlaceOrder
 from application.orders.ship_order import ShipOrder
 from application.paging import Page
-from application.ports import OrderFilter
-from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
+from application.ports import OrderFilter, OrderOut
+from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, OrderStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
@@ -62,48 +61,6 @@ class OrderIn(RequestBody, kw_only=True):
     ]
 
 
-class OrderItemOut(Struct, kw_only=True):
-    id: int
-    product_id: int
-    product_name: str
-    quantity: int
-    price: Decimal
-
-    @classmethod
-    def of(cls, line: OrderLine) -> OrderItemOut:
-        return cls(
-            id=line.id,
-            product_id=line.product_id,
-            product_name=line.product_name,
-            quantity=line.quantity,
-            price=line.unit_price.amount,
-        )
-
-
-class OrderOut(Struct, kw_only=True):
-    id: int
-    user_id: int
-    status: Literal["pending", "paid", "shipped", "delivered", "cancelled"]
-    total_price: Decimal
-    currency: str
-    items: list[OrderItemOut]
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, order: Order) -> OrderOut:
-        return cls(
-            id=order.id,
-            user_id=order.user_id,
-            status=order.status.value,
-            total_price=order.total.amount,
-            currency=order.currency,
-            items=[OrderItemOut.of(line) for line in order.lines],
-            created_at=order.created_at,
-            updated_at=order.updated_at,
-        )
-
-
 class OrderController(Controller):
     path = "/orders"
     tags = ["orders"]
@@ -142,7 +99,7 @@ class OrderController(Controller):
     ) -> Response[list[OrderOut]]:
         criteria = OrderFilter(status, user_id, created_from, created_to)
         views = await list_orders(actor, criteria, Page(limit, offset))
-        # The views already hold what OrderOut would, as on `/me`.
+        # Encoded here, as on `/me`.
         encoded: Response[Any] = Response(content=_encoder.encode(views), media_type="application/json")
         return encoded
 
@@ -156,7 +113,7 @@ class OrderController(Controller):
         offset: Offset = 0,
     ) -> Response[list[OrderOut]]:
         views = await list_orders(actor, status, Page(limit, offset))
-        # The views already hold what OrderOut would: encoded as they are (one pass, no copies).
+        # The page of views is encoded here, in one pass, as it is.
         encoded: Response[Any] = Response(content=_encoder.encode(views), media_type="application/json")
         return encoded
 
