@@ -7,7 +7,7 @@ Every public name is re-exported here: `from application.ports import UnitOfWork
 
 from __future__ import annotations
 
-from application.ports.account_reads import AccountReadModel
+from application.ports.account_reads import AccountReadModel, UserOut
 from application.ports.catalog import (
     CategoryRepository,
     NewCategory,
@@ -51,6 +51,7 @@ from application.ports.metrics import (
 )
 from application.ports.order_reads import OrderItemOut, OrderOut, OrderReadModel
 from application.ports.orders import OrderableProduct, OrderFilter, OrderRepository, StockRepository
+from application.ports.payment_reads import PaymentOut
 from application.ports.payments import (
     CheckoutRequest,
     NewPayment,
@@ -101,6 +102,7 @@ __all__ = [
     "PaymentEventRepository",
     "PaymentFilter",
     "PaymentGateway",
+    "PaymentOut",
     "PaymentOutcome",
     "PaymentRepository",
     "ProductDetailView",
@@ -121,6 +123,7 @@ __all__ = [
     "TokenIssuer",
     "Unchanged",
     "UnitOfWork",
+    "UserOut",
     "UserRepository",
     "Versioned",
     "WebhookRejection",

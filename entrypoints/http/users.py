@@ -7,11 +7,11 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 
 from application.auth.users import ActivateUser, DeactivateUser, ListUsers, UserQuery
+from application.ports import UserOut
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.paging import Limit, Offset
-from entrypoints.http.schemas import UserOut
 
 
 class UserController(Controller):
