@@ -1,11 +1,15 @@
-"""Storing an order's status move, conditionally, and the cancel that gives its stock back."""
+"""Storing an order's status move, conditionally; the cancel that gives its stock back; and the
+back office's fulfilment steps (ship, deliver), which differ only in the move they make."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from application.ports import UnitOfWork
+from application.orders.find_order import find_order
+from application.ports import Clock, UnitOfWork
 from domain.orders import Order
+from domain.users import Actor
 
 
 async def store_move(uow: UnitOfWork, order: Order, moved: Order) -> Order:
@@ -28,3 +32,24 @@ async def cancel_and_restock(uow: UnitOfWork, order: Order, now: datetime) -> Or
     cancelled = await store_move(uow, order, order.cancel(now))
     await uow.stock.release({line.product_id: line.quantity for line in order.lines})
     return cancelled
+
+
+class FulfilmentStep:
+    """Base of the back office's fulfilment use cases (`ShipOrder`, `DeliverOrder`): an admin
+    moves an order one step, stored conditionally (`store_move`) and committed.
+
+    Errors: a non-admin → AccessDenied; an unknown order → NotFound; a status the step cannot
+    leave → InvalidTransition naming it (`domain.orders.ALLOWED_MOVES`).
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def _step(self, actor: Actor, order_id: int, move: Callable[[Order, datetime], Order]) -> Order:
+        actor.ensure_admin()
+        async with self._uow as uow:
+            order = await find_order(uow, actor, order_id)
+            moved = await store_move(uow, order, move(order, self._clock.now()))
+            await uow.commit()
+        return moved
