@@ -30,6 +30,8 @@ class UserController(Controller):
         users = await list_users(actor, UserQuery(email=email, limit=limit, offset=offset))
         return [UserOut.of(user) for user in users]
 
+    # Deactivate and activate are deliberate twins: one route per action, each calling its own
+    # use case (`application/auth/users.py`), which holds what differs.
     @post(
         "/{user_id:int}/deactivate",
         status_code=200,
