@@ -105,7 +105,9 @@ async def test_stock_taken_changes_the_versions_of_what_shows_that_product_only(
     assert {name for name in again if again[name] != after[name]} == {"products", "active", "product"}
 
 
-async def test_a_category_change_reaches_its_products_pages_and_the_lists_it_filters(storage: Storage) -> None:
+async def test_a_category_change_reaches_the_category_answers_and_the_lists_it_filters(
+    storage: Storage,
+) -> None:
     categories, products = await shelf(storage)
     green = products[0]
     before = await versions(storage, green.id)
