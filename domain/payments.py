@@ -67,6 +67,12 @@ class Payment:
     refund_required: bool
     created_at: datetime
     updated_at: datetime
+    # The sum of its succeeded refunds, in minor units of the payment's currency.
+    refunded_minor: int = 0
+
+    @property
+    def refunded_amount(self) -> Money:
+        return Money(self.refunded_minor, self.amount.currency)
 
     def moved_to(
         self,
