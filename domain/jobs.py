@@ -60,9 +60,7 @@ class Job:
     updated_at: datetime
 
     def succeeded(self, now: datetime) -> Job:
-        return replace(
-            self, status=JobStatus.SUCCEEDED, locked_until=None, locked_by=None, updated_at=now
-        )
+        return replace(self, status=JobStatus.SUCCEEDED, locked_until=None, locked_by=None, updated_at=now)
 
     def failed(self, error: str, now: datetime, max_attempts: int) -> Job:
         """After a failed attempt: due again after the backoff, or dead when none are left."""

@@ -35,6 +35,7 @@ class OrderRow(msgspec.Struct, gc=False):
     user_id: int
     status: str
     total_price: str
+    refunded_total: str
     currency: str
     items: Sequence[OrderItemView]
     created_at: datetime
@@ -42,7 +43,8 @@ class OrderRow(msgspec.Struct, gc=False):
 
 
 _COLUMNS = (
-    f"SELECT id, user_id, status, {amount_text('total_minor')}, currency, created_at, updated_at "  # noqa: S608
+    f"SELECT id, user_id, status, {amount_text('total_minor')}, {amount_text('refunded_minor')}, "  # noqa: S608
+    "currency, created_at, updated_at "
     "FROM orders"
 )
 _ORDERS = (
@@ -101,4 +103,4 @@ class AsyncpgOrderReadModel(OrderReadModel):
             if orders:
                 for r in await conn.fetch(_ITEMS, [order[0] for order in orders]):
                     items.setdefault(r[0], []).append(OrderItemRow(r[1], r[2], r[3], r[4], r[5]))
-        return [OrderRow(o[0], o[1], o[2], o[3], o[4], items.get(o[0], []), o[5], o[6]) for o in orders]
+        return [OrderRow(o[0], o[1], o[2], o[3], o[4], o[5], items.get(o[0], []), o[6], o[7]) for o in orders]

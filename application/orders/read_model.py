@@ -26,6 +26,7 @@ class OrderRow:
     user_id: int
     status: str
     total_price: str
+    refunded_total: str
     currency: str
     items: Sequence[OrderItemView]
     created_at: datetime
@@ -44,6 +45,7 @@ class OrderRow:
             order.user_id,
             order.status.value,
             str(order.total.amount),
+            str(order.refunded_total.amount),
             order.currency,
             items,
             order.created_at,

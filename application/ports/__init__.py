@@ -41,6 +41,7 @@ from application.ports.idempotency import (
     holding,
     resumable,
 )
+from application.ports.jobs import JobQueue, JobRepository, NewJob
 from application.ports.metrics import (
     NO_METRICS,
     Metrics,
@@ -61,6 +62,7 @@ from application.ports.payments import (
     ProviderPayment,
 )
 from application.ports.readiness import DependencyState, Readiness
+from application.ports.refunds import NewRefund, RefundRepository
 from application.ports.security import AccessClaims, AccessToken, PasswordHasher, TokenIssuer
 from application.ports.sessions import RateLimit, RateLimiter, SessionGrant, SessionStore
 from application.ports.unit_of_work import UnitOfWork
@@ -85,11 +87,15 @@ __all__ = [
     "IdempotencyRecords",
     "IdempotencyScope",
     "IdempotencyStore",
+    "JobQueue",
+    "JobRepository",
     "Lease",
     "Metrics",
     "NewCategory",
+    "NewJob",
     "NewPayment",
     "NewProduct",
+    "NewRefund",
     "NoMetrics",
     "OrderFilter",
     "OrderItemView",
@@ -113,6 +119,7 @@ __all__ = [
     "RateLimitName",
     "RateLimiter",
     "Readiness",
+    "RefundRepository",
     "Resumable",
     "SessionGrant",
     "SessionStore",

@@ -30,6 +30,7 @@ class OrderView(Protocol):
     user_id: int
     status: str
     total_price: str
+    refunded_total: str  # the sum of the succeeded refunds of its payments, "0.00" when none
     currency: str
     created_at: datetime
     updated_at: datetime

@@ -83,8 +83,9 @@ class OrderItemOut(Struct, kw_only=True):
 class OrderOut(Struct, kw_only=True):
     id: int
     user_id: int
-    status: Literal["pending", "paid", "shipped", "delivered", "cancelled"]
+    status: Literal["pending", "paid", "shipped", "delivered", "cancelled", "refunded"]
     total_price: Decimal
+    refunded_total: Decimal
     currency: str
     items: list[OrderItemOut]
     created_at: datetime
@@ -97,6 +98,7 @@ class OrderOut(Struct, kw_only=True):
             user_id=order.user_id,
             status=order.status.value,
             total_price=order.total.amount,
+            refunded_total=order.refunded_total.amount,
             currency=order.currency,
             items=[OrderItemOut.of(line) for line in order.lines],
             created_at=order.created_at,

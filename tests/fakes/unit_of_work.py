@@ -9,8 +9,10 @@ from application.ports import UnitOfWork
 from tests.fakes.accounts import MemoryUserRepository
 from tests.fakes.catalog import MemoryCategoryRepository, MemoryProductRepository
 from tests.fakes.idempotency import MemoryIdempotencyRecords
+from tests.fakes.jobs import MemoryJobRepository
 from tests.fakes.orders import MemoryOrderRepository, MemoryStockRepository
 from tests.fakes.payments import MemoryPaymentEventRepository, MemoryPaymentRepository
+from tests.fakes.refunds import MemoryRefundRepository
 from tests.fakes.state import MemoryDatabase, MemoryState
 
 
@@ -31,6 +33,8 @@ class MemoryUnitOfWork(UnitOfWork):
         self.payments = MemoryPaymentRepository(state)
         self.payment_events = MemoryPaymentEventRepository(state)
         self.idempotency = MemoryIdempotencyRecords(state)
+        self.refunds = MemoryRefundRepository(state)
+        self.jobs = MemoryJobRepository(state)
         return self
 
     async def __aexit__(
