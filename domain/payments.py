@@ -15,6 +15,7 @@ from enum import StrEnum
 from domain.errors import Conflict, InvalidTransition
 from domain.money import Money
 from domain.orders import OrderStatus
+from domain.refunds import RefundEvent
 
 FAIL_REASON_MAX = 500
 
@@ -29,6 +30,11 @@ class PaymentStatus(StrEnum):
     @property
     def is_final(self) -> bool:
         return self in FINAL_STATUSES
+
+    @property
+    def is_refundable(self) -> bool:
+        """Only a succeeded payment's money can be sent back."""
+        return self is PaymentStatus.SUCCEEDED
 
     @property
     def is_active(self) -> bool:
@@ -67,6 +73,9 @@ class Payment:
     refund_required: bool
     created_at: datetime
     updated_at: datetime
+    # The provider's id that refunds are made against (Stripe: the PaymentIntent `pi_…`), when a
+    # succeeded event carried it; stored, never shown in the API answer.
+    capture_reference: str | None = None
     # The sum of its succeeded refunds, in minor units of the payment's currency.
     refunded_minor: int = 0
 
@@ -81,14 +90,20 @@ class Payment:
         *,
         fail_reason: str | None = None,
         refund_required: bool = False,
+        capture_reference: str | None = None,
     ) -> Payment:
+        """The payment in `status`; a `capture_reference` given with `succeeded` is kept."""
         if not self.status.can_move_to(status):
             raise InvalidTransition(f"payment is {self.status}, it cannot become {status}")
+        succeeded = status is PaymentStatus.SUCCEEDED
         return replace(
             self,
             status=status,
-            fail_reason=_clip(fail_reason) if status is not PaymentStatus.SUCCEEDED else None,
+            fail_reason=_clip(fail_reason) if not succeeded else None,
             refund_required=refund_required,
+            capture_reference=(capture_reference or self.capture_reference)
+            if succeeded
+            else self.capture_reference,
             updated_at=now,
         )
 
@@ -108,6 +123,21 @@ class PaymentEvent:
     status: PaymentStatus
     amount: Money
     fail_reason: str | None = None
+    # The provider's id that refunds are made against, when the event carries it
+    # (Stripe: the Checkout Session's `payment_intent`, `pi_…`; YooKassa: None).
+    capture_reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredEvent:
+    """A verified delivery of a type the app does not act on: answered 200, nothing changes,
+    nothing is recorded. `kind` is the provider's event type."""
+
+    event_id: str
+    kind: str
+
+
+ProviderEvent = PaymentEvent | RefundEvent | IgnoredEvent
 
 
 class Outcome(StrEnum):

@@ -19,11 +19,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from domain.errors import Conflict, InvalidInput, InvalidTransition
 from domain.money import Money
 from domain.orders import OrderStatus
-from domain.payments import Payment, PaymentStatus
+
+if TYPE_CHECKING:  # domain.payments imports this module (its events include RefundEvent)
+    from domain.payments import Payment
 
 REASON_MAX = 500
 FAILURE_REASON_MAX = 500
@@ -126,7 +129,7 @@ def check_refund(payment: Payment, refunds: Iterable[Refund], amount: Money | No
     Raises InvalidTransition (the payment is not succeeded), InvalidInput (zero, negative
     or another currency), Conflict naming what is left (more than that, or nothing left).
     """
-    if payment.status is not PaymentStatus.SUCCEEDED:
+    if not payment.status.is_refundable:
         raise InvalidTransition(
             f"payment {payment.id} is {payment.status.value}; only a succeeded payment can be refunded"
         )

@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +34,9 @@ class Settings:
     algorithm: str = "HS256"
     access_token_expire_minute: int = 10
     refresh_token_expire_days: int = 30
-    payment_provider: str = "mock"
+    # Comma-separated enabled providers; PAYMENT_PROVIDER (default: the first) when a payment names none.
+    payment_providers: str = "mock"
+    payment_provider: str = ""
     payment_webhook_secret: str = DEV_WEBHOOK_SECRET
     store_currency: str = "RUB"
     admin_email: str | None = None
@@ -56,10 +58,22 @@ class Settings:
     shutdown_timeout_seconds: int = 20
     access_log: bool = True
     log_level: str = "INFO"
+    # The enabled providers' own variables (`STRIPE_…`, `YOOKASSA_…`), read by their adapters.
+    provider_values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def is_prod(self) -> bool:
         return self.app_env == "prod"
+
+    @property
+    def payment_providers_enabled(self) -> tuple[str, ...]:
+        """PAYMENT_PROVIDERS as a list, in its order."""
+        return tuple(name.strip() for name in self.payment_providers.split(","))
+
+    @property
+    def default_payment_provider(self) -> str:
+        """PAYMENT_PROVIDER, else the first of PAYMENT_PROVIDERS."""
+        return self.payment_provider.strip() or self.payment_providers_enabled[0]
 
     @property
     def api_rate_limited(self) -> bool:
@@ -88,13 +102,19 @@ class Settings:
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
         values = _resolve_aliases(values)
         kwargs: dict[str, Any] = {}
-        for field in fields(cls):
-            raw = values.get(field.name.upper())
+        for each in fields(cls):
+            if each.name == "provider_values":
+                continue
+            raw = values.get(each.name.upper())
             if raw is None or (
-                raw == "" and field.name not in ("rate_limit_login", "rate_limit_register", "rate_limit_api")
+                raw == "" and each.name not in ("rate_limit_login", "rate_limit_register", "rate_limit_api")
             ):
                 continue
-            kwargs[field.name] = _convert(field.name, field.type, raw)
+            kwargs[each.name] = _convert(each.name, each.type, raw)
+        from adapters.payments.registry import GATEWAYS  # as in `validate`
+
+        prefixes = tuple(f"{name.upper()}_" for name in GATEWAYS)
+        kwargs["provider_values"] = {k: v for k, v in values.items() if k.startswith(prefixes)}
         settings = cls(**kwargs)
         settings.validate()
         return settings
@@ -106,13 +126,6 @@ class Settings:
             raise SettingsError("ALGORITHM must be one of HS256, HS384, HS512")
         if not re.fullmatch(r"[A-Z]{3}", self.store_currency):
             raise SettingsError("STORE_CURRENCY must be a three-letter ISO 4217 code, e.g. RUB")
-        from adapters.payments.registry import GATEWAYS  # here, so settings load without the adapters
-
-        if self.payment_provider not in GATEWAYS:
-            known = ", ".join(sorted(GATEWAYS))
-            raise SettingsError(
-                f"PAYMENT_PROVIDER {self.payment_provider!r} is not a known provider ({known})"
-            )
         self._validate_urls()
         for name in ("rate_limit_login", "rate_limit_register", "rate_limit_api"):
             if not _RATE.match(getattr(self, name)):
@@ -148,6 +161,36 @@ class Settings:
         self._validate_public_url()
         if self.is_prod:
             self._validate_prod_secrets()
+        self._validate_payment_providers()
+
+    def _validate_payment_providers(self) -> None:
+        from adapters.clock import SystemUtcClock  # here, so settings load without the adapters
+        from adapters.payments.registry import GATEWAYS, GatewayConfig, GatewaySettingsError, create_gateway
+
+        known = ", ".join(sorted(GATEWAYS))
+        enabled = self.payment_providers_enabled
+        for name in enabled:
+            if name not in GATEWAYS:
+                raise SettingsError(f"PAYMENT_PROVIDERS names {name!r}, not a known provider ({known})")
+        if len(set(enabled)) != len(enabled):
+            raise SettingsError("PAYMENT_PROVIDERS names a provider twice")
+        if self.default_payment_provider not in enabled:
+            raise SettingsError(
+                f"PAYMENT_PROVIDER {self.default_payment_provider!r} is not enabled "
+                f"(PAYMENT_PROVIDERS: {', '.join(enabled)})"
+            )
+        config = GatewayConfig(
+            self.payment_webhook_secret,
+            self.public_base_url,
+            SystemUtcClock(),
+            self.provider_values,
+            self.is_prod,
+        )
+        for name in enabled:
+            try:
+                create_gateway(name, config)
+            except GatewaySettingsError as error:
+                raise SettingsError(str(error)) from None
 
     def _validate_urls(self) -> None:
         from adapters.redis.client import url_problem as redis_url_problem  # as GATEWAYS above

@@ -1,21 +1,36 @@
-"""Payment gateways by name. Adding a provider: one adapter class and one line in `GATEWAYS`."""
+"""Payment gateways by name. Adding a provider: one adapter package `adapters/payments/<name>/`
+and one line in `GATEWAYS`.
+
+A factory takes the `GatewayConfig` and returns its adapter. It parses and checks its own
+settings from `config.values` (the environment, `.env` included) and raises `GatewaySettingsError`
+with one line naming the variable when a required one is missing or wrong. Building must be
+cheap and offline: start-up builds every enabled gateway once to check its settings.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from adapters.payments.mock.gateway import MockGateway
-from application.ports import Clock, PaymentGateway
+from application.ports import Clock, PaymentGateway, PaymentGateways
+
+
+class GatewaySettingsError(ValueError):
+    """An enabled provider's settings are missing or wrong; the message is one line naming the
+    variable."""
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
-    """What any gateway may need from the settings."""
+    """What any gateway may need: the app's shared settings and the raw variables of its own."""
 
-    webhook_secret: str
-    public_url: str
+    webhook_secret: str  # PAYMENT_WEBHOOK_SECRET (the mock provider's)
+    public_url: str  # PUBLIC_URL, else the address the app listens on; no trailing slash
     clock: Clock
+    # The environment (and `.env`), names as given: each adapter reads its own `<NAME>_…` variables.
+    values: Mapping[str, str] = field(default_factory=dict, repr=False)
+    is_prod: bool = False
 
 
 GatewayFactory = Callable[[GatewayConfig], PaymentGateway]
@@ -23,6 +38,14 @@ GatewayFactory = Callable[[GatewayConfig], PaymentGateway]
 GATEWAYS: dict[str, GatewayFactory] = {
     "mock": lambda config: MockGateway(config.webhook_secret, config.public_url, config.clock),
 }
+
+
+def required(values: Mapping[str, str], name: str, provider: str) -> str:
+    """The value of variable `name`, or GatewaySettingsError naming it."""
+    value = values.get(name, "").strip()
+    if not value:
+        raise GatewaySettingsError(f"{name} is required when PAYMENT_PROVIDERS enables {provider}")
+    return value
 
 
 class UnknownProvider(LookupError):
@@ -34,5 +57,34 @@ def create_gateway(name: str, config: GatewayConfig) -> PaymentGateway:
         factory = GATEWAYS[name]
     except KeyError:
         known = ", ".join(sorted(GATEWAYS))
-        raise UnknownProvider(f"PAYMENT_PROVIDER {name!r} is not a known provider (known: {known})") from None
+        raise UnknownProvider(f"{name!r} is not a known payment provider (known: {known})") from None
     return factory(config)
+
+
+class Gateways(PaymentGateways):
+    """The enabled gateways, in `PAYMENT_PROVIDERS` order; `default` is one of them."""
+
+    def __init__(self, gateways: Sequence[PaymentGateway], default: str | None = None) -> None:
+        if not gateways:
+            raise ValueError("at least one payment provider must be enabled")
+        self._by_name = {gateway.name: gateway for gateway in gateways}
+        self._names = tuple(gateway.name for gateway in gateways)
+        self._default = default or self._names[0]
+        if self._default not in self._by_name:
+            raise ValueError(f"the default provider {self._default!r} is not enabled")
+
+    @property
+    def names(self) -> Sequence[str]:
+        return self._names
+
+    @property
+    def default(self) -> str:
+        return self._default
+
+    def get(self, name: str) -> PaymentGateway | None:
+        return self._by_name.get(name)
+
+
+def create_gateways(names: Sequence[str], default: str | None, config: GatewayConfig) -> Gateways:
+    """Every enabled provider's gateway; UnknownProvider or GatewaySettingsError otherwise."""
+    return Gateways([create_gateway(name, config) for name in names], default)

@@ -32,6 +32,7 @@ def _payment(row: Row[Any]) -> Payment:
         created_at=row.created_at,
         updated_at=row.updated_at,
         refunded_minor=int(row.refunded_minor),
+        capture_reference=row.capture_reference,
     )
 
 
@@ -114,6 +115,7 @@ class SqlPaymentRepository(PaymentRepository):
                 fail_reason=payment.fail_reason,
                 refund_required=payment.refund_required,
                 refunded_minor=payment.refunded_minor,
+                capture_reference=payment.capture_reference,
                 updated_at=payment.updated_at,
             ),
         )

@@ -178,6 +178,8 @@ payments = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     # The sum of its succeeded refunds, kept in their transactions (migration 0010).
     Column("refunded_minor", BigInteger, nullable=False, server_default=text("0")),
+    # The provider's id that refunds are made against (Stripe's `pi_…`), migration 0012.
+    Column("capture_reference", Text, nullable=True),
     CheckConstraint(f"status IN ({PAYMENT_STATUSES})", name="status"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     UniqueConstraint("provider", "provider_payment_id"),

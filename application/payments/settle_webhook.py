@@ -1,20 +1,37 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.orders.moves import store_move
-from application.ports import NO_METRICS, Clock, Metrics, PaymentGateway, PaymentOutcome, UnitOfWork
+from application.ports import (
+    NO_METRICS,
+    Clock,
+    Metrics,
+    PaymentGateways,
+    PaymentOutcome,
+    UnitOfWork,
+    WebhookDelivery,
+)
 from domain.errors import InvalidInput, NotAuthenticated, NotFound
-from domain.payments import Outcome, Payment, PaymentRejected, PaymentStatus, decide_settlement
+from domain.payments import (
+    IgnoredEvent,
+    Outcome,
+    Payment,
+    PaymentEvent,
+    PaymentRejected,
+    PaymentStatus,
+    decide_settlement,
+)
+from domain.refunds import RefundEvent
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookReceipt:
-    """What a delivery did: `applied`, `ignored`, or `duplicate` (seen before)."""
+    """What a delivery did: `applied`, `ignored`, or `duplicate` (seen before); `payment` is
+    None for a delivery about no payment (an event type the app does not act on, a refund's)."""
 
     result: str
-    payment: Payment
+    payment: Payment | None
     note: str
 
 
@@ -23,7 +40,12 @@ class SettleWebhook:
 
     - the signature is checked over the raw body first: missing, wrong or stale
       is NotAuthenticated and nothing changes; an unreadable event is InvalidInput;
-    - a webhook path naming another provider, or an unknown provider payment id, is NotFound;
+    - a webhook path naming a provider that is not enabled, or an unknown provider payment id,
+      is NotFound;
+    - a verified event of a type the app does not act on (IgnoredEvent) is answered `ignored`,
+      nothing changes and nothing is recorded;
+    - a refund's event (RefundEvent) settles that refund (`_settle_refund`); an unknown refund
+      is NotFound;
     - each (provider, event id) is applied once: repeats, even concurrent ones,
       are answered as duplicates and change nothing;
     - backwards moves and moves out of a final status are recorded and ignored;
@@ -37,16 +59,16 @@ class SettleWebhook:
     """
 
     def __init__(
-        self, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock, metrics: Metrics = NO_METRICS
+        self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, metrics: Metrics = NO_METRICS
     ) -> None:
         self._uow = uow
-        self._gateway = gateway
+        self._gateways = gateways
         self._clock = clock
         self._metrics = metrics
 
-    async def __call__(self, provider: str, body: bytes, headers: Mapping[str, str]) -> WebhookReceipt:
+    async def __call__(self, provider: str, delivery: WebhookDelivery) -> WebhookReceipt:
         try:
-            receipt = await self._settle(provider, body, headers)
+            receipt = await self._settle(provider, delivery)
         except NotAuthenticated:
             self._metrics.webhook_rejected("signature")
             raise
@@ -60,14 +82,27 @@ class SettleWebhook:
             self._metrics.webhook_rejected("amount_mismatch")
             self._metrics.payment_settled("failed")
             raise
-        if receipt.result == Outcome.APPLIED and receipt.payment.status.is_final:
-            self._metrics.payment_settled(_outcome(receipt.payment.status))
+        paid = receipt.payment
+        if receipt.result == Outcome.APPLIED and paid is not None and paid.status.is_final:
+            self._metrics.payment_settled(_outcome(paid.status))
         return receipt
 
-    async def _settle(self, provider: str, body: bytes, headers: Mapping[str, str]) -> WebhookReceipt:
-        if provider != self._gateway.name:
-            raise NotFound(f"no payment provider named {provider!r}")
-        event = self._gateway.parse_webhook(body, headers)
+    async def _settle(self, provider: str, delivery: WebhookDelivery) -> WebhookReceipt:
+        gateway = self._gateways.get(provider)
+        if gateway is None:
+            raise NotFound(f"no payment provider named {provider!r} is enabled")
+        event = await gateway.verify_webhook(delivery)
+        if isinstance(event, IgnoredEvent):
+            return WebhookReceipt("ignored", None, f"event type {event.kind!r} is not acted on")
+        if isinstance(event, RefundEvent):
+            return await self._settle_refund(provider, event)
+        return await self._settle_payment(provider, event)
+
+    async def _settle_refund(self, provider: str, event: RefundEvent) -> WebhookReceipt:
+        """A refund's event moves the refund it names (the refunds work settles it here)."""
+        raise NotFound(f"refund {event.provider_refund_id} not found")
+
+    async def _settle_payment(self, provider: str, event: PaymentEvent) -> WebhookReceipt:
         now = self._clock.now()
         async with self._uow as uow:
             found = await uow.payments.find_by_provider_id(provider, event.provider_payment_id)
@@ -85,6 +120,7 @@ class SettleWebhook:
                     now,
                     fail_reason=decision.fail_reason,
                     refund_required=decision.refund_required,
+                    capture_reference=event.capture_reference,
                 )
                 await uow.payments.save(payment)
             if decision.pay_order:

@@ -8,10 +8,11 @@ from application.ports import (
     Clock,
     NewPayment,
     PaymentGateway,
+    PaymentGateways,
     UnitOfWork,
     resumable,
 )
-from domain.errors import DependencyUnavailable, DomainError, InvalidTransition, NotFound
+from domain.errors import DependencyUnavailable, DomainError, InvalidInput, InvalidTransition, NotFound
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 
@@ -19,8 +20,10 @@ log = logging.getLogger("storefront.payments")
 
 
 class StartPayment:
-    """The owner of a pending order starts paying it through the configured provider.
+    """The owner of a pending order starts paying it through one of the enabled providers.
 
+    - `provider` names an enabled provider (`PaymentGateways.names`); None means the default
+      (`PAYMENT_PROVIDER`); another name is InvalidInput naming the enabled ones;
     - only the order's owner: anyone else, admins included, is told the order does not exist;
     - only a pending order (InvalidTransition naming its status otherwise);
     - one active (`created` or `pending`) payment per order: another is a Conflict,
@@ -36,13 +39,14 @@ class StartPayment:
     a retry meanwhile → Conflict, and nothing is started.
     """
 
-    def __init__(self, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock) -> None:
         self._uow = uow
-        self._gateway = gateway
+        self._gateways = gateways
         self._clock = clock
 
     @resumable
-    async def __call__(self, actor: Actor, order_id: int) -> Payment:
+    async def __call__(self, actor: Actor, order_id: int, provider: str | None = None) -> Payment:
+        gateway = self._gateway(provider if provider is not None else self._gateways.default)
         async with self._uow as uow:
             order = await uow.orders.get(order_id, for_update=True) if is_storable_id(order_id) else None
             if order is None or order.user_id != actor.user_id:
@@ -53,7 +57,7 @@ class StartPayment:
                 )
             if await uow.payments.active_for_order(order.id) is not None:
                 raise InvalidTransition(f"order {order_id} already has an active payment")
-            new = NewPayment(order.id, actor.user_id, order.total, self._gateway.name)
+            new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
             payment = await uow.payments.add(new, self._clock.now())
             await uow.idempotency.record_created(payment.id)
             await uow.commit()
@@ -71,15 +75,28 @@ class StartPayment:
             return await self._open(payment)
         return payment
 
+    def _gateway(self, name: str) -> PaymentGateway:
+        gateway = self._gateways.get(name)
+        if gateway is None:
+            enabled = ", ".join(self._gateways.names)
+            raise InvalidInput.for_field("provider", f"{name!r} is not enabled; enabled providers: {enabled}")
+        return gateway
+
     async def _open(self, payment: Payment) -> Payment:
+        gateway = self._gateways.get(payment.provider)
+        if gateway is None:
+            # The payment's provider was disabled since it was created: it cannot be opened.
+            await self._fail(payment, f"the payment provider {payment.provider} is no longer enabled")
+            raise InvalidTransition(f"payment provider {payment.provider} is not enabled")
         request = CheckoutRequest(
             reference=f"storefront-payment-{payment.id}",
+            payment_id=payment.id,
             order_id=payment.order_id,
             amount=payment.amount,
             description=f"Order {payment.order_id}",
         )
         try:
-            opened = await self._gateway.create_payment(request)
+            opened = await gateway.create_payment(request)
         except (DomainError, OSError, TimeoutError) as error:
             log.warning("payment provider refused payment %s: %s", payment.id, error)
             await self._fail(payment, "the payment provider could not open the payment")

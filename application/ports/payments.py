@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from domain.money import Money
-from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
+from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus, ProviderEvent
+from domain.refunds import RefundStatus
 
 
 @dataclass(frozen=True, slots=True)
 class CheckoutRequest:
     """What a provider needs to open a payment.
 
-    `reference` is this app's idempotency key for the provider: the same reference
-    always yields the same provider payment, so a retried call never charges twice.
+    `reference` is this app's idempotency key at the provider, `storefront-payment-{payment_id}`:
+    the same reference always yields the same provider payment, so a retried call never opens
+    two. `amount` carries minor units (Money).
     """
 
     reference: str
+    payment_id: int
     order_id: int
     amount: Money
     description: str
@@ -32,33 +35,86 @@ class ProviderPayment:
     checkout_url: str
 
 
-class PaymentGateway(Protocol):
-    """One payment provider. Adapters live in `adapters/payments/`, one registration line each.
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One delivery to POST /payments/webhook/{provider}, as it arrived."""
 
-    Errors, in the domain's words: a webhook whose signature is missing, wrong or
-    stale raises `NotAuthenticated`; a verified body that is not a valid event raises
-    `InvalidInput`; a provider that cannot be reached raises `DependencyUnavailable`.
+    body: bytes  # raw bytes: signatures cover them
+    headers: Mapping[str, str]  # names lower-cased
+    client_ip: str | None  # as the app's proxy rules resolve it
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """What a provider needs to return money.
+
+    `reference` is this app's idempotency key at the provider, `storefront-refund-{refund_id}`;
+    `capture_reference` is the payment's `capture_reference` (Stripe's `pi_…`), None where the
+    provider refunds by its payment id; `amount` carries minor units (Money).
+    """
+
+    reference: str
+    refund_id: int
+    provider_payment_id: str
+    capture_reference: str | None
+    amount: Money
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    """The provider's answer to a refund: its id and `pending`, `succeeded` or `failed`."""
+
+    provider_refund_id: str
+    status: RefundStatus
+    failure_reason: str | None = None
+
+
+class PaymentGateway(Protocol):
+    """One payment provider. Adapters live in `adapters/payments/<name>/`, registered by one line
+    in `adapters/payments/registry.py`.
+
+    Errors, in the domain's words: NotAuthenticated (a bad, missing or stale signature, a sender
+    outside the trusted networks); InvalidInput / MalformedInput (a verified body that is not a
+    valid event); DependencyUnavailable (the provider unreachable, timed out after 10 s, or
+    answered 5xx); Conflict (the provider refused, 4xx, with its message).
     """
 
     @property
     @abstractmethod
     def name(self) -> str:
-        """The provider's name: `PAYMENT_PROVIDER` and the webhook path use it."""
+        """The provider's name: `PAYMENT_PROVIDERS` and the webhook path use it."""
 
     @abstractmethod
     async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
         """Open a payment at the provider; idempotent per `request.reference`."""
 
     @abstractmethod
-    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
-        """Verify the signature over the raw body, then parse it.
-
-        `headers` has lower-cased names.
-        """
+    async def verify_webhook(self, delivery: WebhookDelivery) -> ProviderEvent:
+        """Verify a delivery (signature over the raw body, or the sender and the provider's own
+        API), then normalise it: a payment's event, a refund's event, or an ignored one."""
 
     @abstractmethod
-    async def refund(self, provider_payment_id: str, amount: Money) -> str:
-        """Ask the provider to return the money; the provider's refund id."""
+    async def refund(self, request: RefundRequest) -> ProviderRefund:
+        """Ask the provider to return `request.amount`; idempotent per `request.reference`."""
+
+
+class PaymentGateways(Protocol):
+    """Every enabled provider's gateway by name, in `PAYMENT_PROVIDERS` order."""
+
+    @property
+    @abstractmethod
+    def names(self) -> Sequence[str]:
+        """The enabled providers, in `PAYMENT_PROVIDERS` order."""
+
+    @property
+    @abstractmethod
+    def default(self) -> str:
+        """`PAYMENT_PROVIDER`, else the first enabled provider."""
+
+    @abstractmethod
+    def get(self, name: str) -> PaymentGateway | None:
+        """The enabled provider named `name`, else None."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from litestar.params import Parameter
 
 from application.payments.read_payments import Checkout, GetCheckout
 from application.payments.settle_webhook import SettleWebhook
+from application.ports import WebhookDelivery
 from domain.errors import DomainError, NotFound
 from domain.money import Money
 from domain.payments import PaymentStatus
@@ -31,7 +32,7 @@ from entrypoints.http.mock_checkout_pages import (
     refused_page,
     result_page,
 )
-from entrypoints.http.payments import deliver_webhook
+from entrypoints.http.payments import client_ip, deliver_webhook
 from entrypoints.http.problems import domain_error_handler
 
 ProviderPaymentId = Annotated[str, Parameter(max_length=255)]
@@ -138,7 +139,8 @@ async def _press(
     reason = "declined by the customer" if status is PaymentStatus.FAILED else None
     body, headers = mock.signer.signed_event(provider_payment_id, status, payment.amount, fail_reason=reason)
     try:
-        receipt = await deliver_webhook(settle, mock.signer.name, body, headers)
+        delivery = WebhookDelivery(body, headers, client_ip(request))
+        receipt = await deliver_webhook(settle, mock.signer.name, delivery)
         answer, detail = 200, f"{receipt.result}: {receipt.detail}"
     except DomainError as error:
         answer, detail = domain_error_handler(request, error).status_code or 500, error.message

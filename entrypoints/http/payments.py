@@ -16,7 +16,7 @@ from application.paging import Page
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import PaymentFilter
+from application.ports import PaymentFilter, WebhookDelivery
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
@@ -68,9 +68,11 @@ class PaymentOut(Struct, kw_only=True):
 
 
 class WebhookOut(Struct, kw_only=True):
+    """`payment_id` and `payment_status` are null for a delivery about no payment."""
+
     result: Literal["applied", "ignored", "duplicate"]
-    payment_id: int
-    payment_status: str
+    payment_id: int | None
+    payment_status: str | None
     detail: str
 
 
@@ -78,15 +80,20 @@ def lowercase_headers(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {name.lower(): value for name, value in request.headers.items()}
 
 
-async def deliver_webhook(
-    settle: SettleWebhook, provider: str, body: bytes, headers: dict[str, str]
-) -> WebhookOut:
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    """The peer address as the ASGI server reports it (uvicorn applies the trusted proxy
+    headers, `FORWARDED_ALLOW_IPS`): the same address the rate limits count by."""
+    return request.client.host if request.client else None
+
+
+async def deliver_webhook(settle: SettleWebhook, provider: str, delivery: WebhookDelivery) -> WebhookOut:
     """The one path every provider delivery takes: verify, parse, settle."""
-    receipt = await settle(provider, body, headers)
+    receipt = await settle(provider, delivery)
+    payment = receipt.payment
     return WebhookOut(
         result=receipt.result,  # type: ignore[arg-type]
-        payment_id=receipt.payment.id,
-        payment_status=receipt.payment.status.value,
+        payment_id=payment.id if payment is not None else None,
+        payment_status=payment.status.value if payment is not None else None,
         detail=receipt.note,
     )
 
@@ -151,7 +158,8 @@ class PaymentController(Controller):
         settle: FromDishka[SettleWebhook],
     ) -> WebhookOut:
         # The signature covers the raw bytes: never re-serialise before verifying.
-        return await deliver_webhook(settle, provider, await request.body(), lowercase_headers(request))
+        delivery = WebhookDelivery(await request.body(), lowercase_headers(request), client_ip(request))
+        return await deliver_webhook(settle, provider, delivery)
 
 
 class OrderPaymentsController(Controller):

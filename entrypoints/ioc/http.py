@@ -8,7 +8,7 @@ from litestar import Request
 
 from adapters.payments.mock.gateway import MockGateway
 from application.auth.authenticate import Authenticate
-from application.ports import PaymentGateway
+from application.ports import PaymentGateways
 from domain.users import Actor
 from entrypoints.http.access_log import remember_user
 from entrypoints.http.mock_checkout import MockProvider
@@ -24,8 +24,9 @@ class HttpRequestScope(Provider):
         return actor
 
     @provide(scope=Scope.APP)
-    def mock_provider(self, gateway: PaymentGateway) -> MockProvider:
-        """The checkout pages exist only while the mock provider is the configured one."""
+    def mock_provider(self, gateways: PaymentGateways) -> MockProvider:
+        """The checkout pages exist only while the mock provider is enabled."""
+        gateway = gateways.get("mock")
         return MockProvider(gateway if isinstance(gateway, MockGateway) else None)
 
 

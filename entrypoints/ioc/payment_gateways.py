@@ -1,11 +1,11 @@
-"""The payment gateway `PAYMENT_PROVIDER` names: one per process."""
+"""The payment gateways `PAYMENT_PROVIDERS` enables, built once per process."""
 
 from __future__ import annotations
 
 from dishka import Provider, Scope, provide
 
-from adapters.payments.registry import GatewayConfig, create_gateway
-from application.ports import Clock, PaymentGateway
+from adapters.payments.registry import GatewayConfig, create_gateways
+from application.ports import Clock, PaymentGateways
 from entrypoints.settings import Settings
 
 
@@ -14,8 +14,21 @@ def public_base_url(settings: Settings) -> str:
     return settings.public_base_url
 
 
+def gateway_config(settings: Settings, clock: Clock) -> GatewayConfig:
+    return GatewayConfig(
+        settings.payment_webhook_secret,
+        public_base_url(settings),
+        clock,
+        settings.provider_values,
+        settings.is_prod,
+    )
+
+
 class PaymentGatewayAdapters(Provider):
     @provide(scope=Scope.APP)
-    def gateway(self, settings: Settings, clock: Clock) -> PaymentGateway:
-        config = GatewayConfig(settings.payment_webhook_secret, public_base_url(settings), clock)
-        return create_gateway(settings.payment_provider, config)
+    def gateways(self, settings: Settings, clock: Clock) -> PaymentGateways:
+        return create_gateways(
+            settings.payment_providers_enabled,
+            settings.default_payment_provider,
+            gateway_config(settings, clock),
+        )

@@ -32,7 +32,7 @@ from application.orders.ship_order import ShipOrder
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import Clock, Metrics, PaymentGateway, UnitOfWork
+from application.ports import Clock, Metrics, PaymentGateways, UnitOfWork
 from entrypoints.settings import Settings
 
 
@@ -97,6 +97,6 @@ class UseCases(Provider):
 
     @provide
     def settle_webhook(
-        self, uow: UnitOfWork, gateway: PaymentGateway, clock: Clock, metrics: Metrics
+        self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, metrics: Metrics
     ) -> SettleWebhook:
-        return SettleWebhook(uow, gateway, clock, metrics)
+        return SettleWebhook(uow, gateways, clock, metrics)

@@ -1,7 +1,7 @@
 """refunds, the jobs outbox, refunded sums of payments and orders, the refunded order status
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0012 (0008 before the providers change, which brings 0012 off 0008)
 Create Date: 2026-12-03 10:00:00.000000
 
 Refunds are requested (pending) together with a job in `jobs`, the transactional outbox
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,19 +1,20 @@
 """How the contract suite drives each gateway adapter. A new provider adds one `GatewayHarness` here.
 
-A harness builds its adapter with a test secret and a clock the suite controls,
-and signs events the way its provider's servers do, so the suite can check the
-adapter's verification and parsing without any network.
+A harness builds its adapter through the registry with a test secret and a clock the suite
+controls, signs events the way its provider's servers do, and completes a payment at the
+provider (its in-process double) so that a refund can be made against it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from adapters.payments.mock.gateway import MockGateway, event_body
+from adapters.payments.mock.gateway import event_body
 from adapters.payments.mock.signature import HEADER, sign
-from application.ports import Clock, PaymentGateway
+from adapters.payments.registry import GatewayConfig, create_gateway
+from application.ports import Clock, PaymentGateway, ProviderPayment
 from domain.money import Money
 from domain.payments import PaymentStatus
 
@@ -29,14 +30,27 @@ class GatewayHarness:
     """One provider's adapter and its provider's side of a webhook delivery."""
 
     name: str
-    # (secret, clock) → the adapter under test
-    build: Callable[[str, Clock], PaymentGateway]
+    # (secret, clock) → the settings the registry builds the adapter from
+    config: Callable[[str, Clock], GatewayConfig]
     # (secret, when, provider payment id, status, amount, event id, fail reason) → a signed delivery
     deliver: Callable[[str, datetime, str, PaymentStatus, Money, str, str | None], Delivery]
     # (secret, when, raw body) → a delivery of arbitrary bytes, correctly signed
     sign_raw: Callable[[str, datetime, bytes], Delivery]
     # The provider's own status words, each with the status it means here.
     statuses: dict[str, PaymentStatus]
+    # (an opened payment, its amount) → the customer pays it at the provider; the capture
+    # reference a refund is made against (None where refunds go by the payment id)
+    pay: Callable[[ProviderPayment, Money], Awaitable[str | None]] = field(default=lambda _p, _a: _none())
+    # Whether a failed payment's event carries the provider's reason.
+    fail_reasons: bool = True
+
+    def build(self, secret: str, clock: Clock) -> PaymentGateway:
+        """The adapter under test, as the app builds it: through the registry."""
+        return create_gateway(self.name, self.config(secret, clock))
+
+
+async def _none() -> None:
+    return None
 
 
 def _mock_sign_raw(secret: str, when: datetime, body: bytes) -> Delivery:
@@ -61,7 +75,7 @@ def _mock_deliver(
 
 MOCK = GatewayHarness(
     name="mock",
-    build=lambda secret, clock: MockGateway(secret, "https://shop.example", clock),
+    config=lambda secret, clock: GatewayConfig(secret, "https://shop.example", clock),
     deliver=_mock_deliver,
     sign_raw=_mock_sign_raw,
     statuses={

@@ -15,6 +15,7 @@ import pytest
 
 from adapters.clock import SystemUtcClock
 from adapters.payments.mock.gateway import MockGateway
+from adapters.payments.registry import Gateways
 from adapters.sql.database import Database, create_engine
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -100,7 +101,7 @@ async def test_a_retry_after_a_crash_before_the_payment_was_opened_opens_and_ans
     clock = SystemUtcClock()
     gateway = CrashingGateway(WEBHOOK_SECRET, "https://shop.example", clock)
     with holding(lease), pytest.raises(Crash):
-        await StartPayment(SqlUnitOfWork(db), gateway, clock)(actor, order["id"])
+        await StartPayment(SqlUnitOfWork(db), Gateways([gateway]), clock)(actor, order["id"])
 
     retry = await api.client.post(path, headers=ann)
     assert retry.status_code == 201, retry.text

@@ -72,6 +72,7 @@ class MemoryPaymentRepository(PaymentRepository):
             fail_reason=payment.fail_reason,
             refund_required=payment.refund_required,
             refunded_minor=payment.refunded_minor,
+            capture_reference=payment.capture_reference,
             updated_at=payment.updated_at,
         )
 

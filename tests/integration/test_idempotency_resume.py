@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.payments.mock.gateway import MockGateway
+from adapters.payments.registry import Gateways
 from adapters.sql.database import Database
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
@@ -188,7 +189,9 @@ async def test_a_retry_after_a_crash_before_the_payment_was_opened_resumes_that_
     order = await PlaceOrder(SqlUnitOfWork(db), clock, "RUB")(ann, [ItemRequest(seeded["tea"], 1)])
     scope = IdempotencyScope(ann.user_id, f"POST /api/v1/payments/orders/{order.id}", "pay")
     store = SqlIdempotencyStore(db)
-    start = StartPayment(SqlUnitOfWork(db), CrashingGateway("whsec", "https://shop.example", clock), clock)
+    start = StartPayment(
+        SqlUnitOfWork(db), Gateways([CrashingGateway("whsec", "https://shop.example", clock)]), clock
+    )
     lease = await started(store, scope, NOW)
     with holding(lease), pytest.raises(Crash):
         await start(ann, order.id)

@@ -9,6 +9,7 @@ import pytest
 from adapters.memory.metrics import MemoryMetrics
 from adapters.payments.mock.gateway import MockGateway
 from adapters.payments.mock.signature import HEADER
+from adapters.payments.registry import Gateways
 from adapters.rate_limits import LimitsRateLimiter, parse_limits
 from application.counted_rate_limiter import CountedRateLimiter
 from application.orders.cancel_order import CancelOrder
@@ -16,7 +17,7 @@ from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import NewCategory, NewProduct, RateLimit
+from application.ports import NewCategory, NewProduct, RateLimit, WebhookDelivery
 from domain.errors import Conflict, InvalidTransition, NotAuthenticated, NotFound, TooManyRequests
 from domain.money import Money
 from domain.orders import ItemRequest
@@ -92,12 +93,12 @@ async def test_a_settlement_counts_once_however_often_its_event_arrives(
     metrics: MemoryMetrics,
 ) -> None:
     order = await place(CUSTOMER, [ItemRequest(product_id, 1)])
-    payment = await StartPayment(uow, gateway, clock)(CUSTOMER, order.id)
-    settle = SettleWebhook(uow, gateway, clock, metrics)
+    payment = await StartPayment(uow, Gateways([gateway]), clock)(CUSTOMER, order.id)
+    settle = SettleWebhook(uow, Gateways([gateway]), clock, metrics)
     assert payment.provider_payment_id is not None
     body, headers = gateway.signed_event(payment.provider_payment_id, PaymentStatus.SUCCEEDED, payment.amount)
     for _ in range(3):
-        await settle("mock", body, headers)
+        await settle("mock", WebhookDelivery(body, headers, None))
     assert metrics.counts["payments_settled:succeeded"] == 1
 
 
@@ -110,20 +111,20 @@ async def test_rejected_webhooks_are_counted_by_reason(
     metrics: MemoryMetrics,
 ) -> None:
     order = await place(CUSTOMER, [ItemRequest(product_id, 1)])
-    payment = await StartPayment(uow, gateway, clock)(CUSTOMER, order.id)
-    settle = SettleWebhook(uow, gateway, clock, metrics)
+    payment = await StartPayment(uow, Gateways([gateway]), clock)(CUSTOMER, order.id)
+    settle = SettleWebhook(uow, Gateways([gateway]), clock, metrics)
     assert payment.provider_payment_id is not None
     body, headers = gateway.signed_event(payment.provider_payment_id, PaymentStatus.SUCCEEDED, payment.amount)
     with pytest.raises(NotAuthenticated):
-        await settle("mock", body, {**headers, HEADER: "t=1,v1=00"})
+        await settle("mock", WebhookDelivery(body, {**headers, HEADER: "t=1,v1=00"}, None))
     unknown, unknown_headers = gateway.signed_event("mock_nope", PaymentStatus.SUCCEEDED, payment.amount)
     with pytest.raises(NotFound):
-        await settle("mock", unknown, unknown_headers)
+        await settle("mock", WebhookDelivery(unknown, unknown_headers, None))
     wrong, wrong_headers = gateway.signed_event(
         payment.provider_payment_id, PaymentStatus.SUCCEEDED, Money(1, "RUB")
     )
     with pytest.raises(PaymentRejected):
-        await settle("mock", wrong, wrong_headers)
+        await settle("mock", WebhookDelivery(wrong, wrong_headers, None))
     assert metrics.counts == {
         "orders_placed": 1,
         "webhooks_rejected:signature": 1,

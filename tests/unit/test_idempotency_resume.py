@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.payments.mock.gateway import MockGateway
+from adapters.payments.registry import Gateways
 from application.orders.place_order import PlaceOrder
 from application.payments.start_payment import StartPayment
 from application.ports import (
@@ -181,7 +182,7 @@ async def order(uow: MemoryUnitOfWork, clock: SteppingClock) -> Order:
 async def test_a_retry_after_a_crash_before_the_payment_was_opened_resumes_and_opens_that_payment(
     store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, order: Order
 ) -> None:
-    start = StartPayment(uow, CrashingGateway(clock), clock)
+    start = StartPayment(uow, Gateways([CrashingGateway(clock)]), clock)
     lease = await started(store, clock, PAY_SCOPE)
     with holding(lease), pytest.raises(Crash):
         await start(CUSTOMER, order.id)
@@ -202,9 +203,9 @@ async def test_a_payment_the_provider_could_not_open_is_forgotten_so_a_retry_sta
 ) -> None:
     lease = await started(store, clock, PAY_SCOPE)
     with holding(lease), pytest.raises(DependencyUnavailable):
-        await StartPayment(uow, BrokenGateway("whsec-unit", "https://shop.example", clock), clock)(
-            CUSTOMER, order.id
-        )
+        await StartPayment(
+            uow, Gateways([BrokenGateway("whsec-unit", "https://shop.example", clock)]), clock
+        )(CUSTOMER, order.id)
     await store.abandon(lease)  # what the HTTP helper does with a 503
     retry = await store.claim(PAY_SCOPE, "print", clock.now() + timedelta(seconds=1))
     assert retry.outcome is ClaimOutcome.STARTED

@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 
 from adapters.payments.mock.gateway import MockGateway
+from adapters.payments.registry import Gateways
 from application.paging import Page
 from application.payments.read_payments import GetPayment, ListOrderPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import CheckoutRequest, ProviderPayment
-from domain.errors import DependencyUnavailable, InvalidTransition, NotAuthenticated, NotFound
+from application.ports import CheckoutRequest, ProviderPayment, RefundRequest, WebhookDelivery
+from domain.errors import DependencyUnavailable, InvalidInput, InvalidTransition, NotAuthenticated, NotFound
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
-from domain.payments import Payment, PaymentRejected, PaymentStatus
+from domain.payments import IgnoredEvent, Payment, PaymentEvent, PaymentRejected, PaymentStatus, ProviderEvent
+from domain.refunds import RefundEvent, RefundStatus
 from domain.users import Actor, Role
 from tests.fakes import MemoryDatabase, MemoryUnitOfWork
 from tests.unit.conftest import ADMIN, CUSTOMER, SteppingClock
@@ -38,12 +40,12 @@ async def order(uow: MemoryUnitOfWork, clock: SteppingClock) -> Order:
 
 @pytest.fixture
 def start(uow: MemoryUnitOfWork, gateway: MockGateway, clock: SteppingClock) -> StartPayment:
-    return StartPayment(uow, gateway, clock)
+    return StartPayment(uow, Gateways([gateway]), clock)
 
 
 @pytest.fixture
 def settle(uow: MemoryUnitOfWork, gateway: MockGateway, clock: SteppingClock) -> SettleWebhook:
-    return SettleWebhook(uow, gateway, clock)
+    return SettleWebhook(uow, Gateways([gateway]), clock)
 
 
 async def order_status(uow: MemoryUnitOfWork, order_id: int) -> OrderStatus:
@@ -53,13 +55,12 @@ async def order_status(uow: MemoryUnitOfWork, order_id: int) -> OrderStatus:
     return found.status
 
 
-def delivery(
-    gateway: MockGateway, payment: Payment, status: PaymentStatus, **kw: object
-) -> tuple[bytes, dict[str, str]]:
+def delivery(gateway: MockGateway, payment: Payment, status: PaymentStatus, **kw: object) -> WebhookDelivery:
     assert payment.provider_payment_id is not None
     amount = kw.pop("amount", payment.amount)
     assert isinstance(amount, Money)
-    return gateway.signed_event(payment.provider_payment_id, status, amount, **kw)  # type: ignore[arg-type]
+    body, headers = gateway.signed_event(payment.provider_payment_id, status, amount, **kw)  # type: ignore[arg-type]
+    return WebhookDelivery(body, headers, None)
 
 
 async def test_starting_a_payment_opens_it_at_the_provider_for_the_order_total(
@@ -93,21 +94,24 @@ async def test_a_provider_that_cannot_open_the_payment_leaves_it_failed_and_the_
     uow: MemoryUnitOfWork, clock: SteppingClock, order: Order, gateway: MockGateway
 ) -> None:
     with pytest.raises(DependencyUnavailable):
-        await StartPayment(uow, BrokenGateway(SECRET, "https://shop.example", clock), clock)(
+        await StartPayment(uow, Gateways([BrokenGateway(SECRET, "https://shop.example", clock)]), clock)(
             CUSTOMER, order.id
         )
     async with uow:
         (failed,) = await uow.payments.list_for_order(order.id, 10, 0)
     assert failed.status is PaymentStatus.FAILED
     assert failed.fail_reason
-    assert (await StartPayment(uow, gateway, clock)(CUSTOMER, order.id)).status is PaymentStatus.CREATED
+    assert (
+        await StartPayment(uow, Gateways([gateway]), clock)(CUSTOMER, order.id)
+    ).status is PaymentStatus.CREATED
 
 
 async def test_a_matching_success_pays_the_order(
     start: StartPayment, settle: SettleWebhook, gateway: MockGateway, uow: MemoryUnitOfWork, order: Order
 ) -> None:
     payment = await start(CUSTOMER, order.id)
-    receipt = await settle("mock", *delivery(gateway, payment, PaymentStatus.SUCCEEDED))
+    receipt = await settle("mock", delivery(gateway, payment, PaymentStatus.SUCCEEDED))
+    assert receipt.payment is not None
     assert (receipt.result, receipt.payment.status) == ("applied", PaymentStatus.SUCCEEDED)
     assert await order_status(uow, order.id) is OrderStatus.PAID
 
@@ -116,9 +120,9 @@ async def test_a_repeated_event_is_a_duplicate(
     start: StartPayment, settle: SettleWebhook, gateway: MockGateway, order: Order
 ) -> None:
     payment = await start(CUSTOMER, order.id)
-    body, headers = delivery(gateway, payment, PaymentStatus.PENDING)
-    assert (await settle("mock", body, headers)).result == "applied"
-    assert (await settle("mock", body, headers)).result == "duplicate"
+    sent = delivery(gateway, payment, PaymentStatus.PENDING)
+    assert (await settle("mock", sent)).result == "applied"
+    assert (await settle("mock", sent)).result == "duplicate"
 
 
 async def test_a_mismatch_is_committed_before_it_is_refused(
@@ -126,7 +130,7 @@ async def test_a_mismatch_is_committed_before_it_is_refused(
 ) -> None:
     payment = await start(CUSTOMER, order.id)
     with pytest.raises(PaymentRejected, match="amount mismatch"):
-        await settle("mock", *delivery(gateway, payment, PaymentStatus.SUCCEEDED, amount=Money(1, "RUB")))
+        await settle("mock", delivery(gateway, payment, PaymentStatus.SUCCEEDED, amount=Money(1, "RUB")))
     async with uow:
         stored = await uow.payments.get(payment.id)
     assert stored is not None and stored.status is PaymentStatus.FAILED
@@ -137,11 +141,11 @@ async def test_a_bad_signature_or_another_provider_changes_nothing(
     start: StartPayment, settle: SettleWebhook, gateway: MockGateway, uow: MemoryUnitOfWork, order: Order
 ) -> None:
     payment = await start(CUSTOMER, order.id)
-    body, headers = delivery(gateway, payment, PaymentStatus.SUCCEEDED)
+    sent = delivery(gateway, payment, PaymentStatus.SUCCEEDED)
     with pytest.raises(NotAuthenticated):
-        await settle("mock", body + b" ", headers)
+        await settle("mock", WebhookDelivery(sent.body + b" ", sent.headers, None))
     with pytest.raises(NotFound):
-        await settle("stripe", body, headers)
+        await settle("stripe", sent)
     assert await order_status(uow, order.id) is OrderStatus.PENDING
 
 
@@ -175,14 +179,14 @@ async def test_a_crash_between_the_payment_and_the_order_update_leaves_both_unch
     uow: MemoryUnitOfWork, clock: SteppingClock, order: Order,
 ) -> None:  # fmt: skip
     payment = await start(CUSTOMER, order.id)
-    body, headers = delivery(gateway, payment, PaymentStatus.SUCCEEDED)
+    sent = delivery(gateway, payment, PaymentStatus.SUCCEEDED)
     with pytest.raises(RuntimeError):
-        await SettleWebhook(ExplodingUnitOfWork(memory), gateway, clock)("mock", body, headers)
+        await SettleWebhook(ExplodingUnitOfWork(memory), Gateways([gateway]), clock)("mock", sent)
     async with uow:
         stored = await uow.payments.get(payment.id)
     assert stored is not None and stored.status is PaymentStatus.CREATED
     assert await order_status(uow, order.id) is OrderStatus.PENDING
-    assert (await settle("mock", body, headers)).result == "applied"
+    assert (await settle("mock", sent)).result == "applied"
     assert await order_status(uow, order.id) is OrderStatus.PAID
 
 
@@ -204,3 +208,72 @@ async def test_a_checkout_carries_its_order_status_and_can_be_paid_only_while_bo
     assert (closed.order_status, closed.can_pay) == (OrderStatus.CANCELLED, False)
     with pytest.raises(NotFound):
         await get(gateway.name, "mock_unknown")
+
+
+class ScriptedGateway(MockGateway):
+    """The mock gateway whose verified deliveries say whatever the test scripts."""
+
+    def __init__(self, clock: SteppingClock, event: ProviderEvent) -> None:
+        super().__init__(SECRET, "https://shop.example", clock)
+        self.event = event
+
+    async def verify_webhook(self, delivery: WebhookDelivery) -> ProviderEvent:
+        return self.event
+
+
+async def test_an_event_type_the_app_does_not_act_on_is_ignored_and_not_recorded(
+    memory: MemoryDatabase, uow: MemoryUnitOfWork, clock: SteppingClock, start: StartPayment, order: Order
+) -> None:
+    payment = await start(CUSTOMER, order.id)
+    gateway = ScriptedGateway(clock, IgnoredEvent("evt_other", "customer.created"))
+    receipt = await SettleWebhook(uow, Gateways([gateway]), clock)("mock", WebhookDelivery(b"{}", {}, None))
+    assert (receipt.result, receipt.payment) == ("ignored", None)
+    assert "customer.created" in receipt.note
+    assert memory.state.payment_events == {}
+    async with uow:
+        stored = await uow.payments.get(payment.id)
+    assert stored == payment
+
+
+async def test_a_refund_event_for_an_unknown_refund_is_not_found(
+    uow: MemoryUnitOfWork, clock: SteppingClock
+) -> None:
+    gateway = ScriptedGateway(clock, RefundEvent("evt_r", "re_123", RefundStatus.SUCCEEDED))
+    with pytest.raises(NotFound, match="refund re_123 not found"):
+        await SettleWebhook(uow, Gateways([gateway]), clock)("mock", WebhookDelivery(b"{}", {}, None))
+
+
+async def test_a_success_keeps_the_capture_reference_it_carries(
+    uow: MemoryUnitOfWork, clock: SteppingClock, start: StartPayment, order: Order
+) -> None:
+    payment = await start(CUSTOMER, order.id)
+    assert payment.provider_payment_id is not None
+    event = PaymentEvent(
+        "evt_paid", payment.provider_payment_id, PaymentStatus.SUCCEEDED, payment.amount, None, "pi_1"
+    )
+    gateway = ScriptedGateway(clock, event)
+    await SettleWebhook(uow, Gateways([gateway]), clock)("mock", WebhookDelivery(b"{}", {}, None))
+    async with uow:
+        stored = await uow.payments.get(payment.id)
+    assert stored is not None and (stored.status, stored.capture_reference) == (
+        PaymentStatus.SUCCEEDED,
+        "pi_1",
+    )
+
+
+async def test_a_provider_that_is_not_enabled_cannot_be_chosen(start: StartPayment, order: Order) -> None:
+    with pytest.raises(InvalidInput, match="'stripe' is not enabled; enabled providers: mock"):
+        await start(CUSTOMER, order.id, "stripe")
+
+
+@pytest.mark.parametrize(
+    ("reason", "status"), [(None, RefundStatus.SUCCEEDED), ("mock-decline", RefundStatus.FAILED)]
+)
+async def test_the_mock_provider_refunds_at_once_unless_told_to_decline(
+    gateway: MockGateway, reason: str | None, status: RefundStatus
+) -> None:
+    request = RefundRequest("storefront-refund-3", 3, "mock_x", None, Money(100, "RUB"), reason)
+    refund = await gateway.refund(request)
+    assert refund.status is status
+    assert (refund.failure_reason is not None) is (status is RefundStatus.FAILED)
+    assert (await gateway.refund(request)).provider_refund_id == refund.provider_refund_id

@@ -6,20 +6,30 @@ import hashlib
 import hmac
 import re
 import uuid
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 
 from adapters.payments.mock.signature import HEADER, sign, verify
-from application.ports import CheckoutRequest, Clock, PaymentGateway, ProviderPayment
+from application.ports import (
+    CheckoutRequest,
+    Clock,
+    PaymentGateway,
+    ProviderPayment,
+    ProviderRefund,
+    RefundRequest,
+    WebhookDelivery,
+)
 from domain.errors import FieldError, InvalidInput, MalformedInput
 from domain.money import Money, parse_amount
-from domain.payments import PaymentEvent, PaymentStatus
+from domain.payments import PaymentEvent, PaymentStatus, ProviderEvent
+from domain.refunds import RefundStatus
 from domain.text import PLAIN_TEXT_PATTERN
 
 CHECKOUT_PATH = "/mock-checkout"
+# A refund with exactly this reason is declined by the mock provider (SPEC, "Refunds").
+DECLINE_REASON = "mock-decline"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 # Keys and references: bounded by their columns, no control characters (PostgreSQL refuses NUL).
@@ -59,15 +69,21 @@ class MockGateway(PaymentGateway):
         provider_payment_id = f"mock_{digest[:32]}"
         return ProviderPayment(provider_payment_id, f"{self._base_url}{CHECKOUT_PATH}/{provider_payment_id}")
 
-    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
-        verify(headers.get(HEADER), body, self._secret, int(self._clock.now().timestamp()))
-        return parse_event(body)
+    async def verify_webhook(self, delivery: WebhookDelivery) -> ProviderEvent:
+        verify(delivery.headers.get(HEADER), delivery.body, self._secret, int(self._clock.now().timestamp()))
+        return parse_event(delivery.body)
 
-    async def refund(self, provider_payment_id: str, amount: Money) -> str:
-        if amount.minor <= 0:
+    async def refund(self, request: RefundRequest) -> ProviderRefund:
+        """Refunds at once (`succeeded`); a refund whose reason is exactly `mock-decline` is
+        declined (`failed`), for trying the failure path. The refund id derives from the
+        reference, so a retried request names the same refund."""
+        if request.amount.minor <= 0:
             raise InvalidInput.for_field("amount", "a refund must be greater than 0")
-        digest = hashlib.sha256(f"{provider_payment_id}:{amount.minor}".encode()).hexdigest()
-        return f"mock_refund_{digest[:24]}"
+        digest = hmac.new(self._secret.encode(), request.reference.encode(), hashlib.sha256).hexdigest()
+        refund_id = f"mock_refund_{digest[:24]}"
+        if request.reason == DECLINE_REASON:
+            return ProviderRefund(refund_id, RefundStatus.FAILED, "declined by the mock provider")
+        return ProviderRefund(refund_id, RefundStatus.SUCCEEDED)
 
     # ---- the provider's side: what its servers send ----------------------------
 
