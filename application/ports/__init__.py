@@ -44,6 +44,7 @@ from application.ports.idempotency import (
 from application.ports.jobs import JobQueue, JobRepository, NewJob
 from application.ports.metrics import (
     NO_METRICS,
+    JobOutcome,
     Metrics,
     NoMetrics,
     PaymentOutcome,
@@ -91,6 +92,7 @@ __all__ = [
     "IdempotencyRecords",
     "IdempotencyScope",
     "IdempotencyStore",
+    "JobOutcome",
     "JobQueue",
     "JobRepository",
     "Lease",

@@ -10,17 +10,21 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from application.paging import Page
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
+from application.payments.refunds import ListRefunds, RequestRefund
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from application.ports import PaymentFilter, WebhookDelivery
 from domain.payments import Payment, PaymentStatus
+from domain.refunds import REASON_MAX, Refund
+from domain.text import PLAIN_TEXT_PATTERN
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
+from entrypoints.http.money import Amount
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.paging import Limit, Offset
 
@@ -46,6 +50,7 @@ class PaymentOut(Struct, kw_only=True):
     checkout_url: str | None
     fail_reason: str | None
     refund_required: bool
+    refunded_amount: Decimal
     created_at: datetime
     updated_at: datetime
 
@@ -62,8 +67,57 @@ class PaymentOut(Struct, kw_only=True):
             checkout_url=payment.checkout_url,
             fail_reason=payment.fail_reason,
             refund_required=payment.refund_required,
+            refunded_amount=payment.refunded_amount.amount,
             created_at=payment.created_at,
             updated_at=payment.updated_at,
+        )
+
+
+RefundReason = Annotated[
+    str,
+    Meta(
+        max_length=REASON_MAX,
+        pattern=PLAIN_TEXT_PATTERN,
+        description="Why the money goes back: plain text, at most 500 characters",
+        examples=["damaged in transit"],
+    ),
+]
+
+
+class RefundIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A refund request: `amount` in the payment's currency (default: all that is left)."""
+
+    amount: Amount | None = None
+    reason: RefundReason | None = None
+
+
+class RefundOut(Struct, kw_only=True):
+    id: int
+    payment_id: int
+    order_id: int
+    amount: Decimal
+    currency: str
+    status: Literal["pending", "succeeded", "failed"]
+    reason: str | None
+    provider_refund_id: str | None
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, refund: Refund) -> RefundOut:
+        return cls(
+            id=refund.id,
+            payment_id=refund.payment_id,
+            order_id=refund.order_id,
+            amount=refund.amount.amount,
+            currency=refund.amount.currency,
+            status=refund.status.value,
+            reason=refund.reason,
+            provider_refund_id=refund.provider_refund_id,
+            failure_reason=refund.failure_reason,
+            created_at=refund.created_at,
+            updated_at=refund.updated_at,
         )
 
 
@@ -138,6 +192,44 @@ class PaymentController(Controller):
     ) -> list[PaymentOut]:
         criteria = PaymentFilter(status, provider, refund_required)
         return [PaymentOut.of(p) for p in await list_payments(actor, criteria, Page(limit, offset))]
+
+    @post(
+        "/{payment_id:int}/refunds",
+        status_code=201,
+        summary="Refund a succeeded payment, in part or in full (admin)",
+        description=RequestRefund.__doc__,
+        security=BEARER,
+        guards=ADMIN,
+        responses={
+            201: ResponseSpec(RefundOut, description="The refund, pending until the provider answers")
+        },
+    )
+    @idempotent
+    async def request_refund(
+        self,
+        payment_id: int,
+        data: RefundIn,
+        actor: FromDishka[Actor],
+        request_refund: FromDishka[RequestRefund],
+    ) -> RefundOut:
+        return RefundOut.of(await request_refund(actor, payment_id, data.amount, data.reason))
+
+    @get(
+        "/{payment_id:int}/refunds",
+        summary="A payment's refunds, oldest first (owner or admin)",
+        description=ListRefunds.__doc__,
+        security=BEARER,
+        guards=USER,
+    )
+    async def payment_refunds(
+        self,
+        payment_id: int,
+        actor: FromDishka[Actor],
+        list_refunds: FromDishka[ListRefunds],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[RefundOut]:
+        return [RefundOut.of(r) for r in await list_refunds(actor, payment_id, Page(limit, offset))]
 
     @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER, guards=USER)
     async def get_payment(
