@@ -108,7 +108,9 @@ async def test_partial_then_full_refund_moves_the_order_to_refunded(api: Api, an
     assert own.status_code == 200 and [r["id"] for r in own.json()] == [rest.json()["id"]]
 
 
-async def test_the_mock_provider_declines_a_refund_whose_reason_is_mock_decline(api: Api, ann: Headers) -> None:
+async def test_the_mock_provider_declines_a_refund_whose_reason_is_mock_decline(
+    api: Api, ann: Headers
+) -> None:
     payment = await paid_payment(api, ann)
     response = await refund(api, payment["id"], {"reason": "mock-decline"})
     assert response.status_code == 201
