@@ -13,12 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from adapters.payments.mock.gateway import MockGateway
+from adapters.payments.registry_errors import GatewaySettingsError, required
+from adapters.payments.stripe.gateway import StripeGateway
+from adapters.payments.stripe.settings import StripeSettings
 from application.ports import Clock, PaymentGateway, PaymentGateways
-
-
-class GatewaySettingsError(ValueError):
-    """An enabled provider's settings are missing or wrong; the message is one line naming the
-    variable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +35,12 @@ GatewayFactory = Callable[[GatewayConfig], PaymentGateway]
 
 GATEWAYS: dict[str, GatewayFactory] = {
     "mock": lambda config: MockGateway(config.webhook_secret, config.public_url, config.clock),
+    "stripe": lambda config: StripeGateway(
+        StripeSettings.from_values(config.values, config.public_url), config.clock
+    ),
 }
 
-
-def required(values: Mapping[str, str], name: str, provider: str) -> str:
-    """The value of variable `name`, or GatewaySettingsError naming it."""
-    value = values.get(name, "").strip()
-    if not value:
-        raise GatewaySettingsError(f"{name} is required when PAYMENT_PROVIDERS enables {provider}")
-    return value
+__all__ = ["GATEWAYS", "GatewayConfig", "GatewaySettingsError", "Gateways", "create_gateways", "required"]
 
 
 class UnknownProvider(LookupError):

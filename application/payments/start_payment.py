@@ -12,7 +12,14 @@ from application.ports import (
     UnitOfWork,
     resumable,
 )
-from domain.errors import DependencyUnavailable, DomainError, InvalidInput, InvalidTransition, NotFound
+from domain.errors import (
+    Conflict,
+    DependencyUnavailable,
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 
@@ -30,8 +37,10 @@ class StartPayment:
       also enforced by a partial unique index, so two concurrent starts cannot both win;
     - the payment is stored first, then opened at the provider under a reference
       derived from its id (a retry never opens a second one), then given the
-      provider's id and checkout page. A provider that fails leaves the payment
-      `failed`, so the customer can start again.
+      provider's id and checkout page. A provider that cannot be reached, times out or answers
+      5xx is DependencyUnavailable (503) and leaves the payment `created`: a retry under the same
+      Idempotency-Key resumes it (SPEC "Payments"); a provider that refuses (4xx) leaves it
+      `failed` (Conflict, with the provider's message), so the customer can start again.
 
     Under an idempotency key the payment is recorded on the key in the transaction
     that stores it (and forgotten again if it fails to open), so a retry after a crash
@@ -97,10 +106,15 @@ class StartPayment:
         )
         try:
             opened = await gateway.create_payment(request)
-        except (DomainError, OSError, TimeoutError) as error:
-            log.warning("payment provider refused payment %s: %s", payment.id, error)
-            await self._fail(payment, "the payment provider could not open the payment")
+        except (DependencyUnavailable, OSError, TimeoutError) as error:
+            # Unreachable, timed out or 5xx: the payment stays `created`, so that a retry under
+            # the same Idempotency-Key resumes it (the same reference: one payment at the provider).
+            log.warning("payment provider unavailable for payment %s: %s", payment.id, error)
             raise DependencyUnavailable("the payment provider is unavailable, retry shortly") from None
+        except DomainError as error:
+            log.warning("payment provider refused payment %s: %s", payment.id, error)
+            await self._fail(payment, f"the payment provider refused the payment: {error.message}")
+            raise Conflict(f"the payment provider refused the payment: {error.message}") from None
 
         async with self._uow as uow:
             current = await uow.payments.lock(payment.id)

@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             OrderPaymentsController,
         ),
     )
-    operations = DishkaRouter("/", route_handlers=_own_copies(HealthController, MockCheckoutController))
+    # The mock provider's checkout pages exist only while PAYMENT_PROVIDERS enables it.
+    pages = (MockCheckoutController,) if "mock" in settings.payment_providers_enabled else ()
+    operations = DishkaRouter("/", route_handlers=_own_copies(HealthController, *pages))
     http_metrics = HttpMetrics()
     app = Litestar(
         route_handlers=[api, operations, metrics_controller(http_metrics.publish)],

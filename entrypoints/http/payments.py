@@ -13,11 +13,13 @@ from litestar.params import Parameter
 from msgspec import Meta, Struct
 
 from application.paging import Page
+from application.payments.providers import ListProviders
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
 from application.payments.refunds import ListRefunds, RequestRefund
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from application.ports import PaymentFilter, WebhookDelivery
+from domain.errors import InvalidInput
 from domain.payments import Payment, PaymentStatus
 from domain.refunds import REASON_MAX, Refund
 from domain.text import PLAIN_TEXT_PATTERN
@@ -37,6 +39,18 @@ ProviderName = Annotated[
         description="A provider's name (`mock`): 1–32 visible ASCII characters",
     ),
 ]
+
+ProviderChoice = (
+    Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=32,
+            description="An enabled provider's name (GET /payments/providers); absent: the default one",
+        ),
+    ]
+    | None
+)
 
 
 class PaymentOut(Struct, kw_only=True):
@@ -121,6 +135,17 @@ class RefundOut(Struct, kw_only=True):
         )
 
 
+class StartPaymentIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    """The optional body of a payment's start: the provider (default: `PAYMENT_PROVIDER`)."""
+
+    provider: ProviderChoice = None
+
+
+class ProviderOut(Struct, kw_only=True):
+    name: str
+    default: bool
+
+
 class WebhookOut(Struct, kw_only=True):
     """`payment_id` and `payment_status` are null for a delivery about no payment."""
 
@@ -167,9 +192,25 @@ class PaymentController(Controller):
     )
     @idempotent
     async def start_payment(
-        self, order_id: int, actor: FromDishka[Actor], start: FromDishka[StartPayment]
+        self,
+        request: Request[Any, Any, Any],
+        order_id: int,
+        actor: FromDishka[Actor],
+        start: FromDishka[StartPayment],
+        data: StartPaymentIn | None = None,
     ) -> PaymentOut:
-        return PaymentOut.of(await start(actor, order_id))
+        if data is None and await request.body():
+            # A JSON `null` is no object: the body's rule is broken (an absent body is fine).
+            raise InvalidInput.for_field("body", 'must be an object, e.g. {} or {"provider": "mock"}')
+        return PaymentOut.of(await start(actor, order_id, data.provider if data is not None else None))
+
+    @get(
+        "/providers",
+        summary="The enabled payment providers (anyone)",
+        description=ListProviders.__doc__,
+    )
+    async def providers(self, list_providers: FromDishka[ListProviders]) -> list[ProviderOut]:
+        return [ProviderOut(name=p.name, default=p.default) for p in await list_providers()]
 
     @get(
         "/",

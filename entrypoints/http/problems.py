@@ -103,13 +103,18 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Respons
 _NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<name>[^`]+)`$")
 
 
-def validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
     """Litestar's parsing failures: a broken rule is 422 naming each field.
 
-    An empty body is a malformed request (400); a path parameter out of range
-    (an id beyond the database's integers) names nothing that exists (404).
+    An empty body is a malformed request (400) where the route needs one (an optional body,
+    absent, is no failure); a path parameter out of range (an id beyond the database's
+    integers) names nothing that exists (404).
     """
     extra = [item for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)]
+    if _optional_body(request):
+        extra = [
+            item for item in extra if not (item.get("key") == "data" and item.get("message") == "'data'")
+        ]
     if any(item.get("key") == "data" and item.get("message") == "'data'" for item in extra):
         return problem(400, "the request body is required")
     if extra and all(_source(item) == "path" for item in extra):
@@ -188,3 +193,11 @@ def exception_handlers(classify: UnavailableClassifier) -> dict[Any, Any]:
         HTTPException: http_exception_handler,
         Exception: unexpected_error_handler(classify),
     }
+
+
+def _optional_body(request: Request[Any, Any, Any]) -> bool:
+    try:
+        data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    except (AttributeError, KeyError):
+        return False
+    return data is not None and data.has_default

@@ -30,6 +30,7 @@ from application.orders.deliver_order import DeliverOrder
 from application.orders.expire_orders import ExpireOrders
 from application.orders.place_order import PlaceOrder
 from application.orders.ship_order import ShipOrder
+from application.payments.providers import ListProviders
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments, ListPayments
 from application.payments.refunds import ExecuteRefund, ListRefunds, RequestRefund
 from application.payments.settle_webhook import SettleWebhook
@@ -96,6 +97,7 @@ class UseCases(Provider):
     list_order_payments = provide(ListOrderPayments)
     list_payments = provide(ListPayments)
     get_checkout = provide(GetCheckout)
+    list_providers = provide(ListProviders)
 
     @provide
     def settle_webhook(

@@ -17,6 +17,7 @@ from adapters.payments.registry import GatewayConfig, create_gateway
 from application.ports import Clock, PaymentGateway, ProviderPayment
 from domain.money import Money
 from domain.payments import PaymentStatus
+from tests.doubles.stripe import StripeDouble
 
 
 @dataclass(frozen=True)
@@ -86,4 +87,80 @@ MOCK = GatewayHarness(
     },
 )
 
-HARNESSES: list[GatewayHarness] = [MOCK]
+# ---- Stripe: its API doubled in process (tests/doubles/stripe.py), started once ---------------
+
+_STRIPE: StripeDouble | None = None
+_STRIPE_EVENTS = {
+    PaymentStatus.SUCCEEDED: ("checkout.session.completed", "paid"),
+    PaymentStatus.PENDING: ("checkout.session.completed", "unpaid"),
+    PaymentStatus.FAILED: ("checkout.session.async_payment_failed", "unpaid"),
+    PaymentStatus.CANCELED: ("checkout.session.expired", "unpaid"),
+}
+
+
+def stripe_double() -> StripeDouble:
+    global _STRIPE
+    if _STRIPE is None:
+        _STRIPE = StripeDouble().start()
+    return _STRIPE
+
+
+def _stripe_config(secret: str, clock: Clock) -> GatewayConfig:
+    double = stripe_double()
+    values = {
+        "STRIPE_SECRET_KEY": double.secret_key,
+        "STRIPE_WEBHOOK_SECRET": secret,
+        "STRIPE_API_BASE": double.url,
+    }
+    return GatewayConfig("unused", "https://shop.example", clock, values)
+
+
+def _stripe_sign_raw(secret: str, when: datetime, body: bytes) -> Delivery:
+    signed = StripeDouble(webhook_secret=secret).sign(body, at=int(when.timestamp()))
+    return Delivery(body, signed)
+
+
+def _stripe_deliver(
+    secret: str,
+    when: datetime,
+    provider_payment_id: str,
+    status: PaymentStatus,
+    amount: Money,
+    event_id: str,
+    fail_reason: str | None,
+) -> Delivery:
+    kind, payment_status = _STRIPE_EVENTS[status]
+    session = {
+        "id": provider_payment_id,
+        "object": "checkout.session",
+        "amount_total": amount.minor,
+        "currency": amount.currency.lower(),
+        "payment_status": payment_status,
+        "payment_intent": "pi_test_1" if status is PaymentStatus.SUCCEEDED else None,
+        "status": "expired" if status is PaymentStatus.CANCELED else "complete",
+    }
+    return _stripe_sign_raw(secret, when, StripeDouble().event(kind, session, event_id=event_id))
+
+
+async def _stripe_pay(created: ProviderPayment, amount: Money) -> str | None:
+    session = stripe_double().complete(created.provider_payment_id)
+    reference: str = session["payment_intent"]
+    return reference
+
+
+STRIPE = GatewayHarness(
+    name="stripe",
+    config=_stripe_config,
+    deliver=_stripe_deliver,
+    sign_raw=_stripe_sign_raw,
+    statuses={
+        "checkout.session.completed (paid)": PaymentStatus.SUCCEEDED,
+        "checkout.session.completed (unpaid)": PaymentStatus.PENDING,
+        "checkout.session.async_payment_failed": PaymentStatus.FAILED,
+        "checkout.session.expired": PaymentStatus.CANCELED,
+    },
+    pay=_stripe_pay,
+    fail_reasons=False,
+)
+
+HARNESSES: list[GatewayHarness] = [MOCK, STRIPE]

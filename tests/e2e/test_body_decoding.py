@@ -116,6 +116,9 @@ async def test_a_json_null_body_is_422_and_an_empty_body_400_on_every_route_that
         headers = {**admin, "Content-Type": "application/json"}
         response = await api.client.request(op.method, op.concrete_path(), content=b"null", headers=headers)
         assert_problem(response, 422, f"{op.label} with null")
+        schema = op.body_schemas()["application/json"]
+        if {"type": "null"} in schema.get("oneOf", []):
+            continue  # an optional body (a payment's start): absent means the defaults
         response = await api.client.request(op.method, op.concrete_path(), content=b"", headers=headers)
         assert_problem(response, 400, f"{op.label} with no body")
 

@@ -33,6 +33,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/products"): {"name": "Sencha", "price": "9.90", "category_id": 1},
     ("PATCH", "/api/v1/products/{product_id}"): {"name": "Gyokuro"},
     ("POST", "/api/v1/orders"): {"items": [{"product_id": 1, "quantity": 1}]},
+    ("POST", "/api/v1/payments/orders/{order_id}"): {},
     ("POST", "/api/v1/payments/{payment_id}/refunds"): {"amount": "1.00"},
 }
 PATH_VALUES = {"ref": "tea", "provider": "mock"}

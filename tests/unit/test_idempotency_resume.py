@@ -198,7 +198,7 @@ async def test_a_retry_after_a_crash_before_the_payment_was_opened_resumes_and_o
         assert await start.resume(CUSTOMER, payment.id) == payment  # opened once
 
 
-async def test_a_payment_the_provider_could_not_open_is_forgotten_so_a_retry_starts_afresh(
+async def test_a_payment_the_provider_could_not_reach_stays_created_so_a_retry_resumes_it(
     store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, order: Order
 ) -> None:
     lease = await started(store, clock, PAY_SCOPE)
@@ -208,4 +208,10 @@ async def test_a_payment_the_provider_could_not_open_is_forgotten_so_a_retry_sta
         )(CUSTOMER, order.id)
     await store.abandon(lease)  # what the HTTP helper does with a 503
     retry = await store.claim(PAY_SCOPE, "print", clock.now() + timedelta(seconds=1))
-    assert retry.outcome is ClaimOutcome.STARTED
+    assert retry.outcome is ClaimOutcome.RESUME
+    assert retry.lease is not None
+    working = StartPayment(uow, Gateways([MockGateway("whsec-unit", "https://shop.example", clock)]), clock)
+    with holding(retry.lease, resuming=retry.resource_id):
+        resumed = await working(CUSTOMER, order.id)
+    assert resumed.id == retry.resource_id
+    assert (resumed.status, resumed.provider_payment_id is not None) == (PaymentStatus.CREATED, True)

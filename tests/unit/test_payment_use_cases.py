@@ -11,7 +11,14 @@ from application.payments.read_payments import GetPayment, ListOrderPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from application.ports import CheckoutRequest, ProviderPayment, RefundRequest, WebhookDelivery
-from domain.errors import DependencyUnavailable, InvalidInput, InvalidTransition, NotAuthenticated, NotFound
+from domain.errors import (
+    Conflict,
+    DependencyUnavailable,
+    InvalidInput,
+    InvalidTransition,
+    NotAuthenticated,
+    NotFound,
+)
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.payments import IgnoredEvent, Payment, PaymentEvent, PaymentRejected, PaymentStatus, ProviderEvent
@@ -90,7 +97,7 @@ class BrokenGateway(MockGateway):
         raise DependencyUnavailable("provider down")
 
 
-async def test_a_provider_that_cannot_open_the_payment_leaves_it_failed_and_the_order_payable(
+async def test_a_provider_that_cannot_be_reached_leaves_the_payment_created_for_a_retry(
     uow: MemoryUnitOfWork, clock: SteppingClock, order: Order, gateway: MockGateway
 ) -> None:
     with pytest.raises(DependencyUnavailable):
@@ -98,9 +105,28 @@ async def test_a_provider_that_cannot_open_the_payment_leaves_it_failed_and_the_
             CUSTOMER, order.id
         )
     async with uow:
+        (waiting,) = await uow.payments.list_for_order(order.id, 10, 0)
+    assert (waiting.status, waiting.provider_payment_id) == (PaymentStatus.CREATED, None)
+    resumed = await StartPayment(uow, Gateways([gateway]), clock).resume(CUSTOMER, waiting.id)
+    assert resumed.id == waiting.id and resumed.provider_payment_id is not None
+
+
+class RefusingGateway(MockGateway):
+    async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
+        raise Conflict("Stripe refused: Invalid currency")
+
+
+async def test_a_provider_that_refuses_leaves_the_payment_failed_and_the_order_payable(
+    uow: MemoryUnitOfWork, clock: SteppingClock, order: Order, gateway: MockGateway
+) -> None:
+    with pytest.raises(Conflict, match="Invalid currency"):
+        await StartPayment(uow, Gateways([RefusingGateway(SECRET, "https://shop.example", clock)]), clock)(
+            CUSTOMER, order.id
+        )
+    async with uow:
         (failed,) = await uow.payments.list_for_order(order.id, 10, 0)
     assert failed.status is PaymentStatus.FAILED
-    assert failed.fail_reason
+    assert failed.fail_reason and "Invalid currency" in failed.fail_reason
     assert (
         await StartPayment(uow, Gateways([gateway]), clock)(CUSTOMER, order.id)
     ).status is PaymentStatus.CREATED

@@ -1,0 +1,1 @@
+"""Stripe (`stripe`): hosted Stripe Checkout through the official SDK, signed webhooks, refunds."""

@@ -1,0 +1,270 @@
+"""The Stripe gateway: Checkout Sessions and refunds through the official SDK (async, httpx),
+webhooks verified by the SDK's `WebhookSignature` and read into the domain's events.
+
+Amounts: the store's `Money.minor` is hundredths; Stripe's amounts are the currency's smallest
+unit, so a zero-decimal currency (JPY, KRW, … `ZERO_DECIMAL`) is sent as `minor // 100` and read
+back as `amount * 100`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any, Literal, NoReturn
+
+import msgspec
+import stripe
+
+from adapters.payments.stripe.settings import StripeSettings
+from application.ports import (
+    CheckoutRequest,
+    Clock,
+    PaymentGateway,
+    ProviderPayment,
+    ProviderRefund,
+    RefundRequest,
+    WebhookDelivery,
+)
+from domain.errors import Conflict, DependencyUnavailable, InvalidInput, MalformedInput, NotAuthenticated
+from domain.money import Money
+from domain.payments import IgnoredEvent, PaymentEvent, PaymentStatus, ProviderEvent
+from domain.refunds import RefundEvent, RefundStatus
+
+SIGNATURE_HEADER = "stripe-signature"
+TOLERANCE_SECONDS = 300
+TIMEOUT_SECONDS = 10.0
+# Stripe's zero-decimal currencies (docs.stripe.com/currencies#zero-decimal).
+ZERO_DECIMAL = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
+_SESSION_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+}
+_REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed"}
+_REFUND_STATUSES = {
+    "pending": RefundStatus.PENDING,
+    "requires_action": RefundStatus.PENDING,
+    "succeeded": RefundStatus.SUCCEEDED,
+    "failed": RefundStatus.FAILED,
+    "canceled": RefundStatus.FAILED,
+}
+
+
+class _Envelope(msgspec.Struct):
+    id: str
+    type: str
+    data: _Data
+
+
+class _Data(msgspec.Struct):
+    object: dict[str, Any]
+
+
+class _Session(msgspec.Struct):
+    id: str
+    amount_total: int
+    currency: str
+    payment_status: Literal["paid", "unpaid", "no_payment_required"]
+    payment_intent: str | None = None
+
+
+class _Refund(msgspec.Struct):
+    id: str
+    status: str
+    failure_reason: str | None = None
+
+
+def to_stripe_amount(amount: Money) -> int:
+    """`amount` in the currency's smallest unit as Stripe counts it."""
+    if amount.currency.upper() in ZERO_DECIMAL:
+        if amount.minor % 100:
+            raise InvalidInput.for_field("amount", f"{amount.currency} has no minor units at Stripe")
+        return amount.minor // 100
+    return amount.minor
+
+
+def from_stripe_amount(value: int, currency: str) -> Money:
+    code = currency.upper()
+    return Money(value * 100 if code in ZERO_DECIMAL else value, code)
+
+
+class StripeGateway(PaymentGateway):
+    """Stripe Checkout. Requests time out after 10 s; the SDK does not retry by itself
+    (`max_network_retries=0`): a failed start answers 503 and the client's retry, under the same
+    idempotency key, repeats the request with the same Stripe `Idempotency-Key`."""
+
+    def __init__(self, settings: StripeSettings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._client = stripe.StripeClient(
+            settings.secret_key,
+            base_addresses={"api": settings.api_base},
+            max_network_retries=0,
+            http_client=stripe.HTTPXClient(timeout=TIMEOUT_SECONDS),
+        )
+
+    @property
+    def name(self) -> str:
+        return "stripe"
+
+    async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.amount.currency.lower(),
+                        "unit_amount": to_stripe_amount(request.amount),
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
+            "client_reference_id": str(request.payment_id),
+            "metadata": {"payment_id": str(request.payment_id), "order_id": str(request.order_id)},
+            "success_url": self._settings.success_url,
+            "cancel_url": self._settings.cancel_url,
+        }
+        try:
+            session = await self._client.v1.checkout.sessions.create_async(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": request.reference},
+            )
+        except stripe.StripeError as error:
+            _refused(error)
+        if not session.url:
+            raise Conflict("Stripe opened a Checkout Session without a URL")
+        return ProviderPayment(session.id, session.url)
+
+    async def refund(self, request: RefundRequest) -> ProviderRefund:
+        if not request.capture_reference:
+            raise Conflict("the payment has no PaymentIntent at Stripe to refund")
+        params: dict[str, Any] = {
+            "payment_intent": request.capture_reference,
+            "amount": to_stripe_amount(request.amount),
+            "metadata": {"refund_id": str(request.refund_id)},
+        }
+        try:
+            refund = await self._client.v1.refunds.create_async(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": request.reference},
+            )
+        except stripe.StripeError as error:
+            _refused(error)
+        status = _REFUND_STATUSES.get(str(refund.status), RefundStatus.PENDING)
+        reason = (refund.failure_reason or str(refund.status)) if status is RefundStatus.FAILED else None
+        return ProviderRefund(refund.id, status, reason)
+
+    async def verify_webhook(self, delivery: WebhookDelivery) -> ProviderEvent:
+        header = delivery.headers.get(SIGNATURE_HEADER)
+        self._verify(delivery.body, header)
+        return read_event(delivery.body)
+
+    def _verify(self, body: bytes, header: str | None) -> None:
+        """The SDK checks the signature; the time is checked here, both ways (the SDK checks only
+        the past, by the wall clock), by the app's clock."""
+        if not header or len(header) > 4096:
+            raise NotAuthenticated("the Stripe-Signature header is missing or malformed")
+        timestamps = [item.partition("=")[2] for item in header.split(",") if item.strip().startswith("t=")]
+        if len(timestamps) != 1 or not timestamps[0].isascii() or not timestamps[0].isdigit():
+            raise NotAuthenticated("the Stripe-Signature header is malformed")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            # Not text: the SDK cannot read it. Signed correctly it is a malformed event, else a forgery.
+            if not _signed_bytes(body, header, self._settings.webhook_secret):
+                raise NotAuthenticated("the Stripe-Signature does not match") from None
+            raise MalformedInput("the webhook body is not UTF-8") from None
+        try:
+            stripe.WebhookSignature.verify_header(text, header, self._settings.webhook_secret, tolerance=0)
+        except stripe.SignatureVerificationError:
+            raise NotAuthenticated("the Stripe-Signature does not match") from None
+        if (
+            len(timestamps[0]) > 12
+            or abs(self._clock.now().timestamp() - int(timestamps[0])) > TOLERANCE_SECONDS
+        ):
+            raise NotAuthenticated("the webhook timestamp is outside the tolerance")
+
+
+def _signed_bytes(body: bytes, header: str, secret: str) -> bool:
+    items = [item.strip().partition("=") for item in header.split(",")]
+    timestamp = next((value for key, _, value in items if key == "t"), "")
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return any(key == "v1" and hmac.compare_digest(expected, value) for key, _, value in items)
+
+
+def read_event(body: bytes) -> ProviderEvent:
+    """A verified Stripe event as the domain's event (SPEC "Payments", Stripe)."""
+    try:
+        json.loads(body)
+    except ValueError:
+        raise MalformedInput("the webhook body is not valid JSON") from None
+    try:
+        envelope = msgspec.json.decode(body, type=_Envelope)
+        if envelope.type in _SESSION_EVENTS:
+            return _session_event(envelope, msgspec.convert(envelope.data.object, type=_Session))
+        if envelope.type in _REFUND_EVENTS:
+            refund = msgspec.convert(envelope.data.object, type=_Refund)
+            status = _REFUND_STATUSES.get(refund.status)
+            if status is None:
+                raise InvalidInput.for_field("data.object.status", f"unknown refund status {refund.status!r}")
+            reason = (refund.failure_reason or refund.status) if status is RefundStatus.FAILED else None
+            return RefundEvent(envelope.id, refund.id, status, reason)
+    except msgspec.ValidationError as error:
+        message, _, where = str(error).partition(" - at `$")
+        raise InvalidInput.for_field(where.rstrip("`").lstrip(".") or "body", message) from None
+    return IgnoredEvent(envelope.id, envelope.type)
+
+
+def _session_event(envelope: _Envelope, session: _Session) -> PaymentEvent:
+    if session.amount_total < 0 or len(session.currency) != 3 or not session.currency.isalpha():
+        raise InvalidInput.for_field(
+            "data.object", "a Checkout Session needs amount_total >= 0 and a currency"
+        )
+    fail_reason: str | None = None
+    if envelope.type == "checkout.session.completed":
+        status = PaymentStatus.SUCCEEDED if session.payment_status == "paid" else PaymentStatus.PENDING
+    elif envelope.type == "checkout.session.async_payment_succeeded":
+        status = PaymentStatus.SUCCEEDED
+    elif envelope.type == "checkout.session.async_payment_failed":
+        status, fail_reason = PaymentStatus.FAILED, "the payment failed at Stripe (async_payment_failed)"
+    else:
+        status, fail_reason = PaymentStatus.CANCELED, "the Checkout Session expired"
+    return PaymentEvent(
+        event_id=envelope.id,
+        provider_payment_id=session.id,
+        status=status,
+        amount=from_stripe_amount(session.amount_total, session.currency),
+        fail_reason=fail_reason,
+        capture_reference=session.payment_intent,
+    )
+
+
+def _refused(error: stripe.StripeError) -> NoReturn:
+    """Stripe's error in the domain's words: unreachable, timed out, 429 or 5xx → unavailable;
+    any other 4xx → Conflict with Stripe's message."""
+    status = error.http_status
+    if isinstance(error, stripe.APIConnectionError) or status is None or status >= 500 or status == 429:
+        raise DependencyUnavailable(f"Stripe is unavailable: {error.user_message or error}") from None
+    raise Conflict(f"Stripe refused: {error.user_message or error}") from None
