@@ -40,6 +40,8 @@ PATH_VALUES = {"ref": "tea", "provider": "mock"}
 # What answers without the database, and how.
 NOT_DATABASE = {
     ("GET", "/health/live"): 200,
+    # The enabled providers come from the settings.
+    ("GET", "/api/v1/payments/providers"): 200,
     # Sessions live in the session store (process memory here): an unknown refresh token is
     # refused there, before any account is read.
     ("POST", "/api/v1/auth/refresh"): 401,
