@@ -29,7 +29,7 @@ from typing import Any
 from dishka import AsyncContainer
 from dishka.integrations.taskiq import FromDishka, inject, setup_dishka
 from taskiq import AsyncBroker
-from taskiq.api import run_receiver_task
+from taskiq.receiver import Receiver
 
 from adapters.jobs.taskiq_queue import is_in_process
 from application.jobs.run_jobs import HandOutJobs, RunJob
@@ -61,6 +61,7 @@ class JobWorker:
         self._classify = classify
         self._outages = OutageLog(log)
         self._stopping = asyncio.Event()
+        self._finish = asyncio.Event()  # tells taskiq's receiver to stop taking jobs
         self._tasks: list[asyncio.Task[None]] = []
         self._broker: AsyncBroker | None = None
 
@@ -70,10 +71,14 @@ class JobWorker:
         setup_dishka(self._container, broker)
         await broker.startup()
         self._stopping.clear()
+        self._finish.clear()
         self._tasks = [asyncio.create_task(self._relay(), name="job-relay")]
         if not is_in_process(broker):
-            receiver = run_receiver_task(broker, max_async_tasks=50, run_startup=False)
-            self._tasks.append(asyncio.create_task(receiver, name="job-receiver"))
+            # taskiq's receiver, run in this event loop; on `_finish` it stops taking jobs and
+            # waits up to the grace period for the ones it runs.
+            broker.is_worker_process = True
+            receiver = Receiver(broker, run_startup=False, max_async_tasks=50, wait_tasks_timeout=self._grace)
+            self._tasks.append(asyncio.create_task(receiver.listen(self._finish), name="job-receiver"))
         log.info("job worker %s started", WORKER_ID)
 
     async def stop(self) -> None:
@@ -81,10 +86,14 @@ class JobWorker:
         relays, receivers = self._tasks[:1], self._tasks[1:]
         for task in relays:
             await task
+        self._finish.set()
         for task in receivers:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            try:
+                await asyncio.wait_for(task, self._grace + 5)
+            except TimeoutError:
+                log.warning("job receiver did not stop in time; its running jobs are left to their leases")
+            except Exception as error:  # noqa: BLE001 - stopping anyway
+                log.warning("job receiver stopped with an error: %s", error)
         broker = self._broker
         if broker is not None:
             wait_all = getattr(broker, "wait_all", None)

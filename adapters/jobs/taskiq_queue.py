@@ -23,7 +23,15 @@ def create_broker(redis_url: str | None, key_prefix: str) -> AsyncBroker:
     """The in-memory broker without Redis; the Redis list queue `<key_prefix>jobs` with it."""
     if redis_url is None:
         return InMemoryBroker(max_async_tasks=50)
-    return ListQueueBroker(redis_url, queue_name=f"{key_prefix}jobs", max_connection_pool_size=20)
+    # BRPOP waits for the next job as long as it takes: no socket timeout (redis-py's default
+    # would break every idle wait after a few seconds), TCP keepalive to notice a dead peer.
+    return ListQueueBroker(
+        redis_url,
+        queue_name=f"{key_prefix}jobs",
+        max_connection_pool_size=20,
+        socket_timeout=None,
+        socket_keepalive=True,
+    )
 
 
 def is_in_process(broker: AsyncBroker) -> bool:

@@ -98,8 +98,8 @@ class RequestRefund:
     (zero or negative amount, reason too long); Conflict naming what is left (more than the
     payment's amount minus its refunds that are not failed, also when nothing is left).
 
-    The payment row is locked before its refunds are summed, so concurrent requests (on any
-    number of instances) never refund more than it. The refund (`pending`) and its job are
+    The payment row is locked (after its order's) before its refunds are summed, so concurrent
+    requests (on any number of instances) never refund more than it. The refund (`pending`) and its job are
     stored in one transaction and the answer comes at once; a worker asks the provider.
     Under an Idempotency-Key the refund is recorded on the key (a retry after a crash answers
     with that refund: `resume`).
@@ -116,9 +116,14 @@ class RequestRefund:
         actor.ensure_admin()
         reason = check_reason(reason)
         async with self._uow as uow:
-            payment = await uow.payments.lock(payment_id) if is_storable_id(payment_id) else None
-            if payment is None:
+            found = await uow.payments.get(payment_id) if is_storable_id(payment_id) else None
+            if found is None:
                 raise NotFound(f"payment {payment_id} not found")
+            # The order before the payment, as every use case locks them: the refund's job
+            # records its answer holding both, and a refund's row names both.
+            await uow.orders.get(found.order_id, for_update=True)
+            payment = await uow.payments.lock(found.id)
+            assert payment is not None
             wanted = None if amount is None else _money(amount, payment.amount.currency)
             refund = await request_refund(uow, payment, wanted, reason, self._clock.now())
             await uow.idempotency.record_created(refund.id)

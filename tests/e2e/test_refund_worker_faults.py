@@ -71,8 +71,7 @@ class HoldingStripe(StripeDouble):
             self.requests.append(("POST", "/v1/refunds"))
             self._answer("POST", "/v1/refunds", headers, body)
         self.arrived.set()
-        while not self.release.is_set():
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(self.release.wait)
         # The caller is gone: whatever is answered now reaches nobody.
         await send({"type": "http.response.start", "status": 503, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -111,7 +110,8 @@ class Worker:
 
 @pytest.fixture
 def stripe_api() -> Iterator[HoldingStripe]:
-    double = HoldingStripe(secret_key="sk_test_faults", webhook_secret="whsec_test_faults").start()
+    double = HoldingStripe(secret_key="sk_test_faults", webhook_secret="whsec_test_faults")
+    double.start()
     yield double
     double.release.set()
     double.stop()
@@ -159,7 +159,9 @@ async def paid_through_stripe(api: Api, double: StripeDouble, customer: Headers)
     assert started.status_code == 201, started.text
     payment: dict[str, Any] = started.json()
     body = double.event("checkout.session.completed", double.complete(payment["provider_payment_id"]))
-    delivered = await api.client.post("/api/v1/payments/webhook/stripe", content=body, headers=double.sign(body))
+    delivered = await api.client.post(
+        "/api/v1/payments/webhook/stripe", content=body, headers=double.sign(body)
+    )
     assert delivered.status_code == 200, delivered.text
     return payment
 
