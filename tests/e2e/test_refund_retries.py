@@ -51,9 +51,7 @@ async def job_of(url: str, refund_id: int) -> dict[str, Any]:
         async with engine.connect() as conn:
             row = (
                 await conn.execute(
-                    text(
-                        "SELECT status, attempts, last_error, created_at, updated_at FROM jobs WHERE key = :key"
-                    ),
+                    text("SELECT status, attempts, last_error FROM jobs WHERE key = :key"),
                     {"key": f"storefront-refund-{refund_id}"},
                 )
             ).one()
