@@ -8,9 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
 from adapters.sql.idempotency import SqlIdempotencyRecords
+from adapters.sql.jobs import SqlJobRepository
 from adapters.sql.order_events import SqlOrderEventRepository
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
 from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository
+from adapters.sql.refunds import SqlRefundRepository
 from adapters.sql.repositories import SqlCategoryRepository, SqlProductRepository, SqlUserRepository
 from application.ports import UnitOfWork
 
@@ -35,6 +37,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.payments = SqlPaymentRepository(conn)
         self.payment_events = SqlPaymentEventRepository(conn)
         self.idempotency = SqlIdempotencyRecords(conn)
+        self.refunds = SqlRefundRepository(conn)
+        self.jobs = SqlJobRepository(conn)
         return self
 
     async def __aexit__(
