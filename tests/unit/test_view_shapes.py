@@ -30,7 +30,8 @@ SHAPES = [
     (OrderOut, orders, {"total_price", "refunded_total", "items"}, {"total_minor", "refunded_minor"}),
     # price: unit_price_minor as text; order_id: the order the item is listed under.
     (OrderItemOut, order_lines, {"price"}, {"unit_price_minor", "order_id"}),
-    # amount, refunded_amount: amount_minor, refunded_minor as text; user_id: the payment's order names its owner already;
+    # amount, refunded_amount: amount_minor, refunded_minor as text;
+    # user_id: the payment's order names its owner already;
     # capture_reference: the provider's id refunds are made against, the provider's business.
     (
         PaymentOut,
