@@ -270,6 +270,35 @@ async def test_the_job_refunds_through_the_provider_once_and_a_full_refund_refun
     assert shop.metrics.counts["jobs:refund:succeeded"] == 2
 
 
+async def test_each_refund_change_is_on_the_orders_timeline_by_who_made_it() -> None:
+    shop = Shop()
+    payment = await shop.paid()
+    await shop.request(ADMIN, payment.id, Decimal("100.00"), "damaged box")
+    await shop.work()
+    shop.gateway.answer = ProviderRefund("re_declined", RefundStatus.FAILED, "card closed")
+    await shop.request(ADMIN, payment.id, Decimal("50.00"))
+    await shop.work()
+    shop.gateway.answer = None
+    await shop.request(ADMIN, payment.id)
+    await shop.work()
+    async with shop.uow as uow:
+        events = await uow.order_events.list_for_order(payment.order_id, 100, 0)
+    refund_events = [
+        (e.type.value, e.actor.value, e.from_status, e.to_status, e.detail)
+        for e in events
+        if e.type.value.startswith("refund")
+    ]
+    assert refund_events == [
+        ("refund_requested", "admin", None, None, "100.00 RUB: damaged box"),
+        ("refund_succeeded", "system", None, None, "100.00 RUB"),
+        ("refund_requested", "admin", None, None, "50.00 RUB"),
+        ("refund_failed", "system", None, None, "card closed"),
+        ("refund_requested", "admin", None, None, "199.80 RUB"),
+        ("refund_succeeded", "system", None, None, "199.80 RUB"),
+        ("refunded", "system", OrderStatus.PAID, OrderStatus.REFUNDED, None),
+    ]
+
+
 async def test_a_job_handed_out_twice_runs_once() -> None:
     shop = Shop()
     payment = await shop.paid()
