@@ -7,6 +7,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
+from adapters.sql.hot_path import postgres_repositories
 from adapters.sql.idempotency import SqlIdempotencyRecords
 from adapters.sql.order_events import SqlOrderEventRepository
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
@@ -29,9 +30,12 @@ class SqlUnitOfWork(UnitOfWork):
         self.users = SqlUserRepository(conn)
         self.categories = SqlCategoryRepository(conn)
         self.products = SqlProductRepository(conn)
-        self.orders = SqlOrderRepository(conn)
-        self.stock = SqlStockRepository(conn)
-        self.order_events = SqlOrderEventRepository(conn)
+        if self._db.is_sqlite:
+            self.orders = SqlOrderRepository(conn)
+            self.stock = SqlStockRepository(conn)
+            self.order_events = SqlOrderEventRepository(conn)
+        else:  # the hot write path's prepared statements (adapters/sql/hot_path.py)
+            self.stock, self.orders, self.order_events = postgres_repositories(conn)
         self.payments = SqlPaymentRepository(conn)
         self.payment_events = SqlPaymentEventRepository(conn)
         self.idempotency = SqlIdempotencyRecords(conn)
