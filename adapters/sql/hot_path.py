@@ -52,6 +52,11 @@ async def driver_connection(conn: AsyncConnection) -> Any:
     return adapted._connection
 
 
+def _one_line(sql: str) -> str:
+    """The statement on one line (as PostgreSQL's log and the bench's floors show it)."""
+    return " ".join(sql.split())
+
+
 class _Driver:
     """Lazily fetched asyncpg connection of one unit of work."""
 
@@ -65,19 +70,19 @@ class _Driver:
         return self._driver
 
 
-_ORDERABLE = """
+_ORDERABLE = _one_line("""
 SELECT p.id, p.name, p.description, p.price_minor, p.currency, p.category_id, p.stock,
        p.is_active, p.created_at, p.updated_at, c.is_active
 FROM products p JOIN categories c ON c.id = p.category_id
 WHERE p.id = ANY($1::bigint[])
-"""
+""")
 
 # Every tracked line locked in product-id order (ORDER BY is applied before FOR NO KEY UPDATE,
 # so two orders over the same products queue instead of deadlocking), checked against its
 # quantity on the locked (newest) row, and taken only when none is short: all or nothing, which
 # the port allows (the caller rolls back on a shortage). One row per tracked line: its id, the
 # units it had, and whether it was short.
-_RESERVE = """
+_RESERVE = _one_line("""
 WITH wanted AS (
     SELECT w.id, w.quantity FROM unnest($1::bigint[], $2::int[]) AS w(id, quantity)
 ), locked AS (
@@ -96,11 +101,11 @@ WITH wanted AS (
     RETURNING p.id
 )
 SELECT id, stock, short FROM checked
-"""
+""")
 
 # The order and its lines in one statement; the line ids come back ascending, which is the
 # lines' order (one sequence, rows inserted in ordinality order).
-_ADD_ORDER = """
+_ADD_ORDER = _one_line("""
 WITH o AS (
     INSERT INTO orders (user_id, status, total_minor, currency, created_at, updated_at)
     VALUES ($1, $2, $3, $4, $5, $6)
@@ -113,16 +118,16 @@ WITH o AS (
     ORDER BY w.n
     RETURNING id
 )
-SELECT (SELECT id FROM o), ARRAY(SELECT id FROM l ORDER BY id)
-"""
+SELECT (SELECT id FROM o) AS id, ARRAY(SELECT id FROM l ORDER BY id) AS line_ids
+""")
 
 _LOCK_USER = "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE"
 _PENDING = "SELECT count(*) FROM (SELECT 1 FROM orders WHERE user_id = $1 AND status = $2 LIMIT $3) AS p"
 
-_APPEND_EVENT = """
+_APPEND_EVENT = _one_line("""
 INSERT INTO order_events (order_id, type, from_status, to_status, actor, detail, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-"""
+""")
 
 
 async def _write(driver: Any, query: str, *args: Any) -> Any:
