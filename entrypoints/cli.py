@@ -15,11 +15,17 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from entrypoints import mock_webhook
 from entrypoints.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from domain.users import User
+
+UseCase = TypeVar("UseCase")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,55 +203,70 @@ def _ask_password(prompt: str, sources: str) -> str:
     return first
 
 
-async def _create_admin(settings: Settings, email: str, password: str | None) -> int:
-    from application.auth.bootstrap_admin import EnsureAdmin
-    from domain.errors import DomainError, InvalidInput
-    from entrypoints.ioc import create_cli_container
-
-    container = create_cli_container(settings)
-    try:
-        async with container() as scope:
-            ensure_admin = await scope.get(EnsureAdmin)
-            try:
-                try:
-                    user = await ensure_admin(email, password)
-                except InvalidInput as error:
-                    if password is not None or not any(e.field == "password" for e in error.errors):
-                        raise
-                    asked = _ask_password(
-                        f"Password for the new admin {email}",
-                        "--password, --password-stdin or ADMIN_PASSWORD for a new account",
-                    )
-                    user = await ensure_admin(email, asked)
-            except (DomainError, PasswordUnavailable) as error:
-                print(f"storefront: create-admin: {_message(error)}", file=sys.stderr)
-                return 1
-    finally:
-        await container.close()
-    print(f"{user.email} is an admin (id {user.id})")
-    return 0
-
-
-async def _reset_password(settings: Settings, email: str, password: str | None) -> int:
-    from application.auth.reset_password import ResetPassword
+async def _account_command(
+    settings: Settings,
+    command: str,
+    use_case: type[UseCase],
+    act: Callable[[UseCase], Awaitable[User]],
+    done: Callable[[User], str],
+) -> int:
+    """Run one account use case from the command line: `done`'s line on success (exit status 0);
+    a domain error or a missing password as one line on standard error (exit status 1)."""
     from domain.errors import DomainError
     from entrypoints.ioc import create_cli_container
 
     container = create_cli_container(settings)
     try:
         async with container() as scope:
-            reset_password = await scope.get(ResetPassword)
+            run = await scope.get(use_case)
             try:
-                if password is None:
-                    password = _ask_password(f"New password for {email}", "--password or --password-stdin")
-                user = await reset_password(email, password)
+                user = await act(run)
             except (DomainError, PasswordUnavailable) as error:
-                print(f"storefront: reset-password: {_message(error)}", file=sys.stderr)
+                print(f"storefront: {command}: {_message(error)}", file=sys.stderr)
                 return 1
     finally:
         await container.close()
-    print(f"{user.email}: password changed, every session ended (id {user.id})")
+    print(done(user))
     return 0
+
+
+async def _create_admin(settings: Settings, email: str, password: str | None) -> int:
+    from application.auth.bootstrap_admin import EnsureAdmin
+    from domain.errors import InvalidInput
+
+    async def act(ensure_admin: EnsureAdmin) -> User:
+        try:
+            return await ensure_admin(email, password)
+        except InvalidInput as error:
+            if password is not None or not any(e.field == "password" for e in error.errors):
+                raise
+            asked = _ask_password(
+                f"Password for the new admin {email}",
+                "--password, --password-stdin or ADMIN_PASSWORD for a new account",
+            )
+            return await ensure_admin(email, asked)
+
+    return await _account_command(
+        settings, "create-admin", EnsureAdmin, act, lambda user: f"{user.email} is an admin (id {user.id})"
+    )
+
+
+async def _reset_password(settings: Settings, email: str, password: str | None) -> int:
+    from application.auth.reset_password import ResetPassword
+
+    async def act(reset_password: ResetPassword) -> User:
+        given = password
+        if given is None:
+            given = _ask_password(f"New password for {email}", "--password or --password-stdin")
+        return await reset_password(email, given)
+
+    return await _account_command(
+        settings,
+        "reset-password",
+        ResetPassword,
+        act,
+        lambda user: f"{user.email}: password changed, every session ended (id {user.id})",
+    )
 
 
 def _message(error: Exception) -> str:

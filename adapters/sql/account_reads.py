@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from adapters.sql.catalog_reads import ReadPool
+from adapters.sql.repositories import user_of
+from adapters.sql.tables import users
 from application.ids import is_storable_id
 from application.ports import AccountReadModel
-from domain.users import Role, User
+from domain.users import User
 
-_USER = "SELECT id, email, password_hash, role, is_active, created_at FROM users WHERE id = $1"
+# Every column of the table, read by name (`user_of`): no list to keep in any order.
+_USER = f"SELECT {', '.join(users.columns.keys())} FROM users WHERE id = $1"  # noqa: S608 - constant SQL
 
 
 class AsyncpgAccountReadModel(AccountReadModel):
@@ -24,6 +27,6 @@ class AsyncpgAccountReadModel(AccountReadModel):
                 pool = await self._pool.get()
                 r = await pool.fetchrow(_USER, user_id)
                 if r is not None:
-                    found = User(r[0], r[1], r[2], Role(r[3]), r[4], r[5])
+                    found = user_of(r)
             self._seen[user_id] = found
         return self._seen[user_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -47,8 +48,15 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def user_of(row: Mapping[Any, Any]) -> User:
+    """A user from a row of `users`, by column name: a SQLAlchemy row's mapping or an asyncpg record."""
+    return User(
+        row["id"], row["email"], row["password_hash"], Role(row["role"]), row["is_active"], row["created_at"]
+    )
+
+
 def _user(row: Row[Any]) -> User:
-    return User(row.id, row.email, row.password_hash, Role(row.role), row.is_active, row.created_at)
+    return user_of(row._mapping)
 
 
 class SqlUserRepository(UserRepository):

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from application.ids import is_storable_id
 from application.orders.find_order import find_order
 from application.paging import Page
-from application.ports import OrderFilter, OrderReadModel, OrderView, UnitOfWork
+from application.ports import OrderFilter, OrderOut, OrderReadModel, UnitOfWork
 from domain.errors import InvalidInput
 from domain.orders import Order, OrderStatus
 from domain.users import Actor
@@ -20,7 +19,7 @@ class ListMyOrders:
     def __init__(self, reads: OrderReadModel) -> None:
         self._reads = reads
 
-    async def __call__(self, actor: Actor, status: OrderStatus | None, page: Page) -> Sequence[OrderView]:
+    async def __call__(self, actor: Actor, status: OrderStatus | None, page: Page) -> list[OrderOut]:
         return await self._reads.orders_of(actor.user_id, status, page.limit, page.offset)
 
 
@@ -38,7 +37,7 @@ class ListOrders:
     def __init__(self, reads: OrderReadModel) -> None:
         self._reads = reads
 
-    async def __call__(self, actor: Actor, criteria: OrderFilter, page: Page) -> Sequence[OrderView]:
+    async def __call__(self, actor: Actor, criteria: OrderFilter, page: Page) -> list[OrderOut]:
         actor.ensure_admin()
         criteria = replace(
             criteria,

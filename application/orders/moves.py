@@ -1,13 +1,17 @@
-"""Storing an order's status move, conditionally, with its timeline event; and the cancel that
-gives its stock back."""
+"""Storing an order's status move, conditionally, with its timeline event; the cancel that gives
+its stock back; and the back office's fulfilment steps (ship, deliver), which differ only in the
+move they make."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from application.ports import UnitOfWork
+from application.orders.find_order import find_order
+from application.ports import Clock, UnitOfWork
 from domain.order_events import EventActor, OrderEvent, OrderEventType
 from domain.orders import Order
+from domain.users import Actor
 
 
 async def store_move(
@@ -46,3 +50,24 @@ async def cancel_and_restock(
     cancelled = await store_move(uow, order, order.cancel(now), actor, event_type)
     await uow.stock.release({line.product_id: line.quantity for line in order.lines})
     return cancelled
+
+
+class FulfilmentStep:
+    """Base of the back office's fulfilment use cases (`ShipOrder`, `DeliverOrder`): an admin
+    moves an order one step, stored conditionally (`store_move`) and committed.
+
+    Errors: a non-admin → AccessDenied; an unknown order → NotFound; a status the step cannot
+    leave → InvalidTransition naming it (`domain.orders.ALLOWED_MOVES`).
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def _step(self, actor: Actor, order_id: int, move: Callable[[Order, datetime], Order]) -> Order:
+        actor.ensure_admin()
+        async with self._uow as uow:
+            order = await find_order(uow, actor, order_id)
+            moved = await store_move(uow, order, move(order, self._clock.now()), EventActor.ADMIN)
+            await uow.commit()
+        return moved

@@ -1,54 +1,10 @@
-"""The order read model built from the unit of work's repository (its port is in
+"""The order read model built from the unit of work's repository (its port and views are in
 `application.ports.order_reads`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-
-from application.ports import OrderFilter, OrderItemView, OrderReadModel, OrderView, UnitOfWork
-from domain.orders import Order, OrderStatus
-
-
-@dataclass(slots=True)
-class OrderItemRow:
-    id: int
-    product_id: int
-    product_name: str
-    quantity: int
-    price: str
-
-
-@dataclass(slots=True)
-class OrderRow:
-    id: int
-    user_id: int
-    status: str
-    total_price: str
-    currency: str
-    items: Sequence[OrderItemView]
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, order: Order) -> OrderRow:
-        items = [
-            OrderItemRow(
-                line.id, line.product_id, line.product_name, line.quantity, str(line.unit_price.amount)
-            )
-            for line in order.lines
-        ]
-        return cls(
-            order.id,
-            order.user_id,
-            order.status.value,
-            str(order.total.amount),
-            order.currency,
-            items,
-            order.created_at,
-            order.updated_at,
-        )
+from application.ports import OrderFilter, OrderOut, OrderReadModel, UnitOfWork
+from domain.orders import OrderStatus
 
 
 class RepositoryOrderReadModel(OrderReadModel):
@@ -60,12 +16,12 @@ class RepositoryOrderReadModel(OrderReadModel):
 
     async def orders_of(
         self, user_id: int, status: OrderStatus | None, limit: int, offset: int
-    ) -> Sequence[OrderView]:
+    ) -> list[OrderOut]:
         async with self._uow as uow:
             orders = await uow.orders.list_for_user(user_id, status, limit, offset)
-        return [OrderRow.of(order) for order in orders]
+        return [OrderOut.of(order) for order in orders]
 
-    async def all_orders(self, criteria: OrderFilter, limit: int, offset: int) -> Sequence[OrderView]:
+    async def all_orders(self, criteria: OrderFilter, limit: int, offset: int) -> list[OrderOut]:
         async with self._uow as uow:
             orders = await uow.orders.list_all(criteria, limit, offset)
-        return [OrderRow.of(order) for order in orders]
+        return [OrderOut.of(order) for order in orders]

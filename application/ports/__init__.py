@@ -7,7 +7,7 @@ Every public name is re-exported here: `from application.ports import UnitOfWork
 
 from __future__ import annotations
 
-from application.ports.account_reads import AccountReadModel
+from application.ports.account_reads import AccountReadModel, UserOut
 from application.ports.catalog import (
     CategoryRepository,
     NewCategory,
@@ -49,9 +49,10 @@ from application.ports.metrics import (
     RateLimitName,
     WebhookRejection,
 )
-from application.ports.order_events import OrderEventRepository
-from application.ports.order_reads import OrderItemView, OrderReadModel, OrderView
+from application.ports.order_events import OrderEventOut, OrderEventRepository
+from application.ports.order_reads import OrderItemOut, OrderOut, OrderReadModel
 from application.ports.orders import OrderableProduct, OrderFilter, OrderRepository, StockRepository
+from application.ports.payment_reads import PaymentOut
 from application.ports.payments import (
     CheckoutRequest,
     NewPayment,
@@ -96,18 +97,20 @@ __all__ = [
     "NewPayment",
     "NewProduct",
     "NoMetrics",
+    "OrderEventOut",
     "OrderEventRepository",
     "OrderFilter",
-    "OrderItemView",
+    "OrderItemOut",
+    "OrderOut",
     "OrderReadModel",
     "OrderRepository",
-    "OrderView",
     "OrderableProduct",
     "PasswordHasher",
     "PaymentEventRepository",
     "PaymentFilter",
     "PaymentGateway",
     "PaymentGateways",
+    "PaymentOut",
     "PaymentOutcome",
     "PaymentRepository",
     "ProductDetailView",
@@ -130,6 +133,7 @@ __all__ = [
     "TokenIssuer",
     "Unchanged",
     "UnitOfWork",
+    "UserOut",
     "UserRepository",
     "Versioned",
     "WebhookDelivery",

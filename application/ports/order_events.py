@@ -1,11 +1,16 @@
-"""The order timeline's storage: events appended in the transaction of their change."""
+"""The order timeline's storage (events appended in the transaction of their change) and its
+view, answered by `GET /orders/{id}/events` as it is."""
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from datetime import datetime
 from typing import Protocol
 
-from domain.order_events import OrderEvent
+from msgspec import Struct
+
+from domain.order_events import EventActor, OrderEvent, OrderEventType
+from domain.orders import OrderStatus
 
 
 class OrderEventRepository(Protocol):
@@ -19,3 +24,29 @@ class OrderEventRepository(Protocol):
     @abstractmethod
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[OrderEvent]:
         """The order's events, oldest first (by id, which rises with time)."""
+
+
+class OrderEventOut(Struct, kw_only=True):
+    """One entry of an order's timeline; `from_status`/`to_status` only where the order moved."""
+
+    id: int
+    order_id: int
+    type: OrderEventType
+    from_status: OrderStatus | None
+    to_status: OrderStatus | None
+    actor: EventActor
+    detail: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: OrderEvent) -> OrderEventOut:
+        return cls(
+            id=event.id,
+            order_id=event.order_id,
+            type=event.type,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            actor=event.actor,
+            detail=event.detail,
+            created_at=event.created_at,
+        )

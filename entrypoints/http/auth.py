@@ -19,6 +19,7 @@ from application.auth.logout import LogOut
 from application.auth.refresh import RefreshSession
 from application.auth.register import RegisterCustomer, Registration
 from application.auth.sessions import IssuedTokens
+from application.ports import UserOut
 from domain.users import Actor
 from entrypoints.http.bodies import decode_value, json_body
 from entrypoints.http.guards import USER
@@ -31,7 +32,6 @@ from entrypoints.http.schemas import (
     RefreshIn,
     RegisterIn,
     TokenOut,
-    UserOut,
 )
 
 # Responses that carry tokens are never stored by a browser or a proxy.

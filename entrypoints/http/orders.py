@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from msgspec import Meta, Struct
+from msgspec import Meta
 
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.cancel_order import CancelOrder
@@ -20,9 +19,8 @@ from application.orders.order_events import ListOrderEvents
 from application.orders.place_order import PlaceOrder
 from application.orders.ship_order import ShipOrder
 from application.paging import Page
-from application.ports import OrderFilter
-from domain.order_events import EventActor, OrderEvent, OrderEventType
-from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, Order, OrderLine, OrderStatus
+from application.ports import OrderEventOut, OrderFilter, OrderOut
+from domain.orders import MAX_LINES, MAX_QUANTITY, ItemRequest, OrderStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
@@ -64,74 +62,6 @@ class OrderIn(RequestBody, kw_only=True):
     ]
 
 
-class OrderItemOut(Struct, kw_only=True):
-    id: int
-    product_id: int
-    product_name: str
-    quantity: int
-    price: Decimal
-
-    @classmethod
-    def of(cls, line: OrderLine) -> OrderItemOut:
-        return cls(
-            id=line.id,
-            product_id=line.product_id,
-            product_name=line.product_name,
-            quantity=line.quantity,
-            price=line.unit_price.amount,
-        )
-
-
-class OrderOut(Struct, kw_only=True):
-    id: int
-    user_id: int
-    status: Literal["pending", "paid", "shipped", "delivered", "cancelled"]
-    total_price: Decimal
-    currency: str
-    items: list[OrderItemOut]
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, order: Order) -> OrderOut:
-        return cls(
-            id=order.id,
-            user_id=order.user_id,
-            status=order.status.value,
-            total_price=order.total.amount,
-            currency=order.currency,
-            items=[OrderItemOut.of(line) for line in order.lines],
-            created_at=order.created_at,
-            updated_at=order.updated_at,
-        )
-
-
-class OrderEventOut(Struct, kw_only=True):
-    """One entry of an order's timeline; `from_status`/`to_status` only where the order moved."""
-
-    id: int
-    order_id: int
-    type: OrderEventType
-    from_status: OrderStatus | None
-    to_status: OrderStatus | None
-    actor: EventActor
-    detail: str | None
-    created_at: datetime
-
-    @classmethod
-    def of(cls, event: OrderEvent) -> OrderEventOut:
-        return cls(
-            id=event.id,
-            order_id=event.order_id,
-            type=event.type,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            actor=event.actor,
-            detail=event.detail,
-            created_at=event.created_at,
-        )
-
-
 class OrderController(Controller):
     path = "/orders"
     tags = ["orders"]
@@ -170,7 +100,7 @@ class OrderController(Controller):
     ) -> Response[list[OrderOut]]:
         criteria = OrderFilter(status, user_id, created_from, created_to)
         views = await list_orders(actor, criteria, Page(limit, offset))
-        # The views already hold what OrderOut would, as on `/me`.
+        # Encoded here, as on `/me`.
         encoded: Response[Any] = Response(content=_encoder.encode(views), media_type="application/json")
         return encoded
 
@@ -184,7 +114,7 @@ class OrderController(Controller):
         offset: Offset = 0,
     ) -> Response[list[OrderOut]]:
         views = await list_orders(actor, status, Page(limit, offset))
-        # The views already hold what OrderOut would: encoded as they are (one pass, no copies).
+        # The page of views is encoded here, in one pass, as it is.
         encoded: Response[Any] = Response(content=_encoder.encode(views), media_type="application/json")
         return encoded
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from dishka.integrations.litestar import FromDishka
@@ -17,9 +15,9 @@ from application.payments.providers import ListProviders
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import PaymentFilter, WebhookDelivery
+from application.ports import PaymentFilter, PaymentOut, WebhookDelivery
 from domain.errors import InvalidInput
-from domain.payments import Payment, PaymentStatus
+from domain.payments import PaymentStatus
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
@@ -47,38 +45,6 @@ ProviderChoice = (
     ]
     | None
 )
-
-
-class PaymentOut(Struct, kw_only=True):
-    id: int
-    order_id: int
-    amount: Decimal
-    currency: str
-    provider: str
-    status: Literal["created", "pending", "succeeded", "failed", "canceled"]
-    provider_payment_id: str | None
-    checkout_url: str | None
-    fail_reason: str | None
-    refund_required: bool
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, payment: Payment) -> PaymentOut:
-        return cls(
-            id=payment.id,
-            order_id=payment.order_id,
-            amount=payment.amount.amount,
-            currency=payment.amount.currency,
-            provider=payment.provider,
-            status=payment.status.value,
-            provider_payment_id=payment.provider_payment_id,
-            checkout_url=payment.checkout_url,
-            fail_reason=payment.fail_reason,
-            refund_required=payment.refund_required,
-            created_at=payment.created_at,
-            updated_at=payment.updated_at,
-        )
 
 
 class StartPaymentIn(Struct, kw_only=True, forbid_unknown_fields=True):

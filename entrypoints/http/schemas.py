@@ -19,7 +19,7 @@ from domain.catalog import (
     Product,
 )
 from domain.text import DESCRIPTION_PATTERN, EMAIL_PATTERN, NO_NUL_PATTERN, PLAIN_TEXT_PATTERN
-from domain.users import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, User
+from domain.users import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from entrypoints.http.money import PriceAmount
 
 # Every stored string is bounded by its column and holds no control character (see
@@ -125,24 +125,6 @@ class TokenOut(Struct, kw_only=True):
 
 class RefreshIn(RequestBody, kw_only=True):
     refresh_token: Annotated[str, Meta(min_length=1, max_length=512, pattern=PLAIN_TEXT_PATTERN)]
-
-
-class UserOut(Struct, kw_only=True):
-    id: int
-    email: str
-    role: Literal["customer", "admin"]
-    is_active: bool
-    created_at: datetime
-
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            email=user.email,
-            role=user.role.value,
-            is_active=user.is_active,
-            created_at=user.created_at,
-        )
 
 
 # ---- catalog ------------------------------------------------------------------

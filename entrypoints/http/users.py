@@ -7,11 +7,11 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 
 from application.auth.users import ActivateUser, DeactivateUser, ListUsers, UserQuery
+from application.ports import UserOut
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.paging import Limit, Offset
-from entrypoints.http.schemas import UserOut
 
 
 class UserController(Controller):
@@ -30,6 +30,8 @@ class UserController(Controller):
         users = await list_users(actor, UserQuery(email=email, limit=limit, offset=offset))
         return [UserOut.of(user) for user in users]
 
+    # Deactivate and activate are deliberate twins: one route per action, each calling its own
+    # use case (`application/auth/users.py`), which holds what differs.
     @post(
         "/{user_id:int}/deactivate",
         status_code=200,

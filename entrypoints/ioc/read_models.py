@@ -1,4 +1,9 @@
-"""The read models: asyncpg directly on PostgreSQL, SQLAlchemy or the unit of work elsewhere."""
+"""The read models: one reader per read port and database family, the family chosen once.
+
+On PostgreSQL the read pool exists and every read port gets its asyncpg reader on it; on any
+other database (the embedded SQLite) there is no read pool (`None`) and the ports get their
+readers through SQLAlchemy or the unit of work. The dialect is looked at in `read_pool` only.
+"""
 
 from __future__ import annotations
 
@@ -18,30 +23,25 @@ from entrypoints.settings import Settings
 
 class ReadModelAdapters(Provider):
     @provide(scope=Scope.APP)
-    async def read_pool(self, settings: Settings) -> AsyncIterator[ReadPool]:
-        """asyncpg connections for the read models on PostgreSQL, opened on first use: half as many
-        as the unit-of-work pool (reads hold a connection for one statement only)."""
+    async def read_pool(self, settings: Settings, db: Database) -> AsyncIterator[ReadPool | None]:
+        """On PostgreSQL, asyncpg connections for the read models, opened on first use: half as
+        many as the unit-of-work pool (reads hold a connection for one statement only). None on
+        any other database."""
+        if db.engine.dialect.name != "postgresql":
+            yield None
+            return
         pool = ReadPool(settings.database_url, max(2, settings.db_pool_size // 2))
         yield pool
         await pool.close()
 
     @provide(scope=Scope.APP)
-    def catalog_reads(self, db: Database, pool: ReadPool) -> CatalogReadModel:
-        """PostgreSQL reads the catalog through asyncpg directly; other databases through SQLAlchemy."""
-        if db.engine.dialect.name == "postgresql":
-            return AsyncpgCatalogReadModel(pool)
-        return SqlCatalogReadModel(db)
+    def catalog_reads(self, db: Database, pool: ReadPool | None) -> CatalogReadModel:
+        return AsyncpgCatalogReadModel(pool) if pool else SqlCatalogReadModel(db)
 
     @provide(scope=Scope.REQUEST)
-    def account_reads(self, db: Database, pool: ReadPool, uow: UnitOfWork) -> AccountReadModel:
-        if db.engine.dialect.name == "postgresql":
-            return AsyncpgAccountReadModel(pool)
-        return AccountsInUnitOfWork(uow)
+    def account_reads(self, pool: ReadPool | None, uow: UnitOfWork) -> AccountReadModel:
+        return AsyncpgAccountReadModel(pool) if pool else AccountsInUnitOfWork(uow)
 
     @provide(scope=Scope.REQUEST)
-    def order_reads(self, db: Database, pool: ReadPool, uow: UnitOfWork) -> OrderReadModel:
-        """PostgreSQL reads order history through asyncpg directly; other databases through the
-        unit of work's repository."""
-        if db.engine.dialect.name == "postgresql":
-            return AsyncpgOrderReadModel(pool)
-        return RepositoryOrderReadModel(uow)
+    def order_reads(self, pool: ReadPool | None, uow: UnitOfWork) -> OrderReadModel:
+        return AsyncpgOrderReadModel(pool) if pool else RepositoryOrderReadModel(uow)

@@ -1,0 +1,52 @@
+"""The payment as the API shows it: `PaymentOut`, built from the domain `Payment` by `PaymentOut.of`.
+
+Payments are read through the unit of work's `PaymentRepository` (`application/ports/payments.py`)
+as domain payments; every payment route answers with this view of them, as it is. Adding a
+field to a payment: the domain (`domain/payments.py`), the table and its migration, and a field
+here (filled in `of`); `tests/unit/test_view_shapes.py` holds the view and the table together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from domain.payments import Payment
+
+PaymentStatusName = Literal["created", "pending", "succeeded", "failed", "canceled"]
+
+
+class PaymentOut(msgspec.Struct, kw_only=True):
+    """One attempt to pay one order (the component name is the wire format's)."""
+
+    id: int
+    order_id: int
+    amount: str  # two decimals: "149.90"
+    currency: str
+    provider: str
+    status: PaymentStatusName
+    provider_payment_id: str | None
+    checkout_url: str | None
+    fail_reason: str | None
+    refund_required: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentOut:
+        return cls(
+            id=payment.id,
+            order_id=payment.order_id,
+            amount=str(payment.amount.amount),
+            currency=payment.amount.currency,
+            provider=payment.provider,
+            status=payment.status.value,
+            provider_payment_id=payment.provider_payment_id,
+            checkout_url=payment.checkout_url,
+            fail_reason=payment.fail_reason,
+            refund_required=payment.refund_required,
+            created_at=payment.created_at,
+            updated_at=payment.updated_at,
+        )
