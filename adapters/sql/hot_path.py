@@ -13,6 +13,8 @@ SQLAlchemy connection, inside the same transaction:
   Python-side compilation happens at all;
 - arrays (`= ANY($1::bigint[])`, `unnest`) keep one statement whatever the number of lines (an
   `IN ($1, $2, …)` list is a new statement per length);
+- whole rows (`SELECT *`) are read into the generic repositories' own row mappings through
+  `_ByName`, so a column added later is read the same way on both paths;
 - stock is checked, locked and taken for every line in one statement instead of one `UPDATE`
   per line, and the order and its lines are inserted in one statement.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -30,12 +33,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.errors import domain_error_for
 from adapters.sql.order_events import SqlOrderEventRepository
-from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
+from adapters.sql.orders import SqlOrderRepository, SqlStockRepository, _line
+from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository, _payment
 from application.ports import OrderableProduct
 from domain.catalog import Product
 from domain.money import Money
 from domain.order_events import OrderEvent
-from domain.orders import Order, OrderStatus
+from domain.orders import Order, OrderLine, OrderStatus
+from domain.payments import Outcome, Payment, PaymentEvent
 
 
 async def driver_connection(conn: AsyncConnection) -> Any:
@@ -130,6 +135,44 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 """)
 
 
+_ORDER = "SELECT * FROM orders WHERE id = $1"
+_ORDER_FOR_UPDATE = "SELECT * FROM orders WHERE id = $1 FOR UPDATE"
+_LINES = "SELECT * FROM order_lines WHERE order_id = $1 ORDER BY id"
+_SAVE_STATUS = "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4"
+
+_PAYMENT_BY_PROVIDER_ID = "SELECT * FROM payments WHERE provider = $1 AND provider_payment_id = $2"
+_PAYMENT_FOR_UPDATE = "SELECT * FROM payments WHERE id = $1 FOR UPDATE"
+_SAVE_PAYMENT = _one_line("""
+UPDATE payments SET provider_payment_id = $2, checkout_url = $3, status = $4, fail_reason = $5,
+    refund_required = $6, capture_reference = $7, updated_at = $8
+WHERE id = $1
+""")
+# A concurrent delivery of the same event waits here for the first one's transaction, then
+# inserts nothing.
+_RECORD_PAYMENT_EVENT = _one_line("""
+INSERT INTO payment_events (provider, event_id, payment_id, status, amount_minor, currency,
+    fail_reason, outcome, received_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (provider, event_id) DO NOTHING
+RETURNING id
+""")
+
+
+class _ByName:
+    """An asyncpg record read by attribute, as the generic repositories read SQLAlchemy rows."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 async def _write(driver: Any, query: str, *args: Any) -> Any:
     """`fetchrow`; a named constraint violation becomes its domain error (as `execute_write`)."""
     try:
@@ -215,6 +258,92 @@ class PgOrderRepository(SqlOrderRepository):
         await driver.fetchrow(_LOCK_USER, user_id)
         return int(await driver.fetchval(_PENDING, user_id, OrderStatus.PENDING.value, up_to))
 
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_ORDER_FOR_UPDATE if for_update else _ORDER, order_id)
+        if row is None:
+            return None
+        lines: list[OrderLine] = [
+            _line(_ByName(line), row["currency"])  # type: ignore[arg-type]
+            for line in await driver.fetch(_LINES, order_id)
+        ]
+        return Order(
+            id=row["id"],
+            user_id=row["user_id"],
+            status=OrderStatus(row["status"]),
+            lines=tuple(lines),
+            currency=row["currency"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    async def save_status(self, order: Order, expected: OrderStatus) -> bool:
+        driver = await self._driver.get()
+        done = await driver.execute(
+            _SAVE_STATUS, order.id, order.status.value, order.updated_at, expected.value
+        )
+        return bool(done == "UPDATE 1")
+
+
+class PgPaymentRepository(SqlPaymentRepository):
+    """What settling a webhook reads and writes, as prepared statements."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_PAYMENT_BY_PROVIDER_ID, provider, provider_payment_id)
+        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+
+    async def lock(self, payment_id: int) -> Payment | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_PAYMENT_FOR_UPDATE, payment_id)
+        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+
+    async def save(self, payment: Payment) -> None:
+        driver = await self._driver.get()
+        await _write(
+            driver,
+            _SAVE_PAYMENT,
+            payment.id,
+            payment.provider_payment_id,
+            payment.checkout_url,
+            payment.status.value,
+            payment.fail_reason,
+            payment.refund_required,
+            payment.capture_reference,
+            payment.updated_at,
+        )
+
+
+class PgPaymentEventRepository(SqlPaymentEventRepository):
+    """`record` as one prepared statement."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def record(
+        self, provider: str, event: PaymentEvent, payment_id: int, outcome: Outcome, now: datetime
+    ) -> bool:
+        driver = await self._driver.get()
+        inserted = await _write(
+            driver,
+            _RECORD_PAYMENT_EVENT,
+            provider,
+            event.event_id,
+            payment_id,
+            event.status.value,
+            event.amount.minor,
+            event.amount.currency,
+            event.fail_reason,
+            outcome.value,
+            now,
+        )
+        return inserted is not None
+
 
 class PgOrderEventRepository(SqlOrderEventRepository):
     """`append` as one prepared statement."""
@@ -238,13 +367,13 @@ class PgOrderEventRepository(SqlOrderEventRepository):
         )
 
 
-def postgres_repositories(
-    conn: AsyncConnection,
-) -> tuple[PgStockRepository, PgOrderRepository, PgOrderEventRepository]:
+class HotRepositories:
     """The hot repositories of one unit of work, sharing its connection's driver."""
-    driver = _Driver(conn)
-    return (
-        PgStockRepository(conn, driver),
-        PgOrderRepository(conn, driver),
-        PgOrderEventRepository(conn, driver),
-    )
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        driver = _Driver(conn)
+        self.stock = PgStockRepository(conn, driver)
+        self.orders = PgOrderRepository(conn, driver)
+        self.order_events = PgOrderEventRepository(conn, driver)
+        self.payments = PgPaymentRepository(conn, driver)
+        self.payment_events = PgPaymentEventRepository(conn, driver)

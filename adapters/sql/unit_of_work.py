@@ -7,7 +7,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
-from adapters.sql.hot_path import postgres_repositories
+from adapters.sql.hot_path import HotRepositories
 from adapters.sql.idempotency import SqlIdempotencyRecords
 from adapters.sql.order_events import SqlOrderEventRepository
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
@@ -34,10 +34,12 @@ class SqlUnitOfWork(UnitOfWork):
             self.orders = SqlOrderRepository(conn)
             self.stock = SqlStockRepository(conn)
             self.order_events = SqlOrderEventRepository(conn)
-        else:  # the hot write path's prepared statements (adapters/sql/hot_path.py)
-            self.stock, self.orders, self.order_events = postgres_repositories(conn)
-        self.payments = SqlPaymentRepository(conn)
-        self.payment_events = SqlPaymentEventRepository(conn)
+            self.payments = SqlPaymentRepository(conn)
+            self.payment_events = SqlPaymentEventRepository(conn)
+        else:  # the hot write paths' prepared statements (adapters/sql/hot_path.py)
+            hot = HotRepositories(conn)
+            self.orders, self.stock, self.order_events = hot.orders, hot.stock, hot.order_events
+            self.payments, self.payment_events = hot.payments, hot.payment_events
         self.idempotency = SqlIdempotencyRecords(conn)
         return self
 
