@@ -1,233 +1,190 @@
-"""The catalog read model: display views straight from SQL, each with its catalog version.
+"""The catalog read model: the views straight from SQL, each answer with its rows' versions.
 
-Two implementations of one port:
-- `AsyncpgCatalogReadModel` (PostgreSQL, what production runs): hand-written SQL on a
-  small asyncpg pool of its own: no ORM, no transaction, one round trip per answer
-  (the version comes back in the same statement as the rows, so they always agree);
-- `SqlCatalogReadModel` (any SQLAlchemy database, the embedded SQLite default): the
-  shared `product_query` in one transaction, version first.
-The filters mean the same in both; the read-model tests run both against each other.
+One reader (`SqlCatalogReadModel`) and one set of statements for every database: the
+SELECT lists are derived from the views' fields (`ProductOut`, `CategoryOut`: a field is
+the column of the same name unless `COMPUTED` says otherwise), the product filter is the
+shared `product_filter`, and the SQL is what PostgreSQL and SQLite both read. What
+differs per database family is only how a statement runs, behind `catalog_reads`:
+- `AsyncpgRows` (PostgreSQL, what production runs): a small asyncpg pool of its own, no
+  ORM, no transaction, one round trip per answer;
+- `SqlAlchemyRows` (any SQLAlchemy database, the embedded SQLite default): a transaction
+  of the engine, the columns' types converting the values as the repositories' do.
+Each answer's rows come with their `version` columns (bumped by the database on every
+UPDATE, migration 0011) in the same statement, so a version never disagrees with its rows.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Table, Text, column, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.types import TypeEngine
 
-from adapters.sql.catalog_version import VERSION_SQL, read_catalog_version
 from adapters.sql.database import Database
-from adapters.sql.repositories import _price_bound, escape_like, product_query
+from adapters.sql.product_filter import product_filter
 from adapters.sql.tables import categories, products
 from application.ports import (
+    NESTED_FIELDS,
     CatalogReadModel,
-    CategoryView,
-    ProductDetailView,
+    CategoryOut,
     ProductFilter,
-    ProductSort,
-    ProductView,
+    ProductOut,
     Versioned,
-    price_text,
+    category_tag,
+    product_tag,
+    rows_tag,
 )
 
-# The views as msgspec structs: built from a row in one call, encoded without a detour.
-# gc=False: they never take part in reference cycles, so the collector can skip them.
+V = TypeVar("V", bound=msgspec.Struct)
+
+PRICE_TEXT = (
+    "CAST({t}.price_minor / 100 AS TEXT) || '.' || substr(CAST({t}.price_minor % 100 + 100 AS TEXT), 2)"
+)
+"""Minor units as the two-decimal text the API shows ("149.90"), in SQL both databases read."""
+
+COMPUTED: dict[type[msgspec.Struct], dict[str, str]] = {ProductOut: {"price": PRICE_TEXT}}
+"""View fields that are not a column of the same name: the SQL that makes them ({t}: the alias)."""
 
 
-class CategoryRow(msgspec.Struct, gc=False):
-    id: int
-    name: str
-    slug: str
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """A view's part of a SELECT list: its SQL, the types of its values, how a row becomes the view."""
+
+    sql: str
+    types: tuple[TypeEngine[Any], ...]
+    build: Callable[[Sequence[Any]], Any]
 
 
-class ProductRow(msgspec.Struct, gc=False):
-    id: int
-    name: str
-    description: str
-    price: str
-    currency: str
-    category_id: int
-    stock: int | None
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
+def view_columns(view: type[V], table: Table, alias: str, start: int) -> Columns:
+    """The view's own fields (nested views aside) then `version`, as columns of `table AS alias`.
+
+    The row's values from `start` on become the view through one keyword call, generated
+    once from the fields (a view keeps its JSON order with keyword-only fields).
+    """
+    computed = COMPUTED.get(view, {})
+    fields = [name for name in view.__struct_fields__ if name not in NESTED_FIELDS]
+    sql = [computed[name].format(t=alias) if name in computed else f"{alias}.{name}" for name in fields]
+    types = [Text() if name in computed else table.c[name].type for name in fields]
+    keywords = ", ".join(f"{name}=row[{start + i}]" for i, name in enumerate(fields))
+    build = eval(f"lambda row: view({keywords})", {"view": view})  # noqa: S307 - from the struct's own field names
+    return Columns(", ".join([*sql, f"{alias}.version"]), (*types, table.c.version.type), build)
 
 
-class ProductDetailRow(msgspec.Struct, gc=False):
-    id: int
-    name: str
-    description: str
-    price: str
-    currency: str
-    category_id: int
-    category: CategoryRow | None
-    stock: int | None
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
+_P = view_columns(ProductOut, products, "p", 0)
+_P_VERSION = len(_P.types) - 1
+_C = view_columns(CategoryOut, categories, "c", 0)
+_C_VERSION = len(_C.types) - 1
+_C_AFTER_P = view_columns(CategoryOut, categories, "c", len(_P.types))
+_C_AFTER_P_VERSION = len(_P.types) + len(_C.types) - 1
 
 
-# ---- any SQLAlchemy database -------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    types: tuple[TypeEngine[Any], ...]
 
 
-def _category_view(row: Any) -> CategoryRow:
-    return CategoryRow(row.id, row.name, row.slug, row.is_active, row.created_at, row.updated_at)
+class Rows(Protocol):
+    """How one database family runs a read-only statement."""
+
+    def placeholder(self, position: int) -> str:
+        """The SQL that names the `position`-th argument (from 1)."""
+
+    async def fetch(self, statement: Statement, args: Sequence[Any]) -> Sequence[Sequence[Any]]: ...
 
 
-def _product_view(row: Any) -> ProductRow:
-    return ProductRow(
-        row.id,
-        row.name,
-        row.description,
-        price_text(row.price_minor),
-        row.currency,
-        row.category_id,
-        row.stock,
-        row.is_active,
-        row.created_at,
-        row.updated_at,
-    )
+class Statements:
+    """The read model's statements in one family's parameter style, built once (the product
+    list: once per request, from the shared filter)."""
+
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
+        one = rows.placeholder(1)
+        two = rows.placeholder(2)
+        categories_page = f"ORDER BY c.id LIMIT {one} OFFSET {two}"
+        self.product = Statement(
+            f"SELECT {_P.sql}, {_C.sql} FROM products p "  # noqa: S608 - fixed fragments only
+            f"JOIN categories c ON c.id = p.category_id WHERE p.id = {one}",
+            _P.types + _C.types,
+        )
+        self.categories = Statement(f"SELECT {_C.sql} FROM categories c {categories_page}", _C.types)  # noqa: S608
+        self.active_categories = Statement(
+            f"SELECT {_C.sql} FROM categories c WHERE c.is_active {categories_page}",  # noqa: S608
+            _C.types,
+        )
+        self.category_by_id = Statement(f"SELECT {_C.sql} FROM categories c WHERE c.id = {one}", _C.types)  # noqa: S608
+        self.category_by_slug = Statement(f"SELECT {_C.sql} FROM categories c WHERE c.slug = {one}", _C.types)  # noqa: S608
+
+    def products(self, criteria: ProductFilter) -> tuple[Statement, list[Any]]:
+        args: list[Any] = []
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return self._rows.placeholder(len(args))
+
+        found = product_filter(criteria, arg)
+        where = f"WHERE {found.where} " if found.where else ""
+        sql = (
+            f"SELECT {_P.sql} FROM products p {where}ORDER BY {found.order_by} "  # noqa: S608 - fixed fragments only
+            f"LIMIT {arg(criteria.limit)} OFFSET {arg(criteria.offset)}"
+        )
+        return Statement(sql, _P.types), args
 
 
 class SqlCatalogReadModel(CatalogReadModel):
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
+        self._sql = Statements(rows)
 
-    async def version(self) -> str:
-        async with self._db.transaction() as conn:
-            return await read_catalog_version(conn)
+    async def products(self, criteria: ProductFilter) -> Versioned[Sequence[ProductOut]]:
+        statement, args = self._sql.products(criteria)
+        rows = await self._rows.fetch(statement, args)
+        build = _P.build
+        tag = rows_tag("P", [value for r in rows for value in (r[0], r[_P_VERSION])])
+        return Versioned(tag, [build(r) for r in rows])
 
-    async def products(self, criteria: ProductFilter) -> Versioned[Sequence[ProductView]]:
-        async with self._db.transaction() as conn:
-            version = await read_catalog_version(conn)
-            rows = await conn.execute(product_query(criteria))
-            return Versioned(version, [_product_view(row) for row in rows])
-
-    async def product(self, product_id: int) -> Versioned[ProductDetailView | None]:
-        async with self._db.transaction() as conn:
-            version = await read_catalog_version(conn)
-            row = (await conn.execute(select(products).where(products.c.id == product_id))).first()
-            if row is None:
-                return Versioned(version, None)
-            category = (
-                await conn.execute(select(categories).where(categories.c.id == row.category_id))
-            ).first()
-        view = _product_view(row)
-        return Versioned(version, _detail(view, _category_view(category) if category else None))
+    async def product(self, product_id: int) -> Versioned[ProductOut | None]:
+        rows = await self._rows.fetch(self._sql.product, (product_id,))
+        if not rows:
+            return Versioned("", None)
+        r = rows[0]
+        view: ProductOut = _P.build(r)
+        view.category = _C_AFTER_P.build(r)
+        return Versioned(product_tag(view.id, r[_P_VERSION], view.category_id, r[_C_AFTER_P_VERSION]), view)
 
     async def categories(
         self, only_active: bool, limit: int, offset: int
-    ) -> Versioned[Sequence[CategoryView]]:
-        query = select(categories).order_by(categories.c.id).limit(limit).offset(offset)
-        if only_active:
-            query = query.where(categories.c.is_active.is_(True))
-        async with self._db.transaction() as conn:
-            version = await read_catalog_version(conn)
-            return Versioned(version, [_category_view(row) for row in await conn.execute(query)])
+    ) -> Versioned[Sequence[CategoryOut]]:
+        statement = self._sql.active_categories if only_active else self._sql.categories
+        rows = await self._rows.fetch(statement, (limit, offset))
+        build = _C.build
+        tag = rows_tag("C", [value for r in rows for value in (r[0], r[_C_VERSION])])
+        return Versioned(tag, [build(r) for r in rows])
 
-    async def category(self, category_id: int | None, slug: str | None) -> Versioned[CategoryView | None]:
+    async def category(self, category_id: int | None, slug: str | None) -> Versioned[CategoryOut | None]:
         if category_id is not None:
-            query = select(categories).where(categories.c.id == category_id)
+            rows = await self._rows.fetch(self._sql.category_by_id, (category_id,))
         else:
-            query = select(categories).where(categories.c.slug == slug)
-        async with self._db.transaction() as conn:
-            version = await read_catalog_version(conn)
-            row = (await conn.execute(query)).first()
-        return Versioned(version, _category_view(row) if row else None)
-
-
-def _detail(view: ProductRow, category: CategoryRow | None) -> ProductDetailRow:
-    return ProductDetailRow(
-        view.id,
-        view.name,
-        view.description,
-        view.price,
-        view.currency,
-        view.category_id,
-        category,
-        view.stock,
-        view.is_active,
-        view.created_at,
-        view.updated_at,
-    )
+            rows = await self._rows.fetch(self._sql.category_by_slug, (slug,))
+        if not rows:
+            return Versioned("", None)
+        return Versioned(category_tag(rows[0][0], rows[0][_C_VERSION]), _C.build(rows[0]))
 
 
 # ---- PostgreSQL through asyncpg -----------------------------------------------------------
 
-_VERSION = f"({VERSION_SQL})"
-
 
 def amount_text(column: str) -> str:
-    """SQL for minor units as the two-decimal text the API shows, formatted by PostgreSQL: "149.90"."""
+    """SQL for minor units as the two-decimal text the API shows: "149.90" (the order reads' own)."""
     return f"({column} / 100)::text || '.' || lpad(({column} % 100)::text, 2, '0')"
-
-
-_PRICE = amount_text("p.price_minor")
-_PRODUCT = (
-    f"p.id, p.name, p.description, {_PRICE}, p.currency, p.category_id, p.stock, "
-    "p.is_active, p.created_at, p.updated_at"
-)
-_CATEGORY = "c.id, c.name, c.slug, c.is_active, c.created_at, c.updated_at"
-_ORDER = {
-    ProductSort.ID: "p.id",
-    ProductSort.PRICE: "p.price_minor, p.id",
-    ProductSort.PRICE_DESC: "p.price_minor DESC, p.id",
-    ProductSort.NAME: "p.name, p.id",
-    ProductSort.NEWEST: "p.created_at DESC, p.id DESC",
-}
-_GET_PRODUCT = (
-    f"SELECT {_VERSION}, {_PRODUCT}, {_CATEGORY} "  # noqa: S608 - constant SQL, values are parameters
-    "FROM products p LEFT JOIN categories c ON c.id = p.category_id WHERE p.id = $1"
-)
-_LIST_CATEGORIES = f"SELECT {_VERSION}, {_CATEGORY} FROM categories c ORDER BY c.id LIMIT $1 OFFSET $2"  # noqa: S608
-_LIST_ACTIVE_CATEGORIES = (
-    f"SELECT {_VERSION}, {_CATEGORY} FROM categories c "  # noqa: S608
-    "WHERE c.is_active ORDER BY c.id LIMIT $1 OFFSET $2"
-)
-_CATEGORY_BY_ID = f"SELECT {_VERSION}, {_CATEGORY} FROM categories c WHERE c.id = $1"  # noqa: S608
-_CATEGORY_BY_SLUG = f"SELECT {_VERSION}, {_CATEGORY} FROM categories c WHERE c.slug = $1"  # noqa: S608
-
-
-def _products_sql(criteria: ProductFilter) -> tuple[str, list[Any]]:
-    """The same filter as `product_query`, as one PostgreSQL statement with its arguments."""
-    conditions: list[str] = []
-    args: list[Any] = []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if criteria.category_id is not None:
-        conditions.append(f"p.category_id = {arg(criteria.category_id)}")
-    if criteria.only_active:
-        conditions.append(
-            "p.is_active AND EXISTS (SELECT 1 FROM categories c WHERE c.id = p.category_id AND c.is_active)"
-        )
-    if criteria.query:
-        conditions.append(f"p.search_name LIKE {arg(f'%{escape_like(criteria.query.lower())}%')} ESCAPE '\\'")
-    if criteria.min_price is not None:
-        conditions.append(f"p.price_minor >= {arg(_price_bound(criteria.min_price))}")
-    if criteria.max_price is not None:
-        conditions.append(f"p.price_minor <= {arg(_price_bound(criteria.max_price))}")
-    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
-    sql = (
-        f"SELECT {_VERSION}, {_PRODUCT} FROM products p {where}"  # noqa: S608 - fixed fragments only
-        f"ORDER BY {_ORDER[criteria.sort]} LIMIT {arg(criteria.limit)} OFFSET {arg(criteria.offset)}"
-    )
-    return sql, args
-
-
-def _record_category(r: Any, at: int = 1) -> CategoryRow:
-    return CategoryRow(r[at], r[at + 1], r[at + 2], r[at + 3], r[at + 4], r[at + 5])
 
 
 async def _no_reset(_: Any) -> None:
@@ -235,7 +192,7 @@ async def _no_reset(_: Any) -> None:
 
 
 class ReadPool:
-    """A small asyncpg pool for the read model, opened on first use in the serving loop."""
+    """A small asyncpg pool for the read models, opened on first use in the serving loop."""
 
     def __init__(self, database_url: str, size: int) -> None:
         self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -262,49 +219,49 @@ class ReadPool:
             self._pool = None
 
 
-class AsyncpgCatalogReadModel(CatalogReadModel):
+class AsyncpgRows(Rows):
+    """One statement on the read pool: no transaction, one round trip."""
+
     def __init__(self, pool: ReadPool) -> None:
         self._pool = pool
 
-    async def version(self) -> str:
-        pool = await self._pool.get()
-        return str(await pool.fetchval(VERSION_SQL))
+    def placeholder(self, position: int) -> str:
+        return f"${position}"
 
-    async def products(self, criteria: ProductFilter) -> Versioned[Sequence[ProductView]]:
-        if criteria.query and "\x00" in criteria.query:
-            return Versioned(await self.version(), [])  # no name holds a NUL
-        sql, args = _products_sql(criteria)
+    async def fetch(self, statement: Statement, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
         pool = await self._pool.get()
-        rows = await pool.fetch(sql, *args)
-        if not rows:
-            return Versioned(await self.version(), [])
-        # The first column is the version; the rest are the view's fields in order.
-        return Versioned(str(rows[0][0]), [ProductRow(*r[1:]) for r in rows])
+        rows: Sequence[Sequence[Any]] = await pool.fetch(statement.sql, *args)
+        return rows
 
-    async def product(self, product_id: int) -> Versioned[ProductDetailView | None]:
-        pool = await self._pool.get()
-        r = await pool.fetchrow(_GET_PRODUCT, product_id)
-        if r is None:
-            return Versioned(await self.version(), None)
-        category = _record_category(r, 11) if r[11] is not None else None
-        view = ProductDetailRow(r[1], r[2], r[3], r[4], r[5], r[6], category, r[7], r[8], r[9], r[10])
-        return Versioned(str(r[0]), view)
 
-    async def categories(
-        self, only_active: bool, limit: int, offset: int
-    ) -> Versioned[Sequence[CategoryView]]:
-        pool = await self._pool.get()
-        rows = await pool.fetch(_LIST_ACTIVE_CATEGORIES if only_active else _LIST_CATEGORIES, limit, offset)
-        if not rows:
-            return Versioned(await self.version(), [])
-        return Versioned(str(rows[0][0]), [_record_category(r) for r in rows])
+# ---- any SQLAlchemy database --------------------------------------------------------------
 
-    async def category(self, category_id: int | None, slug: str | None) -> Versioned[CategoryView | None]:
-        pool = await self._pool.get()
-        if category_id is not None:
-            r = await pool.fetchrow(_CATEGORY_BY_ID, category_id)
-        else:
-            r = await pool.fetchrow(_CATEGORY_BY_SLUG, slug)
-        if r is None:
-            return Versioned(await self.version(), None)
-        return Versioned(str(r[0]), _record_category(r))
+
+@lru_cache(maxsize=256)
+def _text(statement: Statement) -> TextClause:
+    """The statement for SQLAlchemy, its result columns typed by position."""
+    typed = [column(f"c{i}", type_) for i, type_ in enumerate(statement.types)]
+    return text(statement.sql).columns(*typed)  # type: ignore[return-value]
+
+
+class SqlAlchemyRows(Rows):
+    """One statement in a transaction of the engine (SQLite's: behind its one-writer lock)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def placeholder(self, position: int) -> str:
+        return f":a{position}"
+
+    async def fetch(self, statement: Statement, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        params = {f"a{i}": value for i, value in enumerate(args, start=1)}
+        async with self._db.transaction() as conn:
+            return list(await conn.execute(_text(statement), params))
+
+
+def catalog_reads(db: Database, pool: ReadPool | None) -> CatalogReadModel:
+    """The catalog reader: through asyncpg on the read pool (PostgreSQL: `pool` exists), else
+    through SQLAlchemy on `db`."""
+    if pool is not None:
+        return SqlCatalogReadModel(AsyncpgRows(pool))
+    return SqlCatalogReadModel(SqlAlchemyRows(db))

@@ -19,8 +19,6 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sql.catalog_version import SHARDS as CATALOG_SHARDS
-from adapters.sql.catalog_version import bump_catalog_version
 from adapters.sql.repositories import _product, execute_write
 from adapters.sql.tables import categories, order_lines, orders, products, users
 from application.ports import OrderableProduct, OrderFilter, OrderRepository, StockRepository
@@ -47,7 +45,6 @@ class SqlStockRepository(StockRepository):
 
     async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
         short: dict[int, int] = {}
-        taken: list[int] = []
         for product_id in sorted(quantities):
             quantity = quantities[product_id]
             result = await self._conn.execute(
@@ -60,7 +57,6 @@ class SqlStockRepository(StockRepository):
                 .values(stock=products.c.stock - quantity)
             )
             if result.rowcount == 1:
-                taken.append(product_id)
                 continue
             # Nothing updated: short of stock, or untracked (never short).
             left = (
@@ -68,25 +64,15 @@ class SqlStockRepository(StockRepository):
             ).scalar_one_or_none()
             if left is not None:
                 short[product_id] = int(left)
-        await self._stock_changed(taken)
         return short
 
     async def release(self, quantities: Mapping[int, int]) -> None:
-        returned: list[int] = []
         for product_id in sorted(quantities):
-            result = await self._conn.execute(
+            await self._conn.execute(
                 update(products)
                 .where(products.c.id == product_id, products.c.stock.is_not(None))
                 .values(stock=products.c.stock + quantities[product_id])
             )
-            if result.rowcount == 1:
-                returned.append(product_id)
-        await self._stock_changed(returned)
-
-    async def _stock_changed(self, product_ids: list[int]) -> None:
-        """After every product row is locked, never between: rows taken here must come last."""
-        for product_id in sorted(set(product_ids), key=lambda pid: pid % CATALOG_SHARDS):
-            await bump_catalog_version(self._conn, product_id)  # products show their stock
 
 
 def order_conditions(criteria: OrderFilter) -> list[ColumnElement[bool]]:

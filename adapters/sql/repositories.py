@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, false, insert, select, update
+from sqlalchemy import Select, insert, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sql.catalog_version import bump_catalog_version
 from adapters.sql.errors import to_domain_error
+from adapters.sql.product_filter import product_filter
 from adapters.sql.tables import categories, products, users
 from application.ports import (
     CategoryRepository,
@@ -21,11 +20,10 @@ from application.ports import (
     NewProduct,
     ProductFilter,
     ProductRepository,
-    ProductSort,
     UserRepository,
 )
 from domain.catalog import Category, Product
-from domain.money import MAX_PRICE, Money
+from domain.money import Money
 from domain.users import Role, User
 
 
@@ -42,10 +40,6 @@ async def execute_write(conn: AsyncConnection, statement: Any) -> Any:
         if domain_error is None:
             raise
         raise domain_error from None
-
-
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def user_of(row: Mapping[Any, Any]) -> User:
@@ -118,7 +112,6 @@ class SqlCategoryRepository(CategoryRepository):
             .returning(categories.c.id),
         )
         category_id = result.scalar_one()
-        await bump_catalog_version(self._conn, category_id)
         return Category(category_id, new.name, new.slug, True, now, now)
 
     async def get(self, category_id: int) -> Category | None:
@@ -143,7 +136,6 @@ class SqlCategoryRepository(CategoryRepository):
                 updated_at=category.updated_at,
             ),
         )
-        await bump_catalog_version(self._conn, category.id)
 
     async def list(self, only_active: bool, limit: int, offset: int) -> list[Category]:
         query = select(categories).order_by(categories.c.id).limit(limit).offset(offset)
@@ -166,47 +158,23 @@ def _product(row: Row[Any]) -> Product:
     )
 
 
-MAX_PRICE_MINOR = int(MAX_PRICE * 100)
-
-_PRODUCT_ORDER = {
-    ProductSort.ID: (products.c.id,),
-    ProductSort.PRICE: (products.c.price_minor, products.c.id),
-    ProductSort.PRICE_DESC: (products.c.price_minor.desc(), products.c.id),
-    ProductSort.NAME: (products.c.name, products.c.id),
-    ProductSort.NEWEST: (products.c.created_at.desc(), products.c.id.desc()),
-}
-
-
 def product_query(criteria: ProductFilter) -> Select[Any]:
-    """The list query for a filter; shared by the repository and the read models."""
-    query = select(products)
-    conditions = []
-    if criteria.category_id is not None:
-        conditions.append(products.c.category_id == criteria.category_id)
-    if criteria.only_active:
-        active_category = (
-            select(categories.c.id)
-            .where(categories.c.id == products.c.category_id, categories.c.is_active.is_(True))
-            .exists()
-        )
-        conditions += [products.c.is_active.is_(True), active_category]
-    if criteria.query and "\x00" in criteria.query:
-        conditions.append(false())  # no name holds a NUL, and PostgreSQL cannot even compare one
-    elif criteria.query:
-        pattern = f"%{escape_like(criteria.query.lower())}%"
-        conditions.append(products.c.search_name.like(pattern, escape="\\"))
-    if criteria.min_price is not None:
-        conditions.append(products.c.price_minor >= _price_bound(criteria.min_price))
-    if criteria.max_price is not None:
-        conditions.append(products.c.price_minor <= _price_bound(criteria.max_price))
-    if conditions:
-        query = query.where(and_(*conditions))
-    return query.order_by(*_PRODUCT_ORDER[criteria.sort]).limit(criteria.limit).offset(criteria.offset)
+    """The repository's list query: the shared `product_filter` over the whole rows."""
+    params: dict[str, Any] = {}
+
+    def arg(value: Any) -> str:
+        name = f"f{len(params)}"
+        params[name] = value
+        return f":{name}"
+
+    found = product_filter(criteria, arg)
+    query = select(_p)
+    if found.where:
+        query = query.where(text(found.where).bindparams(**params))
+    return query.order_by(text(found.order_by)).limit(criteria.limit).offset(criteria.offset)
 
 
-def _price_bound(amount: Decimal) -> int:
-    """Minor units, clamped so that an absurd bound never overflows a BIGINT."""
-    return max(-1, min(int(amount * 100), MAX_PRICE_MINOR + 1))
+_p = products.alias("p")
 
 
 class SqlProductRepository(ProductRepository):
@@ -232,7 +200,6 @@ class SqlProductRepository(ProductRepository):
             .returning(products.c.id),
         )
         product_id = result.scalar_one()
-        await bump_catalog_version(self._conn, product_id)
         return Product(
             id=product_id,
             name=new.name,
@@ -266,7 +233,6 @@ class SqlProductRepository(ProductRepository):
                 updated_at=product.updated_at,
             ),
         )
-        await bump_catalog_version(self._conn, product.id)
 
     async def list(self, criteria: ProductFilter) -> list[Product]:
         return [_product(row) for row in await self._conn.execute(product_query(criteria))]

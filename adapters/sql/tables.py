@@ -35,6 +35,13 @@ metadata = MetaData(
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
+
+def row_version() -> list[Column[int]]:
+    """`version`: 1 when inserted, one more on every UPDATE of the row, by a trigger of the
+    database (migration 0011), so no writer can forget it. Catalog ETags are made of it."""
+    return [Column("version", BigInteger, nullable=False, server_default=text("1"))]
+
+
 users = Table(
     "users",
     metadata,
@@ -57,6 +64,7 @@ categories = Table(
     Column("is_active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    *row_version(),
     UniqueConstraint("name"),
     UniqueConstraint("slug"),
 )
@@ -77,6 +85,7 @@ products = Table(
     Column("is_active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    *row_version(),
     UniqueConstraint("name"),
     CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
     CheckConstraint("price_minor > 0", name="price_positive"),
@@ -241,14 +250,4 @@ order_events = Table(
     CheckConstraint(f"type IN ({ORDER_EVENT_TYPES})", name="type"),
     CheckConstraint(f"actor IN ({EVENT_ACTORS})", name="actor"),
     Index(None, "order_id", "id"),
-)
-
-# The catalog version, in a few counter rows ("shards") so that concurrent writers rarely
-# queue on one row: every catalog write (and every change of tracked stock) bumps one shard
-# in its own transaction; readers sum them. See catalog_reads.py.
-catalog_version = Table(
-    "catalog_version",
-    metadata,
-    Column("shard", Integer, primary_key=True, autoincrement=False),
-    Column("version", BigInteger, nullable=False),
 )

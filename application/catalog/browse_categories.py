@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from application.catalog.browse_products import unchanged
+from application.catalog.browse_products import unless_known
 from application.ids import is_storable_id
 from application.paging import Page
-from application.ports import CatalogReadModel, CategoryView, Unchanged, Versioned
+from application.ports import CatalogReadModel, CategoryOut, Unchanged, Versioned
 from domain.errors import NotFound
 
 
@@ -17,10 +17,10 @@ class ListCategories:
 
     async def __call__(
         self, only_active: bool, page: Page, known_versions: Collection[str] = ()
-    ) -> Versioned[Sequence[CategoryView]] | Unchanged:
-        if same := await unchanged(self._reads, known_versions):
-            return same
-        return await self._reads.categories(only_active, page.limit, page.offset)
+    ) -> Versioned[Sequence[CategoryOut]] | Unchanged:
+        return unless_known(
+            await self._reads.categories(only_active, page.limit, page.offset), known_versions
+        )
 
 
 class GetCategory:
@@ -34,7 +34,7 @@ class GetCategory:
 
     async def __call__(
         self, ref: str, known_versions: Collection[str] = ()
-    ) -> Versioned[CategoryView] | Unchanged:
+    ) -> Versioned[CategoryOut] | Unchanged:
         category_id: int | None = None
         slug: str | None = None
         if ref.isascii() and ref.isdigit():
@@ -45,9 +45,7 @@ class GetCategory:
             slug = ref
         else:
             raise NotFound(f"category '{ref}' not found")
-        if same := await unchanged(self._reads, known_versions):
-            return same
         found = await self._reads.category(category_id, slug)
         if found.value is None:
             raise NotFound(f"category '{ref}' not found")
-        return Versioned(found.version, found.value)
+        return unless_known(Versioned(found.version, found.value), known_versions)

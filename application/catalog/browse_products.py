@@ -1,26 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import TypeVar
 
 from application.ids import is_storable_id
-from application.ports import (
-    CatalogReadModel,
-    ProductDetailView,
-    ProductFilter,
-    ProductView,
-    Unchanged,
-    Versioned,
-)
+from application.ports import CatalogReadModel, ProductFilter, ProductOut, Unchanged, Versioned, rows_tag
 from domain.errors import InvalidInput, NotFound
 from domain.money import parse_amount
 
+T = TypeVar("T")
 
-async def unchanged(reads: CatalogReadModel, known_versions: Collection[str]) -> Unchanged | None:
-    """`Unchanged` when the caller already holds the current catalog version; reads no rows."""
-    if not known_versions:
-        return None
-    version = await reads.version()
-    return Unchanged(version) if version in known_versions else None
+
+def unless_known(answer: Versioned[T], known_versions: Collection[str]) -> Versioned[T] | Unchanged:
+    """`Unchanged` when the caller already holds the version of this very answer.
+
+    The version is made of the versions of the rows the answer shows (see
+    `application.ports.catalog_reads`), so it is read with them, in the same statement.
+    """
+    if answer.version in known_versions:
+        return Unchanged(answer.version)
+    return answer
 
 
 class ListProducts:
@@ -28,7 +27,7 @@ class ListProducts:
 
     `only_active` also hides products whose category is deactivated; `q` matches
     the name case-insensitively; the price bounds are inclusive. A caller that
-    names the catalog version it holds gets `Unchanged` while it is current.
+    names the version it holds gets `Unchanged` while the same rows show the same.
     """
 
     def __init__(self, reads: CatalogReadModel) -> None:
@@ -36,7 +35,7 @@ class ListProducts:
 
     async def __call__(
         self, criteria: ProductFilter, known_versions: Collection[str] = ()
-    ) -> Versioned[Sequence[ProductView]] | Unchanged:
+    ) -> Versioned[Sequence[ProductOut]] | Unchanged:
         for field in ("min_price", "max_price"):
             bound = getattr(criteria, field)
             if bound is not None:
@@ -47,11 +46,9 @@ class ListProducts:
             and criteria.min_price > criteria.max_price
         ):
             raise InvalidInput.for_field("min_price", "must not exceed max_price")
-        if same := await unchanged(self._reads, known_versions):
-            return same
         if criteria.category_id is not None and not is_storable_id(criteria.category_id):
-            return Versioned(await self._reads.version(), [])
-        return await self._reads.products(criteria)
+            return unless_known(Versioned(rows_tag("P", ()), []), known_versions)  # no row has it
+        return unless_known(await self._reads.products(criteria), known_versions)
 
 
 class GetProduct:
@@ -62,12 +59,10 @@ class GetProduct:
 
     async def __call__(
         self, product_id: int, known_versions: Collection[str] = ()
-    ) -> Versioned[ProductDetailView] | Unchanged:
+    ) -> Versioned[ProductOut] | Unchanged:
         if not is_storable_id(product_id):
             raise NotFound(f"product {product_id} not found")
-        if same := await unchanged(self._reads, known_versions):
-            return same
         found = await self._reads.product(product_id)
         if found.value is None:
             raise NotFound(f"product {product_id} not found")
-        return Versioned(found.version, found.value)
+        return unless_known(Versioned(found.version, found.value), known_versions)

@@ -17,7 +17,7 @@ from application.catalog.update_category import CategoryChanges, UpdateCategory
 from application.catalog.update_product import ProductChanges, UpdateProduct
 from application.paging import Page
 from application.patch import UNCHANGED, Patch
-from application.ports import ProductFilter, ProductSort
+from application.ports import CategoryOut, ProductFilter, ProductOut, ProductSort, category_out, product_out
 from domain.users import Actor
 from entrypoints.http.caching import conditional, known_versions
 from entrypoints.http.fast_path import CatalogAnswer
@@ -25,14 +25,7 @@ from entrypoints.http.guards import ADMIN
 from entrypoints.http.money import Amount
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.paging import Limit, Offset
-from entrypoints.http.schemas import (
-    CategoryIn,
-    CategoryOut,
-    CategoryPatch,
-    ProductIn,
-    ProductOut,
-    ProductPatch,
-)
+from entrypoints.http.schemas import CategoryIn, CategoryPatch, ProductIn, ProductPatch
 
 T = TypeVar("T")
 
@@ -72,7 +65,7 @@ class CategoryController(Controller):
     async def create_category(
         self, data: CategoryIn, actor: FromDishka[Actor], create: FromDishka[CreateCategory]
     ) -> CategoryOut:
-        return CategoryOut.of(await create(actor, CategoryDraft(name=data.name, slug=data.slug)))
+        return category_out(await create(actor, CategoryDraft(name=data.name, slug=data.slug)))
 
     @patch("/{ref:str}", summary="Change a category (admin)", security=BEARER, guards=ADMIN)
     async def update_category(
@@ -87,7 +80,7 @@ class CategoryController(Controller):
             slug=_patch(data.slug),
             is_active=_patch(data.is_active),
         )
-        return CategoryOut.of(await update(actor, ref, changes))
+        return category_out(await update(actor, ref, changes))
 
     @post(
         "/{ref:str}/deactivate",
@@ -99,7 +92,7 @@ class CategoryController(Controller):
     async def deactivate_category(
         self, ref: CategoryRef, actor: FromDishka[Actor], deactivate: FromDishka[DeactivateCategory]
     ) -> CategoryOut:
-        return CategoryOut.of(await deactivate(actor, ref))
+        return category_out(await deactivate(actor, ref))
 
 
 class ProductController(Controller):
@@ -152,7 +145,7 @@ class ProductController(Controller):
             category_id=data.category_id,
             stock=data.stock,
         )
-        return ProductOut.of(await create(actor, draft))
+        return product_out(await create(actor, draft))
 
     @patch("/{product_id:int}", summary="Change a product (admin)", security=BEARER, guards=ADMIN)
     async def update_product(
@@ -170,7 +163,7 @@ class ProductController(Controller):
             stock=_patch(data.stock),
             is_active=_patch(data.is_active),
         )
-        return ProductOut.of(await update(actor, product_id, changes))
+        return product_out(await update(actor, product_id, changes))
 
     @post(
         "/{product_id:int}/deactivate",
@@ -182,4 +175,4 @@ class ProductController(Controller):
     async def deactivate_product(
         self, product_id: int, actor: FromDishka[Actor], deactivate: FromDishka[DeactivateProduct]
     ) -> ProductOut:
-        return ProductOut.of(await deactivate(actor, product_id))
+        return product_out(await deactivate(actor, product_id))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
@@ -15,8 +13,6 @@ from domain.catalog import (
     PRODUCT_NAME_MAX,
     SLUG_MAX,
     SLUG_PATTERN,
-    Category,
-    Product,
 )
 from domain.text import DESCRIPTION_PATTERN, EMAIL_PATTERN, NO_NUL_PATTERN, PLAIN_TEXT_PATTERN
 from domain.users import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
@@ -141,26 +137,6 @@ class CategoryPatch(RequestBody, kw_only=True):
     is_active: bool | UnsetType = UNSET
 
 
-class CategoryOut(Struct, kw_only=True):
-    id: int
-    name: str
-    slug: str
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, category: Category) -> CategoryOut:
-        return cls(
-            id=category.id,
-            name=category.name,
-            slug=category.slug,
-            is_active=category.is_active,
-            created_at=category.created_at,
-            updated_at=category.updated_at,
-        )
-
-
 class ProductIn(RequestBody, kw_only=True):
     name: ProductName
     description: Description = ""
@@ -176,36 +152,6 @@ class ProductPatch(RequestBody, kw_only=True):
     category_id: Id | UnsetType = UNSET
     stock: Stock | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
-
-
-class ProductOut(Struct, kw_only=True):
-    id: int
-    name: str
-    description: str
-    price: Decimal
-    currency: str
-    category_id: int
-    category: CategoryOut | UnsetType = UNSET
-    stock: int | None
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, product: Product, category: Category | None = None) -> ProductOut:
-        return cls(
-            id=product.id,
-            name=product.name,
-            description=product.description,
-            price=product.price.amount,
-            currency=product.price.currency,
-            category_id=product.category_id,
-            category=CategoryOut.of(category) if category else UNSET,
-            stock=product.stock,
-            is_active=product.is_active,
-            created_at=product.created_at,
-            updated_at=product.updated_at,
-        )
 
 
 # ---- errors and operations ----------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dishka import Provider, Scope, provide
 
 from adapters.sql.account_reads import AsyncpgAccountReadModel
-from adapters.sql.catalog_reads import AsyncpgCatalogReadModel, ReadPool, SqlCatalogReadModel
+from adapters.sql.catalog_reads import ReadPool, catalog_reads
 from adapters.sql.database import Database
 from adapters.sql.order_reads import AsyncpgOrderReadModel
 from application.auth.accounts import AccountsInUnitOfWork
@@ -36,7 +36,7 @@ class ReadModelAdapters(Provider):
 
     @provide(scope=Scope.APP)
     def catalog_reads(self, db: Database, pool: ReadPool | None) -> CatalogReadModel:
-        return AsyncpgCatalogReadModel(pool) if pool else SqlCatalogReadModel(db)
+        return catalog_reads(db, pool)
 
     @provide(scope=Scope.REQUEST)
     def account_reads(self, pool: ReadPool | None, uow: UnitOfWork) -> AccountReadModel:

@@ -11,6 +11,7 @@ import asyncio
 import copy
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any, TypeVar
 
 from application.ports import IdempotencyScope, StoredResponse
 from domain.catalog import Category, Product
@@ -41,11 +42,45 @@ class PaymentEventRecord:
     outcome: Outcome
 
 
+K = TypeVar("K")
+R = TypeVar("R")
+
+
+class VersionedTable(dict[K, R]):
+    """A table whose rows carry a version bumped on every write, as the SQL triggers do
+    (migration 0011): 1 when a row is first stored, one more each time it is stored again.
+    Every way of writing a row goes through `__setitem__`, so no fake can forget it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.versions: dict[K, int] = {}
+
+    def __setitem__(self, key: K, row: R) -> None:
+        super().__setitem__(key, row)
+        self.versions[key] = self.versions.get(key, 0) + 1
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, row in dict(*args, **kwargs).items():
+            self[key] = row
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> VersionedTable[K, R]:
+        """A snapshot as it is: rows copied without counting as writes."""
+        twin: VersionedTable[K, R] = VersionedTable()
+        dict.update(twin, copy.deepcopy(dict(self), memo))
+        twin.versions = dict(self.versions)
+        return twin
+
+    def setdefault(self, key: K, default: R) -> R:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+
 @dataclass
 class MemoryState:
     users: dict[int, User] = field(default_factory=dict)
-    categories: dict[int, Category] = field(default_factory=dict)
-    products: dict[int, Product] = field(default_factory=dict)
+    categories: VersionedTable[int, Category] = field(default_factory=VersionedTable)
+    products: VersionedTable[int, Product] = field(default_factory=VersionedTable)
     orders: dict[int, Order] = field(default_factory=dict)
     order_events: dict[int, OrderEvent] = field(default_factory=dict)
     payments: dict[int, Payment] = field(default_factory=dict)

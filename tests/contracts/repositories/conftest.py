@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters.sql.catalog_reads import ReadPool
 from adapters.sql.database import Database, create_engine
 from tests.conftest import clean_database
 from tests.contracts.repositories.storage import Storage, memory_storage, sql_storage
@@ -25,7 +26,11 @@ async def storage(request: pytest.FixtureRequest) -> AsyncIterator[Storage]:
     url: str = request.getfixturevalue(f"{request.param}_url")
     await clean_database(url)
     db = Database(create_engine(url, pool_size=3))  # the PostgreSQL server is shared
+    # The read pool exists on PostgreSQL only, as in the app (entrypoints/ioc/read_models.py).
+    pool = ReadPool(url, 2) if request.param == "postgres" else None
     try:
-        yield sql_storage(request.param, db)
+        yield sql_storage(request.param, db, pool)
     finally:
+        if pool is not None:
+            await pool.close()
         await db.dispose()

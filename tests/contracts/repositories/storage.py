@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from adapters.sql.catalog_reads import ReadPool, catalog_reads
 from adapters.sql.database import Database
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.unit_of_work import SqlUnitOfWork
-from application.ports import IdempotencyStore, UnitOfWork
+from application.ports import CatalogReadModel, IdempotencyStore, UnitOfWork
 from tests.fakes import MemoryDatabase, MemoryIdempotencyStore, MemoryUnitOfWork
+from tests.fakes.catalog_reads import MemoryCatalogReadModel
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class Storage:
     idempotency: IdempotencyStore
     # (provider, outcome) of every payment event recorded, in the order they were recorded.
     recorded_events: Callable[[], Awaitable[list[tuple[str, str]]]]
+    # The catalog's reader as the app builds it for this storage (the fake's twin for memory).
+    catalog_reads: CatalogReadModel
 
 
 def memory_storage() -> Storage:
@@ -33,11 +37,15 @@ def memory_storage() -> Storage:
         return [(r.provider, r.outcome.value) for r in records]
 
     return Storage(
-        "memory", lambda: MemoryUnitOfWork(memory), MemoryIdempotencyStore(memory), recorded_events
+        "memory",
+        lambda: MemoryUnitOfWork(memory),
+        MemoryIdempotencyStore(memory),
+        recorded_events,
+        MemoryCatalogReadModel(memory),
     )
 
 
-def sql_storage(name: str, db: Database) -> Storage:
+def sql_storage(name: str, db: Database, pool: ReadPool | None) -> Storage:
     async def recorded_events() -> list[tuple[str, str]]:
         async with db.engine.connect() as conn:
             rows = (
@@ -45,4 +53,6 @@ def sql_storage(name: str, db: Database) -> Storage:
             ).all()
         return [(row.provider, row.outcome) for row in rows]
 
-    return Storage(name, lambda: SqlUnitOfWork(db), SqlIdempotencyStore(db), recorded_events)
+    return Storage(
+        name, lambda: SqlUnitOfWork(db), SqlIdempotencyStore(db), recorded_events, catalog_reads(db, pool)
+    )
