@@ -217,11 +217,7 @@ class PgStockRepository(SqlStockRepository):
         driver = await self._driver.get()
         ids = sorted(quantities)
         rows = await driver.fetch(_RESERVE, ids, [quantities[i] for i in ids])
-        short = {int(r[0]): int(r[1]) for r in rows if r[2]}
-        if short:
-            return short
-        await self._stock_changed([int(r[0]) for r in rows])
-        return {}
+        return {int(r[0]): int(r[1]) for r in rows if r[2]}
 
 
 class PgOrderRepository(SqlOrderRepository):
