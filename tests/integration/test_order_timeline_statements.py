@@ -37,6 +37,7 @@ async def test_placing_an_order_appends_its_event_in_one_insert_and_nothing_else
             category = await uow.categories.add(NewCategory("Tea", "tea"), NOW)
             tea = await uow.products.add(NewProduct("Green", "", 14990, "RUB", category.id, 5), NOW)
             await uow.commit()
+
         def driver_seen(query: Any) -> None:
             statements.append(" ".join(query.query.split()).lower())
 
