@@ -15,6 +15,10 @@ default:
 serve:
     python -m entrypoints.cli serve
 
+# Run a background-job worker (refunds) until stopped; `serve` runs one in each API process too.
+worker:
+    python -m entrypoints.cli worker
+
 # Like `serve`, reloading on code changes (one worker).
 dev:
     python -m entrypoints.cli serve --reload

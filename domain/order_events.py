@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from domain.orders import Order, OrderStatus
 from domain.payments import Payment, PaymentStatus
+from domain.refunds import Refund, RefundStatus
 from domain.users import Actor
 
 DETAIL_MAX = 500
@@ -69,6 +70,7 @@ MOVE_EVENTS: dict[OrderStatus, OrderEventType] = {
     OrderStatus.SHIPPED: OrderEventType.SHIPPED,
     OrderStatus.DELIVERED: OrderEventType.DELIVERED,
     OrderStatus.CANCELLED: OrderEventType.CANCELLED,
+    OrderStatus.REFUNDED: OrderEventType.REFUNDED,
 }
 
 # The event of a payment, by the status it reached.
@@ -140,6 +142,30 @@ class OrderEvent:
             payment.updated_at,
             detail=_clip(detail),
         )
+
+    @classmethod
+    def of_refund(cls, refund: Refund, actor: EventActor) -> OrderEvent:
+        """A refund of one of the order's payments reached its current status (at its
+        `updated_at`). Detail: the amount (and the reason, when requested with one); the
+        provider's reason for a failure."""
+        amount = f"{refund.amount.amount} {refund.amount.currency}"
+        if refund.status is RefundStatus.FAILED:
+            detail = refund.failure_reason or amount
+        elif refund.status is RefundStatus.PENDING and refund.reason:
+            detail = f"{amount}: {refund.reason}"
+        else:
+            detail = amount
+        return cls(
+            refund.order_id, REFUND_EVENTS[refund.status], actor, refund.updated_at, detail=_clip(detail)
+        )
+
+
+# The event of a refund, by the status it reached.
+REFUND_EVENTS: dict[RefundStatus, OrderEventType] = {
+    RefundStatus.PENDING: OrderEventType.REFUND_REQUESTED,
+    RefundStatus.SUCCEEDED: OrderEventType.REFUND_SUCCEEDED,
+    RefundStatus.FAILED: OrderEventType.REFUND_FAILED,
+}
 
 
 def _clip(detail: str | None) -> str | None:

@@ -4,6 +4,10 @@ The only allowed moves:
 
     pending --pay--> paid --ship--> shipped --deliver--> delivered
     pending --cancel/expire--> cancelled
+    paid | shipped | delivered --refunds reach the total--> refunded
+
+A refunded order keeps its stock off the shelf (the goods may be gone); an admin changes
+stock by hand.
 """
 
 from __future__ import annotations
@@ -26,14 +30,16 @@ class OrderStatus(StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+    REFUNDED = "refunded"
 
 
 ALLOWED_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
-    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
-    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.REFUNDED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.REFUNDED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
 }
 
 _VERBS = {
@@ -42,6 +48,7 @@ _VERBS = {
     OrderStatus.SHIPPED: "shipped",
     OrderStatus.DELIVERED: "delivered",
     OrderStatus.CANCELLED: "cancelled",
+    OrderStatus.REFUNDED: "refunded",
 }
 
 
@@ -96,6 +103,8 @@ class Order:
     currency: str
     created_at: datetime
     updated_at: datetime
+    # The sum of the succeeded refunds of the order's payments, in minor units of `currency`.
+    refunded_minor: int = 0
 
     @classmethod
     def place(cls, user_id: int, lines: Sequence[OrderLine], currency: str, now: datetime) -> Order:
@@ -116,6 +125,14 @@ class Order:
         for line in self.lines:
             total = total + line.subtotal
         return total
+
+    @property
+    def refunded_total(self) -> Money:
+        return Money(self.refunded_minor, self.currency)
+
+    def refund(self, now: datetime) -> Order:
+        """Every payment's money is back: paid, shipped or delivered → refunded."""
+        return self.move_to(OrderStatus.REFUNDED, now)
 
     @property
     def is_payable(self) -> bool:

@@ -32,6 +32,11 @@ class PaymentStatus(StrEnum):
         return self in FINAL_STATUSES
 
     @property
+    def is_refundable(self) -> bool:
+        """Only a succeeded payment's money can be sent back."""
+        return self is PaymentStatus.SUCCEEDED
+
+    @property
     def is_active(self) -> bool:
         """An active payment blocks another one for the same order."""
         return not self.is_final
@@ -71,6 +76,12 @@ class Payment:
     # The provider's id that refunds are made against (Stripe: the PaymentIntent `pi_…`), when a
     # succeeded event carried it; stored, never shown in the API answer.
     capture_reference: str | None = None
+    # The sum of its succeeded refunds, in minor units of the payment's currency.
+    refunded_minor: int = 0
+
+    @property
+    def refunded_amount(self) -> Money:
+        return Money(self.refunded_minor, self.amount.currency)
 
     def moved_to(
         self,

@@ -1,4 +1,5 @@
-"""Command line: serve, migrate, create-admin, reset-password, demo-catalog, expire-orders, mock-webhook.
+"""Command line: serve, worker, migrate, create-admin, reset-password, demo-catalog, expire-orders,
+mock-webhook.
 
 Passwords (create-admin, reset-password) come from, in order: `--password`, one line on
 standard input with `--password-stdin`, `ADMIN_PASSWORD` (create-admin only), or a
@@ -34,6 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="apply migrations, then serve the API (HOST, PORT, WORKERS)")
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+
+    commands.add_parser(
+        "worker",
+        help="run a background-job worker (refunds) until SIGTERM (`serve` runs one unless RUN_WORKER=false)",
+    )
 
     migrate = commands.add_parser("migrate", help="apply migrations up to a revision")
     migrate.add_argument("revision", nargs="?", default="head")
@@ -75,6 +81,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "serve":
         return serve_api(settings, reload=args.reload)
+    if args.command == "worker":
+        from entrypoints.jobs import run_worker
+        from entrypoints.logs import configure_logging
+
+        configure_logging(settings)
+        startup.migrate(settings)
+        return asyncio.run(run_worker(settings))
     if args.command == "migrate":
         from entrypoints.logs import configure_logging
 

@@ -47,6 +47,11 @@ class Settings:
     order_payment_timeout_seconds: int = 1800
     order_expiry_interval_seconds: int = 3
     order_pending_limit: int = 5
+    # Background jobs (the outbox): a worker in each API process, attempts, lease, relay pace.
+    run_worker: bool = True
+    job_max_attempts: int = 10
+    job_lease_seconds: int = 60
+    job_poll_interval_ms: int = 1000
     rate_limit_login: str = "5/minute"
     rate_limit_register: str = "20/hour"
     rate_limit_api: str = "1000/minute"
@@ -139,6 +144,9 @@ class Settings:
             "password_hash_threads",
             "db_pool_size",
             "db_connect_timeout_seconds",
+            "job_max_attempts",
+            "job_lease_seconds",
+            "job_poll_interval_ms",
         )
         for name in positive:
             if getattr(self, name) < 1:

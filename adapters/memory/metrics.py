@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from application.ports import Metrics, PaymentOutcome, RateLimitName, WebhookRejection
+from application.ports import JobOutcome, Metrics, PaymentOutcome, RateLimitName, WebhookRejection
 
 
 class MemoryMetrics(Metrics):
@@ -12,6 +12,7 @@ class MemoryMetrics(Metrics):
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.oldest_due_age: float = 0.0
 
     def order_placed(self) -> None:
         self.counts["orders_placed"] += 1
@@ -30,3 +31,9 @@ class MemoryMetrics(Metrics):
 
     def rate_limited(self, limit: RateLimitName) -> None:
         self.counts[f"rate_limited:{limit}"] += 1
+
+    def job_finished(self, kind: str, outcome: JobOutcome) -> None:
+        self.counts[f"jobs:{kind}:{outcome}"] += 1
+
+    def oldest_due_job(self, age_seconds: float) -> None:
+        self.oldest_due_age = age_seconds

@@ -8,9 +8,9 @@ all worker processes.
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
-from application.ports import Metrics, PaymentOutcome, RateLimitName, WebhookRejection
+from application.ports import JobOutcome, Metrics, PaymentOutcome, RateLimitName, WebhookRejection
 
 ORDERS_PLACED = Counter("storefront_orders_placed", "Orders placed")
 ORDERS_CANCELLED = Counter("storefront_orders_cancelled", "Orders cancelled by their owner or an admin")
@@ -20,6 +20,16 @@ WEBHOOKS_REJECTED = Counter(
     "storefront_webhooks_rejected", "Payment webhooks answered with an error", ["reason"]
 )
 RATE_LIMITED = Counter("storefront_rate_limited", "Requests refused by a rate limit", ["limit"])
+
+JOBS_FINISHED = Counter(
+    "storefront_jobs", "Attempts of background jobs by kind and outcome", ["kind", "outcome"]
+)
+# The largest value any live process reports: each relay sees the same outbox.
+OLDEST_DUE_JOB = Gauge(
+    "storefront_jobs_oldest_due_age_seconds",
+    "Seconds the oldest due background job has been waiting (0: none)",
+    multiprocess_mode="livemax",
+)
 
 
 class PrometheusMetrics(Metrics):
@@ -41,3 +51,9 @@ class PrometheusMetrics(Metrics):
 
     def rate_limited(self, limit: RateLimitName) -> None:
         RATE_LIMITED.labels(limit=limit).inc()
+
+    def job_finished(self, kind: str, outcome: JobOutcome) -> None:
+        JOBS_FINISHED.labels(kind=kind, outcome=outcome).inc()
+
+    def oldest_due_job(self, age_seconds: float) -> None:
+        OLDEST_DUE_JOB.set(max(age_seconds, 0.0))

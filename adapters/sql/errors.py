@@ -14,6 +14,7 @@ UNIQUE_VIOLATIONS: dict[str, str] = {
     "uq_categories_slug": "category slug is taken",
     "uq_products_name": "product name is taken",
     "uq_payments_order_id": "the order already has an active payment",
+    "uq_jobs_key": "a job with this key already exists",
 }
 
 CHECK_VIOLATIONS: dict[str, str] = {

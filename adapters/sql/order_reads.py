@@ -19,7 +19,11 @@ from domain.orders import OrderStatus
 
 # The view's fields that are not a column of `orders` of the same name. `items` come from
 # `order_lines` in the second statement (NULL holds their place in the row).
-ORDER_COMPUTED = {"total_price": amount_text("total_minor"), "items": "NULL"}
+ORDER_COMPUTED = {
+    "total_price": amount_text("total_minor"),
+    "refunded_total": amount_text("refunded_minor"),
+    "items": "NULL",
+}
 ITEM_COMPUTED = {"price": amount_text("unit_price_minor")}
 
 _COLUMNS = f"SELECT {view_columns(OrderOut, ORDER_COMPUTED)} FROM orders"  # noqa: S608 - constant SQL

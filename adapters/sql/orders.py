@@ -194,6 +194,13 @@ class SqlOrderRepository(OrderRepository):
         )
         return bool(result.rowcount == 1)
 
+    async def add_refunded(self, order_id: int, minor: int, now: datetime) -> None:
+        await self._conn.execute(
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(refunded_minor=orders.c.refunded_minor + minor, updated_at=now)
+        )
+
     async def pending_since(self, before: datetime, limit: int) -> list[int]:
         query = (
             select(orders.c.id)
@@ -224,6 +231,7 @@ class SqlOrderRepository(OrderRepository):
                 currency=row.currency,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
+                refunded_minor=int(row.refunded_minor),
             )
             for row in rows
         ]

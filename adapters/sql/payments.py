@@ -31,6 +31,7 @@ def _payment(row: Row[Any]) -> Payment:
         refund_required=bool(row.refund_required),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        refunded_minor=int(row.refunded_minor),
         capture_reference=row.capture_reference,
     )
 
@@ -113,6 +114,7 @@ class SqlPaymentRepository(PaymentRepository):
                 status=payment.status.value,
                 fail_reason=payment.fail_reason,
                 refund_required=payment.refund_required,
+                refunded_minor=payment.refunded_minor,
                 capture_reference=payment.capture_reference,
                 updated_at=payment.updated_at,
             ),

@@ -104,7 +104,11 @@ orders = Table(
     Column("currency", String(3), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    CheckConstraint("status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled')", name="status"),
+    # The sum of the succeeded refunds of its payments, kept in their transactions (migration 0012).
+    Column("refunded_minor", BigInteger, nullable=False, server_default=text("0")),
+    CheckConstraint(
+        "status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded')", name="status"
+    ),
     CheckConstraint("total_minor > 0", name="total_positive"),
     # Each filter of the order lists with their sort, newest first (migration 0007).
     Index(None, "user_id", "created_at", "id"),
@@ -181,6 +185,8 @@ payments = Table(
     Column("refund_required", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The sum of its succeeded refunds, kept in their transactions (migration 0012).
+    Column("refunded_minor", BigInteger, nullable=False, server_default=text("0")),
     # The provider's id that refunds are made against (Stripe's `pi_…`), migration 0010.
     Column("capture_reference", Text, nullable=True),
     CheckConstraint(f"status IN ({PAYMENT_STATUSES})", name="status"),
@@ -250,4 +256,49 @@ order_events = Table(
     CheckConstraint(f"type IN ({ORDER_EVENT_TYPES})", name="type"),
     CheckConstraint(f"actor IN ({EVENT_ACTORS})", name="actor"),
     Index(None, "order_id", "id"),
+)
+
+# Refunds of payments (migration 0012). Requested (pending) together with their job.
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("payment_id", Id, ForeignKey("payments.id"), nullable=False),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(500), nullable=True),
+    Column("provider_refund_id", String(255), nullable=True),
+    Column("failure_reason", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    Index(None, "payment_id", "id"),
+    Index(None, "provider_refund_id"),
+)
+
+JOB_READY = text("status IN ('due', 'running')")
+
+# The transactional outbox (migration 0012): one row per job, written with its cause.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # a JSON object
+    Column("key", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("run_after", UtcDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("locked_by", String(100), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("key"),
+    CheckConstraint("status IN ('due', 'running', 'succeeded', 'dead')", name="status"),
+    # Only the jobs not yet final: the relay's scan stays small however long the history.
+    Index("ix_jobs_ready_run_after", "run_after", postgresql_where=JOB_READY, sqlite_where=JOB_READY),
 )

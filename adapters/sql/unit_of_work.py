@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sql.database import Database
 from adapters.sql.hot_path import HotRepositories
 from adapters.sql.idempotency import SqlIdempotencyRecords
+from adapters.sql.jobs import SqlJobRepository
 from adapters.sql.order_events import SqlOrderEventRepository
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository
 from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository
+from adapters.sql.refunds import SqlRefundRepository
 from adapters.sql.repositories import SqlCategoryRepository, SqlProductRepository, SqlUserRepository
 from application.ports import UnitOfWork
 
@@ -41,6 +43,8 @@ class SqlUnitOfWork(UnitOfWork):
             self.orders, self.stock, self.order_events = hot.orders, hot.stock, hot.order_events
             self.payments, self.payment_events = hot.payments, hot.payment_events
         self.idempotency = SqlIdempotencyRecords(conn)
+        self.refunds = SqlRefundRepository(conn)
+        self.jobs = SqlJobRepository(conn)
         return self
 
     async def __aexit__(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.orders.moves import store_move
+from application.payments.refunds import record_refund_answer, request_refund
 from application.ports import (
     NO_METRICS,
     Clock,
@@ -14,6 +15,7 @@ from application.ports import (
 )
 from domain.errors import InvalidInput, NotAuthenticated, NotFound
 from domain.order_events import EventActor, OrderEvent
+from domain.orders import OrderStatus
 from domain.payments import (
     IgnoredEvent,
     Outcome,
@@ -23,7 +25,7 @@ from domain.payments import (
     PaymentStatus,
     decide_settlement,
 )
-from domain.refunds import RefundEvent
+from domain.refunds import ORDER_CANCELLED_REASON, RefundEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,9 @@ class SettleWebhook:
     - `succeeded` with another amount or currency fails the payment naming the
       mismatch and leaves the order unpaid (PaymentRejected, after the commit);
     - `succeeded` for a pending order marks the payment succeeded and the order
-      paid together; for an order no longer pending it flags `refund_required`;
+      paid together; for an order no longer pending it flags `refund_required` and requests a
+      full refund (reason `order cancelled before payment`) with its job, in the same
+      transaction: the worker carries it out as any other refund;
     - `failed` / `canceled` end the payment and leave the order pending;
     - each change is on the order's timeline (by `provider`): the payment's new status,
       then `paid` if the order moved; duplicates and ignored events add nothing.
@@ -102,8 +106,29 @@ class SettleWebhook:
         return await self._settle_payment(provider, event)
 
     async def _settle_refund(self, provider: str, event: RefundEvent) -> WebhookReceipt:
-        """A refund's event moves the refund it names (the refunds work settles it here)."""
-        raise NotFound(f"refund {event.provider_refund_id} not found")
+        """A refund's event moves the refund it names forward only, in one transaction (a
+        repeat finds it final and changes nothing); when the payment's succeeded refunds reach
+        its amount the order becomes `refunded`. An unknown refund is NotFound."""
+        now = self._clock.now()
+        async with self._uow as uow:
+            found = await uow.refunds.find_by_provider_id(provider, event.provider_refund_id)
+            if found is None:
+                raise NotFound(f"refund {event.provider_refund_id} not found")
+            moved = await record_refund_answer(
+                uow,
+                found.id,
+                event.status,
+                now,
+                EventActor.PROVIDER,
+                provider_refund_id=event.provider_refund_id,
+                failure_reason=event.failure_reason,
+            )
+            payment = await uow.payments.get(found.payment_id)
+            await uow.commit()
+        if moved.status is found.status:
+            note = f"refund {found.id} is already {found.status}; a {event.status} event changes nothing"
+            return WebhookReceipt(Outcome.IGNORED.value, payment, note)
+        return WebhookReceipt(Outcome.APPLIED.value, payment, f"refund {found.id} {moved.status}")
 
     async def _settle_payment(self, provider: str, event: PaymentEvent) -> WebhookReceipt:
         now = self._clock.now()
@@ -129,6 +154,13 @@ class SettleWebhook:
                 await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.PROVIDER))
             if decision.pay_order:
                 await store_move(uow, order, order.mark_paid(now), EventActor.PROVIDER)
+            if decision.changes_payment and payment.refund_required:
+                reason = (
+                    ORDER_CANCELLED_REASON
+                    if order.status is OrderStatus.CANCELLED
+                    else f"order was already {order.status.value} when this payment succeeded"
+                )
+                await request_refund(uow, payment, None, reason, now, EventActor.SYSTEM)
             await uow.commit()
         if decision.outcome is Outcome.MISMATCH:
             raise PaymentRejected(decision.note)

@@ -46,8 +46,10 @@ from application.ports.idempotency import (
     holding,
     resumable,
 )
+from application.ports.jobs import JobQueue, JobRepository, NewJob
 from application.ports.metrics import (
     NO_METRICS,
+    JobOutcome,
     Metrics,
     NoMetrics,
     PaymentOutcome,
@@ -57,7 +59,7 @@ from application.ports.metrics import (
 from application.ports.order_events import OrderEventOut, OrderEventRepository
 from application.ports.order_reads import OrderItemOut, OrderOut, OrderReadModel
 from application.ports.orders import OrderableProduct, OrderFilter, OrderRepository, StockRepository
-from application.ports.payment_reads import PaymentOut
+from application.ports.payment_reads import PaymentOut, RefundOut
 from application.ports.payments import (
     CheckoutRequest,
     NewPayment,
@@ -72,6 +74,7 @@ from application.ports.payments import (
     WebhookDelivery,
 )
 from application.ports.readiness import DependencyState, Readiness
+from application.ports.refunds import NewRefund, RefundRepository
 from application.ports.security import AccessClaims, AccessToken, PasswordHasher, TokenIssuer
 from application.ports.sessions import RateLimit, RateLimiter, SessionGrant, SessionStore
 from application.ports.unit_of_work import UnitOfWork
@@ -97,11 +100,16 @@ __all__ = [
     "IdempotencyRecords",
     "IdempotencyScope",
     "IdempotencyStore",
+    "JobOutcome",
+    "JobQueue",
+    "JobRepository",
     "Lease",
     "Metrics",
     "NewCategory",
+    "NewJob",
     "NewPayment",
     "NewProduct",
+    "NewRefund",
     "NoMetrics",
     "OrderEventOut",
     "OrderEventRepository",
@@ -129,6 +137,8 @@ __all__ = [
     "RateLimitName",
     "RateLimiter",
     "Readiness",
+    "RefundOut",
+    "RefundRepository",
     "RefundRequest",
     "Resumable",
     "SessionGrant",

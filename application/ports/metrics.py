@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 PaymentOutcome = Literal["succeeded", "failed", "canceled"]
 WebhookRejection = Literal["signature", "unknown_payment", "amount_mismatch", "invalid"]
 RateLimitName = Literal["login", "register", "api"]
+JobOutcome = Literal["succeeded", "retried", "dead"]
 
 
 class Metrics(Protocol):
@@ -39,6 +40,14 @@ class Metrics(Protocol):
     def rate_limited(self, limit: RateLimitName) -> None:
         """A request refused with 429 by one of the RATE_LIMIT_* limits."""
 
+    @abstractmethod
+    def job_finished(self, kind: str, outcome: JobOutcome) -> None:
+        """An attempt of a background job ended: done, to be retried, or given up (dead)."""
+
+    @abstractmethod
+    def oldest_due_job(self, age_seconds: float) -> None:
+        """How long the oldest due job has waited (0 when none waits), as a relay last saw it."""
+
 
 class NoMetrics(Metrics):
     """Counts nothing: the default for code paths nobody watches (CLI, scripts)."""
@@ -59,6 +68,12 @@ class NoMetrics(Metrics):
         pass
 
     def rate_limited(self, limit: RateLimitName) -> None:
+        pass
+
+    def job_finished(self, kind: str, outcome: JobOutcome) -> None:
+        pass
+
+    def oldest_due_job(self, age_seconds: float) -> None:
         pass
 
 

@@ -23,7 +23,7 @@ import msgspec
 from application.ports.orders import OrderFilter
 from domain.orders import Order, OrderLine, OrderStatus
 
-OrderStatusName = Literal["pending", "paid", "shipped", "delivered", "cancelled"]
+OrderStatusName = Literal["pending", "paid", "shipped", "delivered", "cancelled", "refunded"]
 
 
 # gc=False: a view holds no reference cycle; msgspec builds and encodes these without the
@@ -50,6 +50,7 @@ class OrderOut(msgspec.Struct, gc=False):
     user_id: int
     status: OrderStatusName
     total_price: str  # two decimals: "149.90"
+    refunded_total: str  # the sum of the succeeded refunds of its payments, "0.00" when none
     currency: str
     items: list[OrderItemOut]
     created_at: datetime
@@ -62,6 +63,7 @@ class OrderOut(msgspec.Struct, gc=False):
             order.user_id,
             order.status.value,
             str(order.total.amount),
+            str(order.refunded_total.amount),
             order.currency,
             [OrderItemOut.of(line) for line in order.lines],
             order.created_at,

@@ -81,6 +81,11 @@ class OrderRepository(Protocol):
         `expected`; False when another transaction moved it first (nothing written)."""
 
     @abstractmethod
+    async def add_refunded(self, order_id: int, minor: int, now: datetime) -> None:
+        """Add `minor` (minor units of the order's currency) to the order's `refunded_total`:
+        one of its refunds succeeded (in that refund's transaction)."""
+
+    @abstractmethod
     async def pending_since(self, before: datetime, limit: int) -> list[int]:
         """Ids of pending orders placed before `before`, oldest first."""
 

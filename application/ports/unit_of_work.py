@@ -8,9 +8,11 @@ from typing import Protocol, Self
 
 from application.ports.catalog import CategoryRepository, ProductRepository
 from application.ports.idempotency import IdempotencyRecords
+from application.ports.jobs import JobRepository
 from application.ports.order_events import OrderEventRepository
 from application.ports.orders import OrderRepository, StockRepository
 from application.ports.payments import PaymentEventRepository, PaymentRepository
+from application.ports.refunds import RefundRepository
 from application.ports.users import UserRepository
 
 
@@ -26,6 +28,8 @@ class UnitOfWork(Protocol):
     payments: PaymentRepository
     payment_events: PaymentEventRepository
     idempotency: IdempotencyRecords
+    refunds: RefundRepository
+    jobs: JobRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

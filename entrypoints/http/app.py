@@ -31,6 +31,7 @@ from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.text_guard import text_guard_middleware
 from entrypoints.http.users import UserController
 from entrypoints.ioc import create_container, unavailable_dependency
+from entrypoints.jobs import job_worker_lifespan
 from entrypoints.logs import configure_logging
 from entrypoints.order_expiry import order_expiry_lifespan
 from entrypoints.settings import Settings
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         on_shutdown=[container.close],
         lifespan=[
             order_expiry_lifespan(container, settings.order_expiry_interval_seconds, unavailable_dependency),
+            job_worker_lifespan(container, settings, unavailable_dependency),
             http_metrics.lifespan,
         ],
         debug=False,

@@ -13,14 +13,18 @@ from msgspec import Meta, Struct
 from application.paging import Page
 from application.payments.providers import ListProviders
 from application.payments.read_payments import GetPayment, ListOrderPayments, ListPayments
+from application.payments.refunds import ListRefunds, RequestRefund
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
-from application.ports import PaymentFilter, PaymentOut, WebhookDelivery
+from application.ports import PaymentFilter, PaymentOut, RefundOut, WebhookDelivery
 from domain.errors import InvalidInput
 from domain.payments import PaymentStatus
+from domain.refunds import REASON_MAX
+from domain.text import PLAIN_TEXT_PATTERN
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
+from entrypoints.http.money import Amount
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.paging import Limit, Offset
 
@@ -45,6 +49,24 @@ ProviderChoice = (
     ]
     | None
 )
+
+
+RefundReason = Annotated[
+    str,
+    Meta(
+        max_length=REASON_MAX,
+        pattern=PLAIN_TEXT_PATTERN,
+        description="Why the money goes back: plain text, at most 500 characters",
+        examples=["damaged in transit"],
+    ),
+]
+
+
+class RefundIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A refund request: `amount` in the payment's currency (default: all that is left)."""
+
+    amount: Amount | None = None
+    reason: RefundReason | None = None
 
 
 class StartPaymentIn(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -145,6 +167,44 @@ class PaymentController(Controller):
     ) -> list[PaymentOut]:
         criteria = PaymentFilter(status, provider, refund_required)
         return [PaymentOut.of(p) for p in await list_payments(actor, criteria, Page(limit, offset))]
+
+    @post(
+        "/{payment_id:int}/refunds",
+        status_code=201,
+        summary="Refund a succeeded payment, in part or in full (admin)",
+        description=RequestRefund.__doc__,
+        security=BEARER,
+        guards=ADMIN,
+        responses={
+            201: ResponseSpec(RefundOut, description="The refund, pending until the provider answers")
+        },
+    )
+    @idempotent
+    async def request_refund(
+        self,
+        payment_id: int,
+        data: RefundIn,
+        actor: FromDishka[Actor],
+        request_refund: FromDishka[RequestRefund],
+    ) -> RefundOut:
+        return RefundOut.of(await request_refund(actor, payment_id, data.amount, data.reason))
+
+    @get(
+        "/{payment_id:int}/refunds",
+        summary="A payment's refunds, oldest first (owner or admin)",
+        description=ListRefunds.__doc__,
+        security=BEARER,
+        guards=USER,
+    )
+    async def payment_refunds(
+        self,
+        payment_id: int,
+        actor: FromDishka[Actor],
+        list_refunds: FromDishka[ListRefunds],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> list[RefundOut]:
+        return [RefundOut.of(r) for r in await list_refunds(actor, payment_id, Page(limit, offset))]
 
     @get("/{payment_id:int}", summary="One payment (owner or admin)", security=BEARER, guards=USER)
     async def get_payment(

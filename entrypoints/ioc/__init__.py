@@ -13,6 +13,7 @@ from dishka.integrations.litestar import LitestarProvider
 from adapters.outages import unavailable_dependency
 from entrypoints.ioc.database import DatabaseAdapters
 from entrypoints.ioc.http import HttpRequestScope
+from entrypoints.ioc.jobs import JobAdapters
 from entrypoints.ioc.payment_gateways import PaymentGatewayAdapters
 from entrypoints.ioc.read_models import ReadModelAdapters
 from entrypoints.ioc.redis import RedisAdapters
@@ -33,6 +34,7 @@ def app_providers() -> list[Provider]:
         SecurityAdapters(),
         RedisAdapters(),
         PaymentGatewayAdapters(),
+        JobAdapters(),
         UseCases(),
     ]
 

@@ -23,6 +23,7 @@ from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
+from application.jobs.run_jobs import HandOutJobs, RunJob
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.cancel_order import CancelOrder
 from application.orders.deliver_order import DeliverOrder
@@ -32,6 +33,7 @@ from application.orders.place_order import PlaceOrder
 from application.orders.ship_order import ShipOrder
 from application.payments.providers import ListProviders
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments, ListPayments
+from application.payments.refunds import ExecuteRefund, ListRefunds, RequestRefund
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from application.ports import Clock, Metrics, PaymentGateways, UnitOfWork
@@ -104,3 +106,10 @@ class UseCases(Provider):
         self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, metrics: Metrics
     ) -> SettleWebhook:
         return SettleWebhook(uow, gateways, clock, metrics)
+
+    # refunds and the jobs that carry them out
+    request_refund = provide(RequestRefund)
+    list_refunds = provide(ListRefunds)
+    execute_refund = provide(ExecuteRefund)
+    run_job = provide(RunJob)
+    hand_out_jobs = provide(HandOutJobs)

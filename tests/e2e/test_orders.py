@@ -75,11 +75,13 @@ async def test_placing_an_order_answers_201_with_items_prices_and_an_exact_total
         "user_id",
         "status",
         "total_price",
+        "refunded_total",
         "currency",
         "items",
         "created_at",
         "updated_at",
     }
+    assert order["refunded_total"] == "0.00"
     assert await stock_of(api, shop["green"]) == 7
     assert await stock_of(api, shop["black"]) == 2
 

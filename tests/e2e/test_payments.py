@@ -34,6 +34,7 @@ PAYMENT_FIELDS = {
     "checkout_url",
     "fail_reason",
     "refund_required",
+    "refunded_amount",
     "created_at",
     "updated_at",
 }

@@ -70,6 +70,13 @@ class MemoryOrderRepository(OrderRepository):
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         return self._s.orders.get(order_id)
 
+    async def add_refunded(self, order_id: int, minor: int, now: datetime) -> None:
+        order = self._s.orders.get(order_id)
+        if order is not None:
+            self._s.orders[order_id] = replace(
+                order, refunded_minor=order.refunded_minor + minor, updated_at=now
+            )
+
     async def list_for_user(
         self, user_id: int, status: OrderStatus | None, limit: int, offset: int
     ) -> list[Order]:

@@ -71,6 +71,7 @@ class MemoryPaymentRepository(PaymentRepository):
             status=payment.status,
             fail_reason=payment.fail_reason,
             refund_required=payment.refund_required,
+            refunded_minor=payment.refunded_minor,
             capture_reference=payment.capture_reference,
             updated_at=payment.updated_at,
         )

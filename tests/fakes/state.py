@@ -15,9 +15,11 @@ from typing import Any, TypeVar
 
 from application.ports import IdempotencyScope, StoredResponse
 from domain.catalog import Category, Product
+from domain.jobs import Job
 from domain.order_events import OrderEvent
 from domain.orders import Order
 from domain.payments import Outcome, Payment
+from domain.refunds import Refund
 from domain.users import User
 
 
@@ -86,6 +88,8 @@ class MemoryState:
     payments: dict[int, Payment] = field(default_factory=dict)
     payment_events: dict[tuple[str, str], PaymentEventRecord] = field(default_factory=dict)
     idempotency: dict[IdempotencyScope, IdempotencyRecord] = field(default_factory=dict)
+    refunds: dict[int, Refund] = field(default_factory=dict)
+    jobs: dict[int, Job] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
 
     def next_id(self, name: str) -> int:

@@ -9,9 +9,11 @@ from application.ports import UnitOfWork
 from tests.fakes.accounts import MemoryUserRepository
 from tests.fakes.catalog import MemoryCategoryRepository, MemoryProductRepository
 from tests.fakes.idempotency import MemoryIdempotencyRecords
+from tests.fakes.jobs import MemoryJobRepository
 from tests.fakes.order_events import MemoryOrderEventRepository
 from tests.fakes.orders import MemoryOrderRepository, MemoryStockRepository
 from tests.fakes.payments import MemoryPaymentEventRepository, MemoryPaymentRepository
+from tests.fakes.refunds import MemoryRefundRepository
 from tests.fakes.state import MemoryDatabase, MemoryState
 
 
@@ -33,6 +35,8 @@ class MemoryUnitOfWork(UnitOfWork):
         self.payments = MemoryPaymentRepository(state)
         self.payment_events = MemoryPaymentEventRepository(state)
         self.idempotency = MemoryIdempotencyRecords(state)
+        self.refunds = MemoryRefundRepository(state)
+        self.jobs = MemoryJobRepository(state)
         return self
 
     async def __aexit__(

@@ -54,6 +54,9 @@ def test_only_the_moves_of_the_state_machine_are_allowed(status: OrderStatus, ta
         (OrderStatus.PENDING, OrderStatus.CANCELLED),
         (OrderStatus.PAID, OrderStatus.SHIPPED),
         (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
+        (OrderStatus.PAID, OrderStatus.REFUNDED),
+        (OrderStatus.SHIPPED, OrderStatus.REFUNDED),
+        (OrderStatus.DELIVERED, OrderStatus.REFUNDED),
     }
     if (status, target) in allowed:
         assert order(status).move_to(target, NOW).status is target

@@ -26,13 +26,19 @@ PRODUCTION = ("domain", "application", "adapters", "entrypoints")
 
 # (view, table, the view's fields that are no column of that name, the columns it does not show)
 SHAPES = [
-    # total_price: total_minor as text; items: the order_lines rows.
-    (OrderOut, orders, {"total_price", "items"}, {"total_minor"}),
+    # total_price, refunded_total: total_minor, refunded_minor as text; items: the order_lines rows.
+    (OrderOut, orders, {"total_price", "refunded_total", "items"}, {"total_minor", "refunded_minor"}),
     # price: unit_price_minor as text; order_id: the order the item is listed under.
     (OrderItemOut, order_lines, {"price"}, {"unit_price_minor", "order_id"}),
-    # amount: amount_minor as text; user_id: the payment's order names its owner already;
+    # amount, refunded_amount: amount_minor, refunded_minor as text;
+    # user_id: the payment's order names its owner already;
     # capture_reference: the provider's id refunds are made against, the provider's business.
-    (PaymentOut, payments, {"amount"}, {"amount_minor", "user_id", "capture_reference"}),
+    (
+        PaymentOut,
+        payments,
+        {"amount", "refunded_amount"},
+        {"amount_minor", "refunded_minor", "user_id", "capture_reference"},
+    ),
     # password_hash: never shown.
     (UserOut, users, set(), {"password_hash"}),
 ]

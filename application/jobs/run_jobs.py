@@ -1,0 +1,131 @@
+"""Running the outbox's jobs: the relay that hands due jobs to the job library's queue, and
+the attempt a worker makes when the library hands one to it. SPEC §"Background work".
+
+Each job runs in one place at a time: a worker claims the row with a conditional write
+before it runs it (a job handed out twice is claimed once), holding it for `lease`; a worker
+that dies leaves its claim to lapse, and the relay hands the job out again. A failed attempt
+is retried after 1 s, 2 s, 4 s … (at most 5 min) up to `max_attempts`; then the job is dead
+and its cause is given up (a refund fails with the last error) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.payments.refunds import ExecuteRefund, GiveUpRefund
+from application.ports import NO_METRICS, Clock, JobOutcome, JobQueue, Metrics, UnitOfWork
+from domain.errors import DomainError
+from domain.jobs import DEFAULT_MAX_ATTEMPTS, Job, JobKind, JobStatus
+
+log = logging.getLogger("storefront.jobs")
+
+
+@dataclass(frozen=True, slots=True)
+class JobSettings:
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS  # JOB_MAX_ATTEMPTS
+    lease: timedelta = timedelta(seconds=60)  # JOB_LEASE_SECONDS: how long an attempt may run
+    batch: int = 100  # jobs one relay pass hands out at most
+
+
+class HandOutJobs:
+    """One relay pass: hand the jobs that are due (and not held) to the queue; report how long
+    the oldest due job has waited. Returns how many were handed out.
+
+    A handed-out job is marked so that no relay hands it out again for `lease`; if the queue
+    loses it meanwhile, it is handed out again after that."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        queue: JobQueue,
+        settings: JobSettings,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._queue = queue
+        self._settings = settings
+        self._metrics = metrics
+
+    async def __call__(self) -> int:
+        now = self._clock.now()
+        async with self._uow as uow:
+            oldest = await uow.jobs.oldest_due(now)
+            ids = await uow.jobs.hand_out(now, self._settings.batch, self._settings.lease)
+            await uow.commit()
+        self._metrics.oldest_due_job((now - oldest).total_seconds() if oldest is not None else 0.0)
+        for job_id in ids:
+            await self._queue.enqueue(job_id)
+        return len(ids)
+
+
+class RunJob:
+    """One attempt at a job the queue handed to `worker`: claim it (None when it is not ready:
+    run elsewhere, already done, or backing off), run it, record how it ended. Returns the
+    job's status after the attempt."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        execute_refund: ExecuteRefund,
+        settings: JobSettings,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._execute_refund = execute_refund
+        self._give_up_refund = GiveUpRefund()
+        self._settings = settings
+        self._metrics = metrics
+
+    async def __call__(self, job_id: int, worker: str) -> JobStatus | None:
+        async with self._uow as uow:
+            job = await uow.jobs.claim(job_id, worker, self._clock.now(), self._settings.lease)
+            await uow.commit()
+        if job is None:
+            return None
+        try:
+            await self._run(job)
+        except Exception as error:  # noqa: BLE001 - any failure of an attempt is retried or buried
+            return await self._failed(job, _describe(error))
+        async with self._uow as uow:
+            await uow.jobs.save(job.succeeded(self._clock.now()))
+            await uow.commit()
+        self._metrics.job_finished(job.kind.value, "succeeded")
+        return JobStatus.SUCCEEDED
+
+    async def _run(self, job: Job) -> None:
+        if job.kind is JobKind.REFUND:
+            await self._execute_refund(int(job.payload["refund_id"]))
+            return
+        raise ValueError(f"no handler for jobs of kind {job.kind.value!r}")  # pragma: no cover
+
+    async def _failed(self, job: Job, error: str) -> JobStatus:
+        now = self._clock.now()
+        failed = job.failed(error, now, self._settings.max_attempts)
+        async with self._uow as uow:
+            await uow.jobs.save(failed)
+            if failed.status is JobStatus.DEAD and job.kind is JobKind.REFUND:
+                await self._give_up_refund(uow, int(job.payload["refund_id"]), error, now)
+            await uow.commit()
+        outcome: JobOutcome = "dead" if failed.status is JobStatus.DEAD else "retried"
+        self._metrics.job_finished(job.kind.value, outcome)
+        log.warning(
+            "job %s (%s) attempt %d failed: %s; %s",
+            job.id,
+            job.kind.value,
+            job.attempts,
+            error,
+            "dead" if outcome == "dead" else f"retrying after {failed.run_after.isoformat()}",
+        )
+        return failed.status
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, DomainError):
+        return error.message
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -1,0 +1,242 @@
+"""Refunds: requested by an administrator (or by a settlement), carried out by a job.
+
+The request only records the refund (`pending`) and its job in one transaction; the job
+(`ExecuteRefund`, run by a worker) asks the provider under the key `storefront-refund-<id>`
+outside any transaction, then records the answer in one. The provider's answer or a later
+webhook moves the refund forward only. SPEC §"Payments" (Refunds), §"Background work".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from application.ids import is_storable_id
+from application.orders.moves import store_move
+from application.paging import Page
+from application.ports import (
+    Clock,
+    NewJob,
+    NewRefund,
+    PaymentGateways,
+    ProviderRefund,
+    RefundRequest,
+    UnitOfWork,
+    resumable,
+)
+from domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
+from domain.jobs import JobKind, refund_job_key
+from domain.money import Money, parse_amount
+from domain.order_events import EventActor, OrderEvent
+from domain.payments import Payment
+from domain.refunds import (
+    Refund,
+    RefundStatus,
+    check_reason,
+    check_refund,
+    order_becomes_refunded,
+)
+from domain.users import Actor
+
+log = logging.getLogger("storefront.refunds")
+
+
+async def request_refund(
+    uow: UnitOfWork,
+    payment: Payment,
+    amount: Money | None,
+    reason: str | None,
+    now: datetime,
+    actor: EventActor,
+) -> Refund:
+    """Inside `uow`, with `payment` locked: record a pending refund, its job and its
+    `refund_requested` event (by `actor`) together.
+
+    `amount` None = all that is left. Raises what `domain.refunds.check_refund` raises.
+    """
+    refunds = await uow.refunds.of_payment(payment.id)
+    wanted = check_refund(payment, refunds, amount)
+    refund = await uow.refunds.add(NewRefund(payment.id, payment.order_id, wanted, reason), now)
+    await uow.jobs.add(NewJob(JobKind.REFUND, {"refund_id": refund.id}, refund_job_key(refund.id)), now)
+    await uow.order_events.append(OrderEvent.of_refund(refund, actor))
+    return refund
+
+
+async def record_refund_answer(
+    uow: UnitOfWork,
+    refund_id: int,
+    status: RefundStatus,
+    now: datetime,
+    actor: EventActor,
+    *,
+    provider_refund_id: str | None = None,
+    failure_reason: str | None = None,
+) -> Refund:
+    """Inside `uow`: move the refund forward (never back, nothing leaves a final status). When it
+    succeeds, its amount is added to the payment's `refunded_amount` and the order's
+    `refunded_total`, and an order whose payment is now refunded in full becomes `refunded`.
+    Each change is on the order's timeline, by `actor` (the worker: `system`; a webhook: `provider`).
+    Locks order, then payment, then refund (the order every use case keeps)."""
+    found = await uow.refunds.get(refund_id)
+    if found is None:
+        raise NotFound(f"refund {refund_id} not found")
+    order = await uow.orders.get(found.order_id, for_update=True)
+    payment = await uow.payments.lock(found.payment_id)
+    refund = await uow.refunds.lock(refund_id)
+    assert order is not None and payment is not None and refund is not None
+    moved = refund.answered(status, now, provider_refund_id=provider_refund_id, failure_reason=failure_reason)
+    if moved == refund:
+        return refund
+    await uow.refunds.save(moved)
+    if moved.status is not refund.status:
+        await uow.order_events.append(OrderEvent.of_refund(moved, actor))
+    if moved.status is RefundStatus.SUCCEEDED and refund.status is not RefundStatus.SUCCEEDED:
+        payment = replace(payment, refunded_minor=payment.refunded_minor + moved.amount.minor, updated_at=now)
+        await uow.payments.save(payment)
+        await uow.orders.add_refunded(order.id, moved.amount.minor, now)
+        if order_becomes_refunded(payment, await uow.refunds.of_payment(payment.id), order.status):
+            await store_move(uow, order, order.refund(now), actor)
+    return moved
+
+
+class RequestRefund:
+    """An administrator refunds a succeeded payment, in part or in full.
+
+    `amount` is a decimal in the payment's currency (two places at most; None = all that is
+    left); `reason` up to 500 characters of plain text. Raises: AccessDenied (not an admin);
+    NotFound (no such payment); InvalidTransition (the payment is not succeeded); InvalidInput
+    (zero or negative amount, reason too long); Conflict naming what is left (more than the
+    payment's amount minus its refunds that are not failed, also when nothing is left).
+
+    The payment row is locked (after its order's) before its refunds are summed, so concurrent
+    requests (on any number of instances) never refund more than it. The refund (`pending`) and its job are
+    stored in one transaction and the answer comes at once; a worker asks the provider.
+    Under an Idempotency-Key the refund is recorded on the key (a retry after a crash answers
+    with that refund: `resume`).
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    @resumable
+    async def __call__(
+        self, actor: Actor, payment_id: int, amount: Decimal | None = None, reason: str | None = None
+    ) -> Refund:
+        actor.ensure_admin()
+        reason = check_reason(reason)
+        async with self._uow as uow:
+            found = await uow.payments.get(payment_id) if is_storable_id(payment_id) else None
+            if found is None:
+                raise NotFound(f"payment {payment_id} not found")
+            # The order before the payment, as every use case locks them: the refund's job
+            # records its answer holding both, and a refund's row names both.
+            await uow.orders.get(found.order_id, for_update=True)
+            payment = await uow.payments.lock(found.id)
+            assert payment is not None
+            wanted = None if amount is None else _money(amount, payment.amount.currency)
+            refund = await request_refund(
+                uow, payment, wanted, reason, self._clock.now(), EventActor.of(actor)
+            )
+            await uow.idempotency.record_created(refund.id)
+            await uow.commit()
+        return refund
+
+    async def resume(self, actor: Actor, refund_id: int) -> Refund:
+        """The refund an earlier request under the same key recorded, as it is now."""
+        actor.ensure_admin()
+        async with self._uow as uow:
+            refund = await uow.refunds.get(refund_id) if is_storable_id(refund_id) else None
+        if refund is None:
+            raise NotFound(f"refund {refund_id} not found")
+        return refund
+
+
+class ListRefunds:
+    """A payment's refunds, oldest first, for the owner of its order or an admin (anyone else:
+    NotFound, as for the payment itself)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, actor: Actor, payment_id: int, page: Page) -> list[Refund]:
+        async with self._uow as uow:
+            payment = await uow.payments.get(payment_id) if is_storable_id(payment_id) else None
+            if payment is None or (payment.user_id != actor.user_id and not actor.is_admin):
+                raise NotFound(f"payment {payment_id} not found")
+            return await uow.refunds.list_for_payment(payment.id, page.limit, page.offset)
+
+
+class ExecuteRefund:
+    """The refund job: ask the provider to return a pending refund's money, then record its answer.
+
+    The provider is called outside any database transaction with the reference
+    `storefront-refund-<id>`, its idempotency key: however often the job runs (a worker that
+    died after the call, before its commit), the provider refunds once. A refund already final
+    is not sent again. Raises: NotFound (no such refund); DependencyUnavailable (the provider
+    cannot be reached, or is not enabled any more) and anything else unexpected — the job is
+    retried. A provider's refusal (Conflict, 4xx) is its answer: the refund fails with it.
+    """
+
+    def __init__(self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock) -> None:
+        self._uow = uow
+        self._gateways = gateways
+        self._clock = clock
+
+    async def __call__(self, refund_id: int) -> Refund:
+        async with self._uow as uow:
+            refund = await uow.refunds.get(refund_id)
+            payment = await uow.payments.get(refund.payment_id) if refund is not None else None
+        if refund is None or payment is None:
+            raise NotFound(f"refund {refund_id} not found")
+        if refund.status.is_final:
+            return refund
+        gateway = self._gateways.get(payment.provider)
+        if gateway is None:
+            raise DependencyUnavailable(f"the payment provider {payment.provider!r} is not enabled")
+        request = RefundRequest(
+            reference=refund_job_key(refund.id),
+            refund_id=refund.id,
+            provider_payment_id=payment.provider_payment_id or "",
+            capture_reference=payment.capture_reference,
+            amount=refund.amount,
+            reason=refund.reason,
+        )
+        try:
+            answer = await gateway.refund(request)
+        except Conflict as refused:
+            log.warning("the provider refused refund %s: %s", refund.id, refused.message)
+            answer = ProviderRefund("", RefundStatus.FAILED, refused.message)
+        async with self._uow as uow:
+            recorded = await record_refund_answer(
+                uow,
+                refund.id,
+                answer.status,
+                self._clock.now(),
+                EventActor.SYSTEM,
+                provider_refund_id=answer.provider_refund_id or None,
+                failure_reason=answer.failure_reason,
+            )
+            await uow.commit()
+        return recorded
+
+
+class GiveUpRefund:
+    """The refund job is dead (out of attempts): the refund fails with the job's last error,
+    forward only (a refund that succeeded meanwhile stays succeeded). Runs in the caller's
+    unit of work, the one that buries the job."""
+
+    async def __call__(self, uow: UnitOfWork, refund_id: int, error: str, now: datetime) -> None:
+        if await uow.refunds.get(refund_id) is not None:
+            await record_refund_answer(
+                uow, refund_id, RefundStatus.FAILED, now, EventActor.SYSTEM, failure_reason=error
+            )
+
+
+def _money(amount: Decimal, currency: str) -> Money:
+    value = parse_amount(amount)
+    if value <= 0:
+        raise InvalidInput.for_field("amount", "must be greater than 0")
+    return Money.of(value, currency)

@@ -1,0 +1,39 @@
+"""The job library (taskiq) and the outbox's settings: one broker per container."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dishka import Scope, provide
+from dishka.integrations.taskiq import TaskiqProvider
+from taskiq import AsyncBroker
+
+from adapters.jobs.taskiq_queue import RUN_JOB_TASK, TaskiqJobQueue, create_broker
+from application.jobs.run_jobs import JobSettings
+from application.ports import JobQueue
+from entrypoints.settings import Settings
+
+
+class JobAdapters(TaskiqProvider):
+    scope = Scope.APP
+
+    @provide
+    def broker(self, settings: Settings) -> AsyncBroker:
+        """Started and stopped by the job worker (`entrypoints.jobs.JobWorker`) that uses it."""
+        from entrypoints.jobs import run_job
+
+        broker = create_broker(settings.redis_url, settings.redis_key_prefix)
+        broker.register_task(run_job, task_name=RUN_JOB_TASK)
+        return broker
+
+    @provide
+    def queue(self, broker: AsyncBroker) -> JobQueue:
+        task = broker.find_task(RUN_JOB_TASK)
+        assert task is not None
+        return TaskiqJobQueue(task)
+
+    @provide
+    def job_settings(self, settings: Settings) -> JobSettings:
+        return JobSettings(
+            max_attempts=settings.job_max_attempts, lease=timedelta(seconds=settings.job_lease_seconds)
+        )
