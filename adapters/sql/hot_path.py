@@ -144,7 +144,7 @@ _PAYMENT_BY_PROVIDER_ID = "SELECT * FROM payments WHERE provider = $1 AND provid
 _PAYMENT_FOR_UPDATE = "SELECT * FROM payments WHERE id = $1 FOR UPDATE"
 _SAVE_PAYMENT = _one_line("""
 UPDATE payments SET provider_payment_id = $2, checkout_url = $3, status = $4, fail_reason = $5,
-    refund_required = $6, capture_reference = $7, updated_at = $8
+    refund_required = $6, capture_reference = $7, updated_at = $8, refunded_minor = $9
 WHERE id = $1
 """)
 # A concurrent delivery of the same event waits here for the first one's transaction, then
@@ -271,6 +271,7 @@ class PgOrderRepository(SqlOrderRepository):
             currency=row["currency"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            refunded_minor=int(row["refunded_minor"]),
         )
 
     async def save_status(self, order: Order, expected: OrderStatus) -> bool:
@@ -311,6 +312,7 @@ class PgPaymentRepository(SqlPaymentRepository):
             payment.refund_required,
             payment.capture_reference,
             payment.updated_at,
+            payment.refunded_minor,
         )
 
 
