@@ -28,6 +28,16 @@ from bench.run import add_service_arguments, reachable_redis
 
 AsgiApp = Callable[..., Coroutine[Any, Any, None]]
 ORDER = json.dumps({"items": [{"product_id": 5, "quantity": 1}, {"product_id": 77, "quantity": 2}]}).encode()
+_TRACKED_FIRST = seed.FULL.tracked_ids[0]
+# Two tracked-stock products, listed in descending id order (the use case sorts them).
+TRACKED_ORDER = json.dumps(
+    {
+        "items": [
+            {"product_id": _TRACKED_FIRST + 9, "quantity": 1},
+            {"product_id": _TRACKED_FIRST + 3, "quantity": 1},
+        ]
+    }
+).encode()
 
 
 async def call(
@@ -97,7 +107,9 @@ async def measure(app: AsgiApp, requests: int, method: str, path: str, *args: An
     return (time.process_time() - begun) / requests * 1e6
 
 
-async def run(env: Mapping[str, str], floor_dsn: str, requests: int) -> list[tuple[str, float, float | None]]:
+async def run(
+    env: Mapping[str, str], floor_dsn: str, requests: int, only: str = "", profile: str = ""
+) -> list[tuple[str, float, float | None]]:
     from bench import floor_app
     from entrypoints.http.app import create_app
     from entrypoints.settings import Settings
@@ -113,6 +125,23 @@ async def run(env: Mapping[str, str], floor_dsn: str, requests: int) -> list[tup
         )
         bearer = [(b"authorization", f"Bearer {json.loads(body)['access_token']}".encode())]
         rows: list[tuple[str, float, float | None]] = []
+        json_bearer = [*bearer, (b"content-type", b"application/json")]
+        orders = max(1, requests // 5)
+        if only == "orders":
+            for name, body in (
+                ("place order (2 lines)", ORDER),
+                ("place order, tracked stock", TRACKED_ORDER),
+            ):
+                rows.append(
+                    (name, await measure(app, orders, "POST", "/api/v1/orders", b"", json_bearer, body), None)
+                )
+            if profile:
+                import cProfile
+
+                with cProfile.Profile(time.process_time) as profiler:
+                    await measure(app, orders, "POST", "/api/v1/orders", b"", json_bearer, TRACKED_ORDER)
+                profiler.dump_stats(profile)
+            return rows
         for name, path, query in (
             ("GET /health/live", "/health/live", b""),
             ("list products (limit 50)", "/api/v1/products", b"limit=50"),
@@ -124,15 +153,10 @@ async def run(env: Mapping[str, str], floor_dsn: str, requests: int) -> list[tup
         rows.append(("me", await measure(app, requests, "GET", "/api/v1/auth/me", b"", bearer), None))
         history = await measure(app, max(1, requests // 5), "GET", "/api/v1/orders/me", b"", bearer)
         rows.append(("my orders (first 50 of 10 000)", history, None))
-        json_bearer = [*bearer, (b"content-type", b"application/json")]
-        orders = max(1, requests // 5)
-        rows.append(
-            (
-                "place order (2 lines)",
-                await measure(app, orders, "POST", "/api/v1/orders", b"", json_bearer, ORDER),
-                None,
+        for name, body in (("place order (2 lines)", ORDER), ("place order, tracked stock", TRACKED_ORDER)):
+            rows.append(
+                (name, await measure(app, orders, "POST", "/api/v1/orders", b"", json_bearer, body), None)
             )
-        )
         return rows
     finally:
         await stop_floor()
@@ -145,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     add_service_arguments(parser)
     parser.add_argument("--database", default="storefront_bench_cpu")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--orders", action="store_true", help="only the place-order rows")
+    parser.add_argument(
+        "--profile", default="", help="with --orders: cProfile of tracked orders to this file"
+    )
     args = parser.parse_args(argv)
 
     # Before anything imports prometheus_client: the workers' multi-process mode, as in production.
@@ -171,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import uvloop
 
-        rows = uvloop.run(run(env, seed.plain_dsn(url), args.requests))
+        rows = uvloop.run(
+            run(env, seed.plain_dsn(url), args.requests, "orders" if args.orders else "", args.profile)
+        )
     finally:
         delete_redis_keys(options)
         if not args.keep:

@@ -200,6 +200,25 @@ def _explain(
     return None
 
 
+def _explain_array(
+    values: Sequence[str | None], captures: Sequence[Capture], names: Sequence[str]
+) -> str | None:
+    """An array parameter (`{10204,10218}`) whose every element is an input in every capture:
+    `ARRAY[:product_a, :product_b]`; else None."""
+    if not all(v is not None and re.fullmatch(r"\{\d+(,\d+)*\}", v) for v in values):
+        return None
+    split = [(v or "")[1:-1].split(",") for v in values]
+    if len({len(elements) for elements in split}) != 1:
+        return None
+    explained = []
+    for position in range(len(split[0])):
+        found = _explain([elements[position] for elements in split], captures, names, [])
+        if found is None or found[1] is not None:
+            return None
+        explained.append(f":{found[0]}")
+    return f"ARRAY[{', '.join(explained)}]"
+
+
 def _substitute(sql: str, replacements: Mapping[int, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: replacements.get(int(m.group(1)), m.group(0)), sql)
 
@@ -217,7 +236,10 @@ def pgbench_script(spec: FloorSpec, captures: Sequence[Capture]) -> str:
         replacements: dict[int, str] = {}
         for number, values in enumerate(columns, start=1):
             explained = _explain(values, captures, inputs + generated, inputs)
-            if explained is not None:
+            array = None if explained is not None else _explain_array(values, captures, inputs + generated)
+            if array is not None:
+                replacements[number] = array
+            elif explained is not None:
                 name, expression = explained
                 if expression is not None:
                     derived[name] = expression
@@ -236,13 +258,20 @@ def pgbench_script(spec: FloorSpec, captures: Sequence[Capture]) -> str:
         for var, (table, prefix) in spec.generated.items():
             if var in gset_done:
                 continue
-            if re.match(rf"INSERT INTO {re.escape(table)}\b", sql) and " RETURNING " in sql:
+            # The INSERT itself, or a WITH whose first data-modifying CTE is it (order and lines
+            # in one statement): its first output column is the new row's id.
+            if (
+                re.match(rf"(WITH \w+ AS \(\s*)?INSERT INTO {re.escape(table)}\b", sql)
+                and " RETURNING " in sql
+            ):
                 ending = f" \\gset {prefix}"
                 gset_done.add(var)
         body.append(sql + ending)
     missing = set(spec.generated) - gset_done
     if missing:
-        raise RuntimeError(f"{spec.name}: no INSERT … RETURNING makes {', '.join(sorted(missing))}")
+        raise RuntimeError(
+            f"{spec.name}: no INSERT … RETURNING makes {', '.join(sorted(missing))}:\n" + "\n".join(body)
+        )
     lines = [
         f"-- The database floor of “{spec.scenario}”: the statements the API sends for one request,",
         "-- captured from PostgreSQL's statement log (bench/floors.py). Generated: do not edit;",

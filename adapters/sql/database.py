@@ -95,7 +95,12 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         engine = create_async_engine(url, **options)
         _configure_sqlite(engine)
         return engine
-    options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+    # `pool_size` connections plus as many again, all kept once opened: SQLAlchemy closes an
+    # overflow connection as soon as it is returned while the pool holds `pool_size` idle ones, so
+    # under a steady load of more requests than `pool_size` each worker kept opening and closing
+    # PostgreSQL sessions (a backend fork and start-up each) — connection churn on the write path
+    # (docs/performance.md, "Write path"). The pool still opens them only on demand.
+    options.update(pool_size=2 * pool_size, max_overflow=0, pool_pre_ping=False)
     return create_async_engine(url, **options)
 
 

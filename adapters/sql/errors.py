@@ -45,7 +45,11 @@ def constraint_name(error: DBAPIError) -> str | None:
 
 def to_domain_error(error: IntegrityError) -> DomainError | None:
     """The domain error a constraint violation means, or None for an unknown one."""
-    name = constraint_name(error)
+    return domain_error_for(constraint_name(error))
+
+
+def domain_error_for(name: str | None) -> DomainError | None:
+    """The domain error a violation of the constraint named `name` means, or None."""
     if name is None:
         return None
     if name in UNIQUE_VIOLATIONS:

@@ -7,6 +7,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
+from adapters.sql.hot_path import HotRepositories
 from adapters.sql.idempotency import SqlIdempotencyRecords
 from adapters.sql.jobs import SqlJobRepository
 from adapters.sql.order_events import SqlOrderEventRepository
@@ -31,11 +32,16 @@ class SqlUnitOfWork(UnitOfWork):
         self.users = SqlUserRepository(conn)
         self.categories = SqlCategoryRepository(conn)
         self.products = SqlProductRepository(conn)
-        self.orders = SqlOrderRepository(conn)
-        self.stock = SqlStockRepository(conn)
-        self.order_events = SqlOrderEventRepository(conn)
-        self.payments = SqlPaymentRepository(conn)
-        self.payment_events = SqlPaymentEventRepository(conn)
+        if self._db.is_sqlite:
+            self.orders = SqlOrderRepository(conn)
+            self.stock = SqlStockRepository(conn)
+            self.order_events = SqlOrderEventRepository(conn)
+            self.payments = SqlPaymentRepository(conn)
+            self.payment_events = SqlPaymentEventRepository(conn)
+        else:  # the hot write paths' prepared statements (adapters/sql/hot_path.py)
+            hot = HotRepositories(conn)
+            self.orders, self.stock, self.order_events = hot.orders, hot.stock, hot.order_events
+            self.payments, self.payment_events = hot.payments, hot.payment_events
         self.idempotency = SqlIdempotencyRecords(conn)
         self.refunds = SqlRefundRepository(conn)
         self.jobs = SqlJobRepository(conn)

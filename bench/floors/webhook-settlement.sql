@@ -6,11 +6,13 @@
 \set order_id :payment_id + :order_offset
 \set provider_payment_id :payment_id
 BEGIN;
-SELECT payments.id, payments.order_id, payments.user_id, payments.amount_minor, payments.currency, payments.provider, payments.provider_payment_id, payments.checkout_url, payments.status, payments.fail_reason, payments.refund_required, payments.created_at, payments.updated_at FROM payments WHERE payments.provider = 'mock'::VARCHAR AND payments.provider_payment_id = :provider_payment_id::VARCHAR;
-SELECT orders.id, orders.user_id, orders.status, orders.total_minor, orders.currency, orders.created_at, orders.updated_at FROM orders WHERE orders.id = :order_id::BIGINT FOR UPDATE;
-SELECT order_lines.id, order_lines.order_id, order_lines.product_id, order_lines.product_name, order_lines.quantity, order_lines.unit_price_minor FROM order_lines WHERE order_lines.order_id IN (:order_id::BIGINT) ORDER BY order_lines.order_id, order_lines.id;
-SELECT payments.id, payments.order_id, payments.user_id, payments.amount_minor, payments.currency, payments.provider, payments.provider_payment_id, payments.checkout_url, payments.status, payments.fail_reason, payments.refund_required, payments.created_at, payments.updated_at FROM payments WHERE payments.id = :payment_id::BIGINT FOR UPDATE;
-INSERT INTO payment_events (provider, event_id, payment_id, status, amount_minor, currency, fail_reason, outcome, received_at) VALUES ('mock'::VARCHAR, md5(random()::text)::VARCHAR, :payment_id::BIGINT, 'succeeded'::VARCHAR, '1000'::BIGINT, 'RUB'::VARCHAR, NULL::VARCHAR, 'applied'::VARCHAR, now()::TIMESTAMP WITH TIME ZONE) ON CONFLICT (provider, event_id) DO NOTHING RETURNING payment_events.id;
-UPDATE payments SET provider_payment_id=:provider_payment_id::VARCHAR, checkout_url=NULL::VARCHAR, status='succeeded'::VARCHAR, fail_reason=NULL::VARCHAR, refund_required='f'::BOOLEAN, updated_at=now()::TIMESTAMP WITH TIME ZONE WHERE payments.id = :payment_id::BIGINT;
-UPDATE orders SET status='paid'::VARCHAR, updated_at=now()::TIMESTAMP WITH TIME ZONE WHERE orders.id = :order_id::BIGINT AND orders.status = 'pending'::VARCHAR;
+SELECT * FROM payments WHERE provider = 'mock' AND provider_payment_id = :provider_payment_id;
+SELECT * FROM orders WHERE id = :order_id FOR UPDATE;
+SELECT * FROM order_lines WHERE order_id = :order_id ORDER BY id;
+SELECT * FROM payments WHERE id = :payment_id FOR UPDATE;
+INSERT INTO payment_events (provider, event_id, payment_id, status, amount_minor, currency, fail_reason, outcome, received_at) VALUES ('mock', md5(random()::text), :payment_id, 'succeeded', '1000', 'RUB', NULL, 'applied', now()) ON CONFLICT (provider, event_id) DO NOTHING RETURNING id;
+UPDATE payments SET provider_payment_id = :provider_payment_id, checkout_url = NULL, status = 'succeeded', fail_reason = NULL, refund_required = 'f', capture_reference = NULL, updated_at = now() WHERE id = :payment_id;
+INSERT INTO order_events (order_id, type, from_status, to_status, actor, detail, created_at) VALUES (:order_id, 'payment_succeeded', NULL, NULL, 'provider', NULL, now());
+UPDATE orders SET status = 'paid', updated_at = now() WHERE id = :order_id AND status = 'pending';
+INSERT INTO order_events (order_id, type, from_status, to_status, actor, detail, created_at) VALUES (:order_id, 'paid', 'pending', 'paid', 'provider', NULL, now());
 COMMIT;

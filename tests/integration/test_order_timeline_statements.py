@@ -1,7 +1,8 @@
 """Placing an order records `placed` with one more statement, an INSERT, and nothing else.
 
-(On PostgreSQL SQLAlchemy adds `RETURNING id` to a one-row insert: the same round trip. Turning
-that off makes it fetch the id from the sequence first, one round trip more.)"""
+On SQLite the statements go through SQLAlchemy; on PostgreSQL placing an order's hot statements go
+to asyncpg directly (adapters/sql/hot_path.py), so both are listened to: SQLAlchemy's cursor
+events and every pooled asyncpg connection's query logger."""
 
 from __future__ import annotations
 
@@ -36,10 +37,21 @@ async def test_placing_an_order_appends_its_event_in_one_insert_and_nothing_else
             category = await uow.categories.add(NewCategory("Tea", "tea"), NOW)
             tea = await uow.products.add(NewProduct("Green", "", 14990, "RUB", category.id, 5), NOW)
             await uow.commit()
+
+        def driver_seen(query: Any) -> None:
+            statements.append(" ".join(query.query.split()).lower())
+
+        def checked_out(dbapi_connection: Any, *args: Any) -> None:
+            if not db.is_sqlite:
+                dbapi_connection.driver_connection.add_query_logger(driver_seen)
+
         event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+        event.listen(db.engine.sync_engine.pool, "checkout", checked_out)
         place = PlaceOrder(SqlUnitOfWork(db), SystemUtcClock(), "RUB")
         order = await place(Actor(ann.id, Role.CUSTOMER), [ItemRequest(tea.id, 2)])
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+        event.remove(db.engine.sync_engine.pool, "checkout", checked_out)
+        assert any(s.startswith("insert into orders") or "insert into orders" in s for s in statements)
 
         timeline = [s for s in statements if "order_events" in s]
         assert len(timeline) == 1, timeline

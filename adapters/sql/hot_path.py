@@ -1,0 +1,377 @@
+"""The write path's speed tricks on PostgreSQL, all in this one module.
+
+Placing an order is the store's hottest write. Through SQLAlchemy Core each of its statements is
+built, compiled (or looked up in the compiled cache) and its result wrapped, on every call; a
+profile of one order put about a third of the app's CPU there and another quarter in asyncpg's
+protocol for ten round trips. The repositories below keep the ports (and the generic
+`Sql*Repository` classes keep serving SQLite and every other use) but send the hot statements
+as constant SQL text straight to the asyncpg connection underneath the unit of work's
+SQLAlchemy connection, inside the same transaction:
+
+- asyncpg prepares each text once per connection and keeps it in its statement cache, so a
+  statement is parsed and planned once per pooled connection, not once per order, and no
+  Python-side compilation happens at all;
+- arrays (`= ANY($1::bigint[])`, `unnest`) keep one statement whatever the number of lines (an
+  `IN ($1, $2, …)` list is a new statement per length);
+- whole rows (`SELECT *`) are read into the generic repositories' own row mappings through
+  `_ByName`, so a column added later is read the same way on both paths;
+- stock is checked, locked and taken for every line in one statement instead of one `UPDATE`
+  per line, and the order and its lines are inserted in one statement.
+
+Each trick's measurement is in `docs/performance.md`, "Write path".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sql.errors import domain_error_for
+from adapters.sql.order_events import SqlOrderEventRepository
+from adapters.sql.orders import SqlOrderRepository, SqlStockRepository, _line
+from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository, _payment
+from application.ports import OrderableProduct
+from domain.catalog import Product
+from domain.money import Money
+from domain.order_events import OrderEvent
+from domain.orders import Order, OrderLine, OrderStatus
+from domain.payments import Outcome, Payment, PaymentEvent
+
+
+async def driver_connection(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under `conn`, its transaction begun.
+
+    SQLAlchemy's asyncpg adapter sends `BEGIN` lazily, before the first statement it runs
+    itself; a statement sent to the driver directly must start it the same way, or it would run
+    outside the unit of work's transaction. The adapter then commits or rolls back as usual.
+    """
+    raw = await conn.get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    return adapted._connection
+
+
+def _one_line(sql: str) -> str:
+    """The statement on one line (as PostgreSQL's log and the bench's floors show it)."""
+    return " ".join(sql.split())
+
+
+class _Driver:
+    """Lazily fetched asyncpg connection of one unit of work."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._driver: Any = None
+
+    async def get(self) -> Any:
+        if self._driver is None:
+            self._driver = await driver_connection(self._conn)
+        return self._driver
+
+
+_ORDERABLE = _one_line("""
+SELECT p.id, p.name, p.description, p.price_minor, p.currency, p.category_id, p.stock,
+       p.is_active, p.created_at, p.updated_at, c.is_active
+FROM products p JOIN categories c ON c.id = p.category_id
+WHERE p.id = ANY($1::bigint[])
+""")
+
+# Every tracked line locked in product-id order (ORDER BY is applied before FOR NO KEY UPDATE,
+# so two orders over the same products queue instead of deadlocking), checked against its
+# quantity on the locked (newest) row, and taken only when none is short: all or nothing, which
+# the port allows (the caller rolls back on a shortage). One row per tracked line: its id, the
+# units it had, and whether it was short.
+_RESERVE = _one_line("""
+WITH wanted AS (
+    SELECT w.id, w.quantity FROM unnest($1::bigint[], $2::int[]) AS w(id, quantity)
+), locked AS (
+    SELECT p.id, p.stock FROM products p
+    WHERE p.id = ANY($1::bigint[]) AND p.stock IS NOT NULL
+    ORDER BY p.id
+    FOR NO KEY UPDATE
+), checked AS (
+    SELECT l.id, l.stock, l.stock < w.quantity AS short FROM locked l JOIN wanted w ON w.id = l.id
+), taken AS (
+    UPDATE products p SET stock = p.stock - w.quantity
+    FROM wanted w
+    WHERE p.id = w.id
+      AND p.id IN (SELECT id FROM locked)
+      AND NOT EXISTS (SELECT 1 FROM checked WHERE short)
+    RETURNING p.id
+)
+SELECT id, stock, short FROM checked
+""")
+
+# The order and its lines in one statement; the line ids come back ascending, which is the
+# lines' order (one sequence, rows inserted in ordinality order).
+_ADD_ORDER = _one_line("""
+WITH o AS (
+    INSERT INTO orders (user_id, status, total_minor, currency, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    RETURNING id
+), l AS (
+    INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price_minor)
+    SELECT o.id, w.product_id, w.product_name, w.quantity, w.unit_price_minor
+    FROM o, unnest($7::bigint[], $8::text[], $9::int[], $10::bigint[])
+        WITH ORDINALITY AS w(product_id, product_name, quantity, unit_price_minor, n)
+    ORDER BY w.n
+    RETURNING id
+)
+SELECT (SELECT id FROM o) AS id, ARRAY(SELECT id FROM l ORDER BY id) AS line_ids
+""")
+
+_LOCK_USER = "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE"
+_PENDING = "SELECT count(*) FROM (SELECT 1 FROM orders WHERE user_id = $1 AND status = $2 LIMIT $3) AS p"
+
+_APPEND_EVENT = _one_line("""
+INSERT INTO order_events (order_id, type, from_status, to_status, actor, detail, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+""")
+
+
+_ORDER = "SELECT * FROM orders WHERE id = $1"
+_ORDER_FOR_UPDATE = "SELECT * FROM orders WHERE id = $1 FOR UPDATE"
+_LINES = "SELECT * FROM order_lines WHERE order_id = $1 ORDER BY id"
+_SAVE_STATUS = "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4"
+
+_PAYMENT_BY_PROVIDER_ID = "SELECT * FROM payments WHERE provider = $1 AND provider_payment_id = $2"
+_PAYMENT_FOR_UPDATE = "SELECT * FROM payments WHERE id = $1 FOR UPDATE"
+_SAVE_PAYMENT = _one_line("""
+UPDATE payments SET provider_payment_id = $2, checkout_url = $3, status = $4, fail_reason = $5,
+    refund_required = $6, capture_reference = $7, updated_at = $8, refunded_minor = $9
+WHERE id = $1
+""")
+# A concurrent delivery of the same event waits here for the first one's transaction, then
+# inserts nothing.
+_RECORD_PAYMENT_EVENT = _one_line("""
+INSERT INTO payment_events (provider, event_id, payment_id, status, amount_minor, currency,
+    fail_reason, outcome, received_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (provider, event_id) DO NOTHING
+RETURNING id
+""")
+
+
+class _ByName:
+    """An asyncpg record read by attribute, as the generic repositories read SQLAlchemy rows."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+async def _write(driver: Any, query: str, *args: Any) -> Any:
+    """`fetchrow`; a named constraint violation becomes its domain error (as `execute_write`)."""
+    try:
+        return await driver.fetchrow(query, *args)
+    except asyncpg.exceptions.IntegrityConstraintViolationError as error:
+        domain_error = domain_error_for(getattr(error, "constraint_name", None))
+        if domain_error is None:
+            raise
+        raise domain_error from None
+
+
+class PgStockRepository(SqlStockRepository):
+    """`orderable` and `reserve` as one prepared statement each."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def orderable(self, product_ids: Sequence[int]) -> dict[int, OrderableProduct]:
+        if not product_ids:
+            return {}
+        driver = await self._driver.get()
+        found = {}
+        for r in await driver.fetch(_ORDERABLE, list(product_ids)):
+            product = Product(
+                id=r[0],
+                name=r[1],
+                description=r[2],
+                price=Money(r[3], r[4]),
+                category_id=r[5],
+                stock=r[6],
+                is_active=r[7],
+                created_at=r[8],
+                updated_at=r[9],
+            )
+            found[r[0]] = OrderableProduct(product, bool(r[10]))
+        return found
+
+    async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
+        if not quantities:
+            return {}
+        driver = await self._driver.get()
+        ids = sorted(quantities)
+        rows = await driver.fetch(_RESERVE, ids, [quantities[i] for i in ids])
+        return {int(r[0]): int(r[1]) for r in rows if r[2]}
+
+
+class PgOrderRepository(SqlOrderRepository):
+    """`add` (the order and its lines) and the pending count as prepared statements."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def add(self, order: Order) -> Order:
+        driver = await self._driver.get()
+        lines = order.lines
+        row = await _write(
+            driver,
+            _ADD_ORDER,
+            order.user_id,
+            order.status.value,
+            order.total.minor,
+            order.currency,
+            order.created_at,
+            order.updated_at,
+            [line.product_id for line in lines],
+            [line.product_name for line in lines],
+            [line.quantity for line in lines],
+            [line.unit_price.minor for line in lines],
+        )
+        stored = tuple(replace(line, id=int(line_id)) for line, line_id in zip(lines, row[1], strict=True))
+        return replace(order, id=int(row[0]), lines=stored)
+
+    async def pending_of_placing_user(self, user_id: int, up_to: int) -> int:
+        # Two statements on purpose: the count must see the orders of a placement this one
+        # waited for on the user's row, which needs a snapshot taken after the lock.
+        driver = await self._driver.get()
+        await driver.fetchrow(_LOCK_USER, user_id)
+        return int(await driver.fetchval(_PENDING, user_id, OrderStatus.PENDING.value, up_to))
+
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_ORDER_FOR_UPDATE if for_update else _ORDER, order_id)
+        if row is None:
+            return None
+        lines: list[OrderLine] = [
+            _line(_ByName(line), row["currency"])  # type: ignore[arg-type]
+            for line in await driver.fetch(_LINES, order_id)
+        ]
+        return Order(
+            id=row["id"],
+            user_id=row["user_id"],
+            status=OrderStatus(row["status"]),
+            lines=tuple(lines),
+            currency=row["currency"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            refunded_minor=int(row["refunded_minor"]),
+        )
+
+    async def save_status(self, order: Order, expected: OrderStatus) -> bool:
+        driver = await self._driver.get()
+        done = await driver.execute(
+            _SAVE_STATUS, order.id, order.status.value, order.updated_at, expected.value
+        )
+        return bool(done == "UPDATE 1")
+
+
+class PgPaymentRepository(SqlPaymentRepository):
+    """What settling a webhook reads and writes, as prepared statements."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_PAYMENT_BY_PROVIDER_ID, provider, provider_payment_id)
+        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+
+    async def lock(self, payment_id: int) -> Payment | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_PAYMENT_FOR_UPDATE, payment_id)
+        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+
+    async def save(self, payment: Payment) -> None:
+        driver = await self._driver.get()
+        await _write(
+            driver,
+            _SAVE_PAYMENT,
+            payment.id,
+            payment.provider_payment_id,
+            payment.checkout_url,
+            payment.status.value,
+            payment.fail_reason,
+            payment.refund_required,
+            payment.capture_reference,
+            payment.updated_at,
+            payment.refunded_minor,
+        )
+
+
+class PgPaymentEventRepository(SqlPaymentEventRepository):
+    """`record` as one prepared statement."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def record(
+        self, provider: str, event: PaymentEvent, payment_id: int, outcome: Outcome, now: datetime
+    ) -> bool:
+        driver = await self._driver.get()
+        inserted = await _write(
+            driver,
+            _RECORD_PAYMENT_EVENT,
+            provider,
+            event.event_id,
+            payment_id,
+            event.status.value,
+            event.amount.minor,
+            event.amount.currency,
+            event.fail_reason,
+            outcome.value,
+            now,
+        )
+        return inserted is not None
+
+
+class PgOrderEventRepository(SqlOrderEventRepository):
+    """`append` as one prepared statement."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def append(self, event: OrderEvent) -> None:
+        driver = await self._driver.get()
+        await _write(
+            driver,
+            _APPEND_EVENT,
+            event.order_id,
+            event.type.value,
+            None if event.from_status is None else event.from_status.value,
+            None if event.to_status is None else event.to_status.value,
+            event.actor.value,
+            event.detail,
+            event.created_at,
+        )
+
+
+class HotRepositories:
+    """The hot repositories of one unit of work, sharing its connection's driver."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        driver = _Driver(conn)
+        self.stock = PgStockRepository(conn, driver)
+        self.orders = PgOrderRepository(conn, driver)
+        self.order_events = PgOrderEventRepository(conn, driver)
+        self.payments = PgPaymentRepository(conn, driver)
+        self.payment_events = PgPaymentEventRepository(conn, driver)
