@@ -45,6 +45,7 @@ ProviderChoice = (
             min_length=1,
             max_length=32,
             description="An enabled provider's name (GET /payments/providers); absent: the default one",
+            examples=["mock"],
         ),
     ]
     | None

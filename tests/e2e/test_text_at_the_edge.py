@@ -382,7 +382,10 @@ async def test_two_idempotency_keys_on_one_request_are_422_on_every_route_that_t
         schema = json_body_schema(doc, operation)
         body = example_of(doc, schema) if schema else None
         url = fill_path(path, operation, doc)
-        for caller in (admin, customer):
+        # An admin-only route answers a customer 403 before it looks at any header (the
+        # summary names the role: tests/e2e/test_auth_before_body.py holds it to the guards).
+        callers = (admin,) if str(operation.get("summary", "")).endswith("(admin)") else (admin, customer)
+        for caller in callers:
             for second in ("key-2", "key-1"):
                 headers = [
                     *((name.encode(), value.encode()) for name, value in caller.items()),
