@@ -86,6 +86,9 @@ class StripeDouble:
     def start(self) -> StripeDouble:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Answers leave at once (the accepted connections inherit it): without it each chunked
+        # answer's last write waited ~40 ms for the client's delayed ACK (Nagle).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", self._port))
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", interface="asgi3")
