@@ -40,6 +40,8 @@ class Load:
     body: str = ""
     connections: int = 64
     extra_env: tuple[tuple[str, str], ...] = ()
+    # Where to send it instead of the server under test (a provider's double measured alone).
+    base_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,7 @@ def start(base_url: str, load: Load, seconds: float) -> subprocess.Popen[str]:
         f"--duration={max(1, round(seconds))}s",
         "--timeout=10s",
         f"--script={LUA_DIR / load.script}",
-        base_url + load.path,
+        (load.base_url or base_url) + load.path,
     ]
     return subprocess.Popen(  # noqa: S603 - wrk with our own arguments
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

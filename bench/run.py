@@ -13,8 +13,10 @@ import json
 import math
 import os
 import secrets
+import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,9 +29,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import load, seed, webhooks
+from bench import load, payments, seed, webhooks
 from bench.load import Load, Result
-from bench.servers import Server, api_server, floor_server, free_port
+from bench.servers import PROJECT_ROOT, Server, api_server, floor_server, free_port
 
 MiB = 1024 * 1024
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -81,6 +83,7 @@ class Context:
     tokens: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     work_dir: Path = Path()
+    provider_url: str = ""  # the Stripe double's, when a payment scenario runs
 
     def bearer(self, who: str) -> tuple[tuple[str, str], ...]:
         return (("Authorization", f"Bearer {self.tokens[who]}"),)
@@ -92,6 +95,9 @@ class Scenario:
     prepare: Callable[[Context], Load]
     floor: bool = False
     kind: str = "read"  # read | write | login | other
+    # Prepared again before each round: its requests each use up a row (an order to pay, a
+    # payment to refund, an event to settle).
+    fresh: bool = False
 
 
 # ---- scenarios -------------------------------------------------------------------
@@ -261,11 +267,14 @@ PLACE_TRACKED = "place order, tracked stock (8 customers)"
 
 
 def refund_request(ctx: Context) -> Load:
-    """An admin's refund request of 0.01 on a random succeeded payment of 1 000.00."""
+    """An admin's refund request of 0.01, each on a payment of its own (succeeded, 1 000.00):
+    the payments are made just before, one per expected request."""
     from bench.capture import succeeded_payments
 
-    pairs = asyncio.run(succeeded_payments(ctx.database_url, 2_000))
+    pairs = asyncio.run(succeeded_payments(ctx.database_url, _rows_for(ctx, per_second=1_500)))
     first, last = pairs[0][0], pairs[-1][0]
+    if last - first + 1 != len(pairs):
+        raise RuntimeError(f"the prepared payments' ids are not consecutive ({first}..{last})")
     body = json.dumps({"amount": "0.01"})
     answer = http(ctx.api, "POST", f"/api/v1/payments/{first}/refunds", dict(ctx.bearer("admin")), body)
     if answer.status in (404, 405):
@@ -274,16 +283,96 @@ def refund_request(ctx: Context) -> Load:
         raise RuntimeError(f"a refund request answered {answer.status}: {answer.text[:300]}")
     return Load(
         path="/api/v1/payments/",
-        script="refund.lua",
+        script="sequence.lua",
         method="POST",
         body=body,
         headers=ctx.bearer("admin"),
-        extra_env=(("BENCH_MIN_ID", str(first)), ("BENCH_MAX_ID", str(last))),
+        extra_env=(
+            ("BENCH_MIN_ID", str(first + 1)),
+            ("BENCH_MAX_ID", str(last)),
+            ("BENCH_PATH_SUFFIX", "/refunds"),
+        ),
     )
+
+
+def _rows_for(ctx: Context, per_second: int) -> int:
+    """How many rows a scenario that uses one per request needs for a warm-up and a round."""
+    seconds = ctx.options.seconds + ctx.options.warmup
+    return max(200, int((20 if ctx.options.smoke else per_second) * seconds))
+
+
+def start_payment(connections: int) -> Callable[[Context], Load]:
+    """The payer starts paying a pending order of their own through Stripe (the double, each
+    answer 20 ms): each request on an order of its own."""
+
+    def prepare(ctx: Context) -> Load:
+        if not ctx.provider_url:
+            raise FeatureMissing("the Stripe double is not running")
+        if "payer" not in ctx.tokens:
+            ctx.tokens["payer"] = log_in(
+                ctx.api, seed.CUSTOMER_EMAIL.format(payments.PAYER), seed.CUSTOMER_PASSWORD
+            )
+        per_second = 600 if connections > 1 else 60
+        first, last = payments.pending_orders(ctx.database_url, _rows_for(ctx, per_second))
+        body = json.dumps({"provider": "stripe"})
+        answer = http(ctx.api, "POST", f"/api/v1/payments/orders/{first}", dict(ctx.bearer("payer")), body)
+        if answer.status in (404, 405, 422):
+            raise FeatureMissing(f"POST /payments/orders/{{id}} with Stripe answered {answer.status}")
+        if answer.status != 201 or json.loads(answer.text).get("provider") != "stripe":
+            raise RuntimeError(f"starting a Stripe payment answered {answer.status}: {answer.text[:300]}")
+        return Load(
+            path="/api/v1/payments/orders/",
+            script="sequence.lua",
+            method="POST",
+            body=body,
+            headers=ctx.bearer("payer"),
+            connections=connections,
+            extra_env=(("BENCH_MIN_ID", str(first + 1)), ("BENCH_MAX_ID", str(last))),
+        )
+
+    return prepare
+
+
+def stripe_alone(connections: int) -> Callable[[Context], Load]:
+    """The Stripe double's own answer to the Checkout Session the app asks for (same form body,
+    a new idempotency key each), straight from wrk: what the app's time is compared with."""
+
+    def prepare(ctx: Context) -> Load:
+        if not ctx.provider_url:
+            raise FeatureMissing("the Stripe double is not running")
+        per_second = 2_000 if connections > 1 else 60
+        requests_file = payments.checkout_requests(_rows_for(ctx, per_second), ctx.work_dir)
+        return Load(
+            path="/v1/checkout/sessions",
+            script="replay.lua",
+            method="POST",
+            headers=(
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", f"Bearer {payments.STRIPE_SECRET_KEY}"),
+            ),
+            connections=connections,
+            extra_env=(
+                ("BENCH_REQUESTS_FILE", str(requests_file)),
+                ("BENCH_REPLAY_HEADER", "Idempotency-Key"),
+            ),
+            base_url=ctx.provider_url,
+        )
+
+    return prepare
 
 
 SETTLEMENT = "webhook settlement"
 REFUND = "refund request (0.01 of a succeeded payment)"
+REFUND_JOBS = "refund jobs completed (workers in the API)"
+REFUND_NO_WORKER = "refund request, no worker running"
+REFUND_WORKER_JOBS = "refund jobs completed (1 storefront worker, backlog)"
+START_PAYMENT = "start payment (stripe double 20 ms)"
+START_PAYMENT_ONE = "start payment (stripe double 20 ms, 1 connection)"
+STRIPE_ALONE = "start payment: stripe double alone"
+STRIPE_ALONE_ONE = "start payment: stripe double alone, 1 connection"
+JOB_ROWS = (REFUND_JOBS, REFUND_WORKER_JOBS)  # jobs completed per second, in the req/s column
+# Each start-payment row beside the double's own answer at the same concurrency.
+PROVIDER_OF = {START_PAYMENT: STRIPE_ALONE, START_PAYMENT_ONE: STRIPE_ALONE_ONE}
 SCENARIOS = [
     Scenario("list products (limit 50)", list_products, floor=True),
     Scenario("list products filtered", list_products_filtered),
@@ -296,8 +385,12 @@ SCENARIOS = [
     Scenario("place order (2 lines)", _place_order("heavy"), kind="write"),
     Scenario(PLACE_TRACKED, place_order_tracked, kind="write"),
     Scenario("login (8 connections)", login, kind="login"),
-    Scenario(SETTLEMENT, webhook_settlement, kind="write"),
-    Scenario(REFUND, refund_request, kind="write"),
+    Scenario(SETTLEMENT, webhook_settlement, kind="write", fresh=True),
+    Scenario(REFUND, refund_request, kind="write", fresh=True),
+    Scenario(START_PAYMENT, start_payment(64), kind="write", fresh=True),
+    Scenario(STRIPE_ALONE, stripe_alone(64), kind="other", fresh=True),
+    Scenario(START_PAYMENT_ONE, start_payment(1), kind="write", fresh=True),
+    Scenario(STRIPE_ALONE_ONE, stripe_alone(1), kind="other", fresh=True),
 ]
 STORM = "list products during logins"
 FLOOD = "one user's logins under a login flood (100)"
@@ -478,6 +571,14 @@ def benchmark(options: Options, work_dir: Path) -> Report:
     floor_missing = _capture_floors(options, keys, hashed, work_dir) if options.floors else {}
     seed.create(options.admin_url, main_db, options.size, hashed)
     try:
+        provider_url = ""
+        if any(options.selects(name) for name in (*PROVIDER_OF, *PROVIDER_OF.values())):
+            provider_url = stack.enter_context(payments.stripe_double())
+            env |= payments.stripe_env(provider_url)
+            say(
+                f"the Stripe double on {provider_url}, "
+                f"each answer {payments.PROVIDER_LATENCY_SECONDS * 1000:.0f} ms"
+            )
         api = api_server(env, port, work_dir / "api.log")
         floor = floor_server(
             seed.plain_dsn(url), WORKERS, free_port(), work_dir / "floor.log", pool_size(options)
@@ -485,7 +586,13 @@ def benchmark(options: Options, work_dir: Path) -> Report:
         with stack, running(api), running(floor):
             say(f"API on {api.base_url} (workers {api.worker_pids()}), floor on {floor.base_url}")
             ctx = Context(
-                api, options, {"webhook": keys["webhook_secret"]}, url, options.size, work_dir=work_dir
+                api,
+                options,
+                {"webhook": keys["webhook_secret"]},
+                url,
+                options.size,
+                work_dir=work_dir,
+                provider_url=provider_url,
             )
             ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
             ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
@@ -507,12 +614,15 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                     if scenario.name not in loads:
                         continue
                     the_load = loads[scenario.name]
-                    if scenario.name == "webhook settlement":
-                        the_load = webhook_settlement(ctx)  # fresh events, signed just now
+                    if scenario.fresh:
+                        the_load = scenario.prepare(ctx)  # fresh rows (events signed just now)
+                    mark = payments.jobs_mark(url) if scenario.name == REFUND else None
                     result = load.run(api.base_url, the_load, options.seconds)
                     report.row(scenario.name).results.append(result)
                     api.sample_memory()
                     say(f"  {scenario.name}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.1f} ms")
+                    if mark is not None:
+                        _refund_jobs(url, mark, result, report)
                     if scenario.floor:
                         floor_result = load.run(floor.base_url, the_load, options.seconds)
                         report.row(scenario.name).floor.append(floor_result)
@@ -520,8 +630,8 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                     _database_floor(options, scenario.name, floor_missing, url, work_dir, report)
                     if base is not None and scenario.name in base.loads:
                         base_load = base.loads[scenario.name]
-                        if scenario.name == SETTLEMENT:
-                            base_load = webhook_settlement(base.ctx)
+                        if scenario.fresh:
+                            base_load = scenario.prepare(base.ctx)
                         base_result = load.run(base.ctx.api.base_url, base_load, options.seconds)
                         report.row(scenario.name).baseline.append(base_result)
                         say(
@@ -532,6 +642,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                 _login_flood(options, api, loads, report)
             report.peak_rss = api.sample_memory()
         _small_catalog(options, work_dir, keys, hashed, small_db, report)
+        _refund_jobs_by_a_worker(options, env, url, work_dir, report)
     finally:
         delete_redis_keys(options)
         if not options.keep:
@@ -646,6 +757,8 @@ def _prepare_all(ctx: Context, report: Report) -> dict[str, Load]:
             say(f"  {scenario.name}: n/a (feature missing: {missing})")
             continue
         report.row(scenario.name)
+        if scenario.name == REFUND:
+            report.row(REFUND_JOBS)
     storm_loads = "login (8 connections)" in loads and "list products (limit 50)" in loads
     if storm_loads and ctx.options.selects(STORM):
         report.row(STORM)
@@ -662,6 +775,80 @@ def _warm_up(options: Options, api: Server, floor: Server, loads: Mapping[str, L
             load.run(api.base_url, loads[scenario.name], options.warmup)
             if scenario.floor:
                 load.run(floor.base_url, loads[scenario.name], options.warmup)
+
+
+def _refund_jobs(url: str, mark: tuple[int, float], requests: Result, report: Report) -> None:
+    """The refund jobs of a round's requests, run by the workers inside the API processes
+    (RUN_WORKER, the default): jobs completed per second, from the first request until the
+    last job is final."""
+    done = payments.wait_for_jobs(url, *mark)
+    report.row(REFUND_JOBS).results.append(
+        Result(
+            requests=done.succeeded,
+            seconds=done.seconds,
+            p50_ms=0,
+            p99_ms=0,
+            errors=done.jobs - done.succeeded,
+        )
+    )
+    behind = done.seconds - requests.seconds
+    say(
+        f"  {REFUND_JOBS}: {done.succeeded:,} of {done.jobs:,} jobs succeeded in {done.seconds:.1f} s "
+        f"({done.per_second:,.0f} jobs/s; the last {behind:.1f} s after the requests stopped)"
+    )
+
+
+def _refund_jobs_by_a_worker(
+    options: Options, env: Mapping[str, str], url: str, work_dir: Path, report: Report
+) -> None:
+    """Refund requests to the API with no worker (RUN_WORKER=false), so their jobs wait in the
+    outbox; then one `storefront worker` process of its own drains them: jobs completed per
+    second from its first completion to its last (its start-up left out)."""
+    row = report.rows.get(REFUND)
+    if not options.selects(REFUND_WORKER_JOBS) or row is None or row.missing:
+        return
+    port = free_port()
+    api = api_server({**env, "PORT": str(port), "RUN_WORKER": "false"}, port, work_dir / "api-no-worker.log")
+    with running(api):
+        ctx = Context(api, options, {}, url, options.size, work_dir=work_dir)
+        ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
+        for _ in range(options.rounds):
+            the_load = refund_request(ctx)
+            mark = payments.jobs_mark(url)
+            result = load.run(api.base_url, the_load, options.seconds)
+            report.row(REFUND_NO_WORKER).results.append(result)
+            say(f"  {REFUND_NO_WORKER}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.1f} ms")
+            worker_env = {**os.environ, **env, "RUN_WORKER": "false"}
+            with (work_dir / "worker.log").open("ab") as log:
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "entrypoints.cli", "worker"],
+                    cwd=PROJECT_ROOT,
+                    env=worker_env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            try:
+                done = payments.wait_for_jobs(url, *mark)
+            finally:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+            jobs = Result(
+                requests=done.succeeded - 1,
+                seconds=done.first_to_last,
+                p50_ms=0,
+                p99_ms=0,
+                errors=done.jobs - done.succeeded,
+            )
+            report.row(REFUND_WORKER_JOBS).results.append(jobs)
+            say(
+                f"  {REFUND_WORKER_JOBS}: {done.succeeded:,} of {done.jobs:,} jobs succeeded, "
+                f"{done.draining_per_second:,.0f} jobs/s"
+            )
 
 
 def _storm(options: Options, api: Server, loads: Mapping[str, Load], report: Report) -> None:
@@ -779,6 +966,9 @@ def render(report: Report) -> str:
         if row.missing:
             lines.append(f"{name:<46} {'n/a (feature missing)':>24}")
             continue
+        if name in JOB_ROWS:
+            lines.append(f"{name:<46} {row.median('rps'):>8,.0f} {'jobs/s':>8} {'':>8} {row.errors:>7}")
+            continue
         floor_rps = row.median("rps", floor=True)
         ratio = f"{row.median('rps') / floor_rps:.0%}" if row.floor and floor_rps else ""
         floor_text = f"{floor_rps:,.0f}" if row.floor else ""
@@ -803,11 +993,32 @@ def render(report: Report) -> str:
                 f"{row.median('p99_ms', baseline=True):>8.1f} {now / max(then, 1e-9):>8.2f}×"
             )
     lines += [f"note: {note}" for note in report.notes]
+    added = provider_added(report)
+    if added:
+        lines += ["", "start payment beyond the provider's own answer (app minus the double alone, medians):"]
+        lines += [f"  {text}" for text in added.values()]
     rss = ", ".join(f"{value / MiB:.0f} MiB" for value in report.peak_rss.values())
     lines += ["", f"peak RSS per worker: {rss or 'n/a'}", "", "targets:"]
     lines += [f"  {verdict}" for verdict in targets(report)]
     lines.append(f"\n(took {report.seconds_total:.0f} s; medians over rounds, errors summed)")
     return "\n".join(lines)
+
+
+def provider_added(report: Report) -> dict[str, str]:
+    """Per start-payment row: its p50 and p99 minus the Stripe double's own at the same
+    number of connections (the app's time per request beyond the provider's answer)."""
+    added: dict[str, str] = {}
+    for ours, theirs in PROVIDER_OF.items():
+        app, provider = report.rows.get(ours), report.rows.get(theirs)
+        if not (app and provider and app.results and provider.results):
+            continue
+        p50, p99 = app.median("p50_ms"), app.median("p99_ms")
+        base50, base99 = provider.median("p50_ms"), provider.median("p99_ms")
+        added[ours] = (
+            f"{ours}: p50 {p50:.1f} − {base50:.1f} = {p50 - base50:+.1f} ms, "
+            f"p99 {p99:.1f} − {base99:.1f} = {p99 - base99:+.1f} ms"
+        )
+    return added
 
 
 def targets(report: Report) -> list[str]:
@@ -866,6 +1077,7 @@ def as_json(report: Report) -> dict[str, Any]:
             for name, row in report.rows.items()
         },
         "targets": targets(report),
+        "provider_added": provider_added(report),
         "notes": report.notes,
     }
 

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from bench.floors import FLOORS_DIR
-from bench.run import PLACE_TRACKED, REFUND, SETTLEMENT
+from bench.run import (
+    PLACE_TRACKED,
+    PROVIDER_OF,
+    REFUND,
+    REFUND_JOBS,
+    REFUND_NO_WORKER,
+    REFUND_WORKER_JOBS,
+    SETTLEMENT,
+)
 from tests.conftest import REQUIRE_SERVICES
 from tests.support.isolation import POSTGRES_ADMIN_URL, REDIS_KEY_PREFIX, new_database_name
 
@@ -73,6 +81,16 @@ def test_the_smoke_benchmark_measures_every_scenario_without_errors(
     assert report["peak_rss_bytes"], "no worker memory was read"
     for name in (PLACE_TRACKED, SETTLEMENT):
         assert report["rows"][name]["floor"], f"{name} has no database floor"
+    # Starting a Stripe payment is compared with the Stripe double's own answer, row by row.
+    assert set(report["provider_added"]) == set(PROVIDER_OF), report["provider_added"]
+    for name in (*PROVIDER_OF, *PROVIDER_OF.values()):
+        assert report["rows"][name]["results"], f"{name} was not measured"
+    if _app_serves_refund_requests():
+        # Refund jobs were completed by the API's workers and by a `storefront worker` of its own.
+        for name in (REFUND_JOBS, REFUND_NO_WORKER, REFUND_WORKER_JOBS):
+            results = report["rows"][name]["results"]
+            assert results, f"{name} was not measured"
+            assert results[0]["requests"] > 0, f"{name}: nothing completed"
 
 
 def _app_serves_refund_requests() -> bool:

@@ -7,7 +7,8 @@
 - errors as `{"error": {"type", "message", "code"}}`;
 - objects `checkout.session` (`cs_test_…`) and `refund` (`re_…`);
 - signed webhook events (`Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`);
-- switches: fail the next N requests with a status, or be unreachable (the port closed).
+- switches: fail the next N requests with a status, or be unreachable (the port closed);
+- `latency_seconds`: how long each answer takes (default 0; the benchmark sets a fixed one).
 
 It runs uvicorn in a thread on a port chosen at run time.
 """
@@ -69,6 +70,7 @@ class StripeDouble:
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     refund_status: str = "succeeded"
+    latency_seconds: float = 0.0
     _idempotent: dict[str, tuple[str, int, bytes]] = field(default_factory=dict)
     _failures: list[int] = field(default_factory=list)
     _port: int = 0
@@ -84,6 +86,9 @@ class StripeDouble:
     def start(self) -> StripeDouble:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Answers leave at once (the accepted connections inherit it): without it each chunked
+        # answer's last write waited ~40 ms for the client's delayed ACK (Nagle).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", self._port))
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", interface="asgi3")
@@ -160,6 +165,8 @@ class StripeDouble:
         self.requests.append((method, path))
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         status, payload = self._answer(method, path, headers, body)
+        if self.latency_seconds:
+            await asyncio.sleep(self.latency_seconds)
         await send(
             {
                 "type": "http.response.start",
