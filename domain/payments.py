@@ -96,6 +96,12 @@ class Payment:
             updated_at=now,
         )
 
+    @property
+    def is_unopened(self) -> bool:
+        """Started here but never opened at the provider (it could not be reached): `created`
+        with no provider id. Such a payment blocks no other start (StartPayment)."""
+        return self.status is PaymentStatus.CREATED and self.provider_payment_id is None
+
     def opened(self, provider_payment_id: str, checkout_url: str, now: datetime) -> Payment:
         """The provider accepted the payment and gave its id and checkout page."""
         return replace(

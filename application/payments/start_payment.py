@@ -25,6 +25,7 @@ from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 
 log = logging.getLogger("storefront.payments")
+REPLACED = "replaced before it was opened at the provider"
 
 
 class StartPayment:
@@ -35,7 +36,13 @@ class StartPayment:
     - only the order's owner: anyone else, admins included, is told the order does not exist;
     - only a pending order (InvalidTransition naming its status otherwise);
     - one active (`created` or `pending`) payment per order: another is a Conflict,
-      also enforced by a partial unique index, so two concurrent starts cannot both win;
+      also enforced by a partial unique index, so two concurrent starts cannot both win
+      (the order row is locked first, so they queue);
+    - except a payment never opened at the provider (`created`, no provider id: the provider was
+      unreachable when it started): it blocks nobody. A start for the same provider resumes it
+      (opened under its own reference: one payment at the provider), a start for another
+      provider retires it (`canceled`, fail reason `REPLACED`) and starts a new one
+      (docs/decisions.md, "A payment never opened blocks nobody");
     - the payment is stored first, then opened at the provider under a reference
       derived from its id (a retry never opens a second one), then given the
       provider's id and checkout page. A provider that cannot be reached, times out or answers
@@ -66,11 +73,22 @@ class StartPayment:
                 raise InvalidTransition(
                     f"order {order_id} is {order.status.value}; only a pending order can be paid"
                 )
-            if await uow.payments.active_for_order(order.id) is not None:
+            active = await uow.payments.active_for_order(order.id)
+            if active is not None and not active.is_unopened:
                 raise InvalidTransition(f"order {order_id} already has an active payment")
-            new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
-            payment = await uow.payments.add(new, self._clock.now())
-            await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.of(actor)))
+            if active is not None and active.provider == gateway.name:
+                # Never opened at the provider (it was unreachable): resumed under its own
+                # reference, so the provider opens one payment however often this is retried.
+                payment = active
+            else:
+                if active is not None:
+                    # Never opened, for another provider: retired, so that the new one may start.
+                    retired = active.moved_to(PaymentStatus.CANCELED, self._clock.now(), fail_reason=REPLACED)
+                    await uow.payments.save(retired)
+                    await uow.order_events.append(OrderEvent.of_payment(retired, EventActor.of(actor)))
+                new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
+                payment = await uow.payments.add(new, self._clock.now())
+                await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.of(actor)))
             await uow.idempotency.record_created(payment.id)
             await uow.commit()
         return await self._open(payment)
@@ -122,6 +140,10 @@ class StartPayment:
         async with self._uow as uow:
             current = await uow.payments.lock(payment.id)
             assert current is not None
+            if current.status is not PaymentStatus.CREATED:
+                # Retired by a start for another provider while the provider was being asked:
+                # its checkout page is never shown, so nobody can pay it.
+                raise InvalidTransition(f"payment {payment.id} was {current.status} while it was opened")
             if current.provider_payment_id is None:
                 current = current.opened(opened.provider_payment_id, opened.checkout_url, self._clock.now())
                 await uow.payments.save(current)

@@ -1,0 +1,116 @@
+"""A payment start when a provider misbehaves, swept over every provider reached over the network
+(Stripe and YooKassa, each against its in-process double; the mock provider lives inside the app).
+
+- unreachable (5xx) without an Idempotency-Key: the payment was never opened, so it blocks
+  nobody — the same provider resumes it (one payment at the provider), another retires it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.doubles.stripe import StripeDouble
+from tests.doubles.yookassa import SHOP_ID, YooKassaDouble
+from tests.e2e.conftest import Api
+from tests.e2e.payment_flow import Headers, make_product, place_order
+
+
+@dataclass
+class Remote:
+    """One provider the app reaches over the network, seen from its double."""
+
+    name: str
+    fail_next: Callable[[int, int], None]  # (count, HTTP status)
+    opened: Callable[[], int]  # payments opened at the provider so far
+
+
+@pytest.fixture
+def stripe_api() -> Iterator[StripeDouble]:
+    double = StripeDouble(secret_key="sk_test_faults", webhook_secret="whsec_test_faults").start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def yookassa_api() -> Iterator[YooKassaDouble]:
+    with YooKassaDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def settings_overrides(stripe_api: StripeDouble, yookassa_api: YooKassaDouble) -> dict[str, object]:
+    return {
+        "payment_providers": "mock,stripe,yookassa",
+        "provider_values": {
+            "STRIPE_SECRET_KEY": stripe_api.secret_key,
+            "STRIPE_WEBHOOK_SECRET": stripe_api.webhook_secret,
+            "STRIPE_API_BASE": stripe_api.url,
+            "YOOKASSA_SHOP_ID": SHOP_ID,
+            "YOOKASSA_SECRET_KEY": yookassa_api.secret_key,
+            "YOOKASSA_API_URL": yookassa_api.api_url,
+        },
+    }
+
+
+@pytest.fixture(params=["stripe", "yookassa"])
+def remote(request: pytest.FixtureRequest, stripe_api: StripeDouble, yookassa_api: YooKassaDouble) -> Remote:
+    if request.param == "stripe":
+        return Remote("stripe", stripe_api.fail_next, lambda: len(stripe_api.sessions))
+    return Remote("yookassa", yookassa_api.fail_next, lambda: len(yookassa_api.payments))
+
+
+async def start(api: Api, customer: Headers, order_id: int, provider: str) -> Any:
+    headers = {**customer, "content-type": "application/json"}
+    return await api.client.post(
+        f"/api/v1/payments/orders/{order_id}", json={"provider": provider}, headers=headers
+    )
+
+
+async def payments_of(api: Api, customer: Headers, order_id: int) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = (
+        await api.client.get(f"/api/v1/orders/{order_id}/payments", headers=customer)
+    ).json()
+    return listed
+
+
+async def test_a_payment_never_opened_is_resumed_by_a_start_without_a_key(api: Api, remote: Remote) -> None:
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    remote.fail_next(1, 500)
+    down = await start(api, customer, order["id"], remote.name)
+    assert down.status_code == 503, down.text
+    again = await start(api, customer, order["id"], remote.name)
+    assert again.status_code == 201, again.text
+    (only,) = await payments_of(api, customer, order["id"])
+    assert (only["id"], only["provider_payment_id"]) == (
+        again.json()["id"],
+        again.json()["provider_payment_id"],
+    )
+    assert remote.opened() == 1
+    twice = await start(api, customer, order["id"], remote.name)
+    assert twice.status_code == 409, twice.text  # opened now: it is the order's active payment
+
+
+async def test_a_payment_never_opened_is_retired_by_a_start_with_another_provider(
+    api: Api, remote: Remote
+) -> None:
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    remote.fail_next(1, 503)
+    down = await start(api, customer, order["id"], remote.name)
+    assert down.status_code == 503, down.text
+    other = await start(api, customer, order["id"], "mock")
+    assert other.status_code == 201, other.text
+    retired, current = await payments_of(api, customer, order["id"])
+    assert (retired["provider"], retired["status"], retired["provider_payment_id"]) == (
+        remote.name,
+        "canceled",
+        None,
+    )
+    assert "replaced before it was opened" in retired["fail_reason"]
+    assert (current["id"], current["status"]) == (other.json()["id"], "created")
+    assert remote.opened() == 0
