@@ -252,3 +252,14 @@ catalog_version = Table(
     Column("shard", Integer, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
 )
+
+# This store's identity at the payment providers: one row, made by migration 0013 (or on first
+# use, if the tables were emptied), read once per process (adapters/sql/installation.py).
+installation = Table(
+    "installation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("installation_id", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+)

@@ -3,9 +3,11 @@ from __future__ import annotations
 import logging
 
 from application.ids import is_storable_id
+from application.payments.references import payment_reference
 from application.ports import (
     CheckoutRequest,
     Clock,
+    Installation,
     NewPayment,
     PaymentGateway,
     PaymentGateways,
@@ -44,7 +46,8 @@ class StartPayment:
       provider retires it (`canceled`, fail reason `REPLACED`) and starts a new one
       (docs/decisions.md, "A payment never opened blocks nobody");
     - the payment is stored first, then opened at the provider under a reference
-      derived from its id (a retry never opens a second one), then given the
+      derived from its id and this installation (`payment_reference`: a retry never opens a
+      second one, another store's payment is never answered), then given the
       provider's id and checkout page. A provider that cannot be reached, times out or answers
       5xx is DependencyUnavailable (503) and leaves the payment `created`: a retry under the same
       Idempotency-Key resumes it (SPEC "Payments"); a provider that refuses (4xx) leaves it
@@ -57,10 +60,13 @@ class StartPayment:
     a retry meanwhile → Conflict, and nothing is started.
     """
 
-    def __init__(self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, installation: Installation
+    ) -> None:
         self._uow = uow
         self._gateways = gateways
         self._clock = clock
+        self._installation = installation
 
     @resumable
     async def __call__(self, actor: Actor, order_id: int, provider: str | None = None) -> Payment:
@@ -119,7 +125,7 @@ class StartPayment:
             await self._fail(payment, f"the payment provider {payment.provider} is no longer enabled")
             raise InvalidTransition(f"payment provider {payment.provider} is not enabled")
         request = CheckoutRequest(
-            reference=f"storefront-payment-{payment.id}",
+            reference=payment_reference(self._installation, payment.id),
             payment_id=payment.id,
             order_id=payment.order_id,
             amount=payment.amount,

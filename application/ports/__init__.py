@@ -41,6 +41,7 @@ from application.ports.idempotency import (
     holding,
     resumable,
 )
+from application.ports.installation import Installation, InstallationStore
 from application.ports.metrics import (
     NO_METRICS,
     Metrics,
@@ -91,6 +92,8 @@ __all__ = [
     "IdempotencyRecords",
     "IdempotencyScope",
     "IdempotencyStore",
+    "Installation",
+    "InstallationStore",
     "Lease",
     "Metrics",
     "NewCategory",

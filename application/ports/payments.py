@@ -17,7 +17,8 @@ from domain.refunds import RefundStatus
 class CheckoutRequest:
     """What a provider needs to open a payment.
 
-    `reference` is this app's idempotency key at the provider, `storefront-payment-{payment_id}`:
+    `reference` is this app's idempotency key at the provider
+    (`application.payments.references.payment_reference`: `storefront-<installation>-payment-<id>`):
     the same reference always yields the same provider payment, so a retried call never opens
     two. `amount` carries minor units (Money).
     """
@@ -48,7 +49,8 @@ class WebhookDelivery:
 class RefundRequest:
     """What a provider needs to return money.
 
-    `reference` is this app's idempotency key at the provider, `storefront-refund-{refund_id}`;
+    `reference` is this app's idempotency key at the provider
+    (`application.payments.references.refund_reference`: `storefront-<installation>-refund-<id>`);
     `capture_reference` is the payment's `capture_reference` (Stripe's `pi_…`), None where the
     provider refunds by its payment id; `amount` carries minor units (Money).
     """

@@ -33,11 +33,14 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/products"): {"name": "Sencha", "price": "9.90", "category_id": 1},
     ("PATCH", "/api/v1/products/{product_id}"): {"name": "Gyokuro"},
     ("POST", "/api/v1/orders"): {"items": [{"product_id": 1, "quantity": 1}]},
+    ("POST", "/api/v1/payments/orders/{order_id}"): {},
 }
 PATH_VALUES = {"ref": "tea", "provider": "mock"}
 # What answers without the database, and how.
 NOT_DATABASE = {
     ("GET", "/health/live"): 200,
+    # The enabled providers come from the settings.
+    ("GET", "/api/v1/payments/providers"): 200,
     # Sessions live in the session store (process memory here): an unknown refresh token is
     # refused there, before any account is read.
     ("POST", "/api/v1/auth/refresh"): 401,

@@ -2,17 +2,24 @@
 (Stripe and YooKassa, each against its in-process double; the mock provider lives inside the app).
 
 - unreachable (5xx) without an Idempotency-Key: the payment was never opened, so it blocks
-  nobody — the same provider resumes it (one payment at the provider), another retires it.
+  nobody — the same provider resumes it (one payment at the provider), another retires it;
+- two stores (their own databases, the same ids) on one provider account: each its own payment
+  there (the installation id in every reference).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar.testing import AsyncTestClient
 
+from entrypoints.http.app import create_app
+from entrypoints.migrations import upgrade
+from tests.conftest import make_settings, off_loop
 from tests.doubles.stripe import StripeDouble
 from tests.doubles.yookassa import SHOP_ID, YooKassaDouble
 from tests.e2e.conftest import Api
@@ -114,3 +121,30 @@ async def test_a_payment_never_opened_is_retired_by_a_start_with_another_provide
     assert "replaced before it was opened" in retired["fail_reason"]
     assert (current["id"], current["status"]) == (other.json()["id"], "created")
     assert remote.opened() == 0
+
+
+@pytest.fixture
+def other_store(tmp_path: Path, settings_overrides: dict[str, object]) -> Api:
+    """A second store (its own database) on the same provider accounts, as staging beside production."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'other-store.db'}"
+    off_loop(upgrade, url)
+    return Api(AsyncTestClient(create_app(make_settings(url, **settings_overrides))))
+
+
+@pytest.mark.parametrize("provider", ["mock", "stripe", "yookassa"])
+async def test_two_stores_on_one_provider_account_never_share_a_payment(
+    api: Api, other_store: Api, provider: str, stripe_api: StripeDouble, yookassa_api: YooKassaDouble
+) -> None:
+    opened = []
+    async with other_store.client:
+        for store in (api, other_store):
+            customer = await store.customer()
+            order = await place_order(store, customer, await make_product(store))
+            started = await start(store, customer, order["id"], provider)
+            assert started.status_code == 201, started.text
+            opened.append((order["id"], started.json()["id"], started.json()["provider_payment_id"]))
+    (order_a, payment_a, at_provider_a), (order_b, payment_b, at_provider_b) = opened
+    assert (order_a, payment_a) == (order_b, payment_b)  # the same ids in both databases
+    assert at_provider_a != at_provider_b
+    if provider != "mock":
+        assert len(stripe_api.sessions if provider == "stripe" else yookassa_api.payments) == 2

@@ -8,6 +8,7 @@ sender in `X-Forwarded-For`: one of YooKassa's published addresses, or any other
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -128,9 +129,8 @@ async def test_an_order_is_paid_through_yookassa(
     assert stored["amount"] == {"value": "299.80", "currency": "RUB"}
     assert stored["confirmation"]["return_url"] == "https://shop.example/"
     assert stored["metadata"] == {"order_id": str(payment["order_id"]), "payment_id": str(payment["id"])}
-    assert (
-        yookassa.posts("/v3/payments")[-1].headers["idempotence-key"] == f"storefront-payment-{payment['id']}"
-    )
+    key = yookassa.posts("/v3/payments")[-1].headers["idempotence-key"]
+    assert re.fullmatch(rf"storefront-[0-9a-f]{{16}}-payment-{payment['id']}", key), key
 
     yookassa.succeed(ppid)  # the customer pays on YooKassa's page
     body = yookassa.notification("payment.succeeded", ppid)
@@ -217,4 +217,5 @@ async def test_yookassa_down_when_a_payment_starts_is_503_and_a_retry_resumes(
     assert retried.json()["provider_payment_id"] in yookassa.payments
     # The payment stayed `created`: the retry resumed it, under the same key at YooKassa.
     keys = [r.headers["idempotence-key"] for r in yookassa.posts("/v3/payments")[-2:]]
-    assert keys == [f"storefront-payment-{retried.json()['id']}"] * 2
+    assert keys[0] == keys[1]
+    assert re.fullmatch(rf"storefront-[0-9a-f]{{16}}-payment-{retried.json()['id']}", keys[0]), keys
