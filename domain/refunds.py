@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.errors import InvalidInput
+from domain.provider_values import describe, reason_errors, reference_errors
+
 
 class RefundStatus(StrEnum):
     PENDING = "pending"
@@ -35,3 +38,17 @@ class RefundEvent:
     provider_refund_id: str
     status: RefundStatus
     failure_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        check_refund_event(self)
+
+
+def check_refund_event(event: RefundEvent) -> None:
+    """Every value fits what the store keeps (`domain.provider_values`); else InvalidInput."""
+    errors = [
+        *reference_errors("event_id", event.event_id),
+        *reference_errors("provider_refund_id", event.provider_refund_id),
+        *reason_errors("failure_reason", event.failure_reason),
+    ]
+    if errors:
+        raise InvalidInput(describe(errors), errors)

@@ -11,6 +11,7 @@ from application.ports import (
     NewPayment,
     PaymentGateway,
     PaymentGateways,
+    ProviderAnswerInvalid,
     UnitOfWork,
     resumable,
 )
@@ -28,6 +29,7 @@ from domain.users import Actor
 
 log = logging.getLogger("storefront.payments")
 REPLACED = "replaced before it was opened at the provider"
+UNAVAILABLE = "the payment provider is unavailable, retry shortly"
 
 
 class StartPayment:
@@ -133,11 +135,19 @@ class StartPayment:
         )
         try:
             opened = await gateway.create_payment(request)
+        except ProviderAnswerInvalid as error:
+            # The provider answered something the store cannot keep: the shop's problem to look
+            # into, not the customer's; the payment stays `created` (resumable, or retired by a
+            # start with another provider).
+            log.error(
+                "payment provider %s answered badly for payment %s: %s", gateway.name, payment.id, error
+            )
+            raise DependencyUnavailable(UNAVAILABLE) from None
         except (DependencyUnavailable, OSError, TimeoutError) as error:
             # Unreachable, timed out or 5xx: the payment stays `created`, so that a retry under
             # the same Idempotency-Key resumes it (the same reference: one payment at the provider).
             log.warning("payment provider unavailable for payment %s: %s", payment.id, error)
-            raise DependencyUnavailable("the payment provider is unavailable, retry shortly") from None
+            raise DependencyUnavailable(UNAVAILABLE) from None
         except DomainError as error:
             log.warning("payment provider refused payment %s: %s", payment.id, error)
             await self._fail(payment, f"the payment provider refused the payment: {error.message}")

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.errors import DependencyUnavailable, FieldError
 from domain.money import Money
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus, ProviderEvent
+from domain.provider_values import describe, reason_errors, reference_errors, url_errors
 from domain.refunds import RefundStatus
 
 
@@ -30,10 +32,24 @@ class CheckoutRequest:
     description: str
 
 
+class ProviderAnswerInvalid(DependencyUnavailable):
+    """A provider answered with a value the store cannot keep (`domain.provider_values`): to the
+    customer the provider is unavailable (503); to the operator an error to look into."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderPayment:
+    """The provider's answer to opening a payment: its id (1–255 characters of plain text) and
+    its checkout page (an http(s) URL of at most 1000); anything else is ProviderAnswerInvalid."""
+
     provider_payment_id: str
     checkout_url: str
+
+    def __post_init__(self) -> None:
+        _answer_fits(
+            reference_errors("provider_payment_id", self.provider_payment_id)
+            + url_errors("checkout_url", self.checkout_url)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +81,25 @@ class RefundRequest:
 
 @dataclass(frozen=True, slots=True)
 class ProviderRefund:
-    """The provider's answer to a refund: its id and `pending`, `succeeded` or `failed`."""
+    """The provider's answer to a refund: its id (1–255 characters of plain text) and `pending`,
+    `succeeded` or `failed`; anything else is ProviderAnswerInvalid."""
 
     provider_refund_id: str
     status: RefundStatus
     failure_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        _answer_fits(
+            reference_errors("provider_refund_id", self.provider_refund_id)
+            + reason_errors("failure_reason", self.failure_reason)
+        )
+
+
+def _answer_fits(errors: list[FieldError]) -> None:
+    if errors:
+        raise ProviderAnswerInvalid(
+            f"the payment provider answered values the store cannot keep: {describe(errors)}"
+        )
 
 
 class PaymentGateway(Protocol):

@@ -53,6 +53,11 @@ class GatewayHarness:
     # Whether deliveries carry a signature over the body with a timestamp. YooKassa's do not:
     # its sender's address and the read-back from its API authenticate them (its own tests).
     signed: bool = True
+    # Whether the event id is the one the delivery sends (YooKassa derives it: `<event>:<id>`).
+    sends_event_id: bool = True
+    # (url or None) → the provider answers every payment opened from now on with this checkout
+    # URL (None: its own again); None where the provider is this app itself (the mock).
+    answer_checkout_url: Callable[[str | None], None] | None = None
 
     def build(self, secret: str, clock: Clock) -> PaymentGateway:
         """The adapter under test, as the app builds it: through the registry."""
@@ -170,6 +175,7 @@ STRIPE = GatewayHarness(
     },
     pay=_stripe_pay,
     fail_reasons=False,
+    answer_checkout_url=lambda url: setattr(stripe_double(), "checkout_url", url),
 )
 
 
@@ -265,6 +271,8 @@ YOOKASSA = GatewayHarness(
     },
     pay=_yookassa_pay,
     signed=False,
+    sends_event_id=False,
+    answer_checkout_url=lambda url: setattr(_SHOP.current(), "confirmation_url", url),
 )
 
 HARNESSES: list[GatewayHarness] = [MOCK, STRIPE, YOOKASSA]

@@ -3,12 +3,15 @@
 
 - unreachable (5xx) without an Idempotency-Key: the payment was never opened, so it blocks
   nobody — the same provider resumes it (one payment at the provider), another retires it;
+- an answer the store cannot keep (a checkout URL over 1000 characters): 503, logged at ERROR,
+  and the payment not stuck;
 - two stores (their own databases, the same ids) on one provider account: each its own payment
   there (the installation id in every reference).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +36,7 @@ class Remote:
     name: str
     fail_next: Callable[[int, int], None]  # (count, HTTP status)
     opened: Callable[[], int]  # payments opened at the provider so far
+    answer_checkout_url: Callable[[str | None], None]  # what the provider answers as its page
 
 
 @pytest.fixture
@@ -66,8 +70,18 @@ def settings_overrides(stripe_api: StripeDouble, yookassa_api: YooKassaDouble) -
 @pytest.fixture(params=["stripe", "yookassa"])
 def remote(request: pytest.FixtureRequest, stripe_api: StripeDouble, yookassa_api: YooKassaDouble) -> Remote:
     if request.param == "stripe":
-        return Remote("stripe", stripe_api.fail_next, lambda: len(stripe_api.sessions))
-    return Remote("yookassa", yookassa_api.fail_next, lambda: len(yookassa_api.payments))
+        return Remote(
+            "stripe",
+            stripe_api.fail_next,
+            lambda: len(stripe_api.sessions),
+            lambda url: setattr(stripe_api, "checkout_url", url),
+        )
+    return Remote(
+        "yookassa",
+        yookassa_api.fail_next,
+        lambda: len(yookassa_api.payments),
+        lambda url: setattr(yookassa_api, "confirmation_url", url),
+    )
 
 
 async def start(api: Api, customer: Headers, order_id: int, provider: str) -> Any:
@@ -148,3 +162,21 @@ async def test_two_stores_on_one_provider_account_never_share_a_payment(
     assert at_provider_a != at_provider_b
     if provider != "mock":
         assert len(stripe_api.sessions if provider == "stripe" else yookassa_api.payments) == 2
+
+
+async def test_a_checkout_page_the_store_cannot_keep_is_503_logged_and_the_payment_not_stuck(
+    api: Api, remote: Remote, caplog: pytest.LogCaptureFixture
+) -> None:
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    remote.answer_checkout_url("https://pay.example/" + "x" * 1000)
+    with caplog.at_level(logging.ERROR, logger="storefront.payments"):
+        answered = await start(api, customer, order["id"], remote.name)
+    assert answered.status_code == 503, answered.text
+    assert answered.json()["detail"] == "the payment provider is unavailable, retry shortly"
+    assert any(r.levelno == logging.ERROR and "checkout_url" in r.getMessage() for r in caplog.records)
+    (waiting,) = await payments_of(api, customer, order["id"])
+    assert (waiting["status"], waiting["provider_payment_id"]) == ("created", None)
+    # Not stuck: another provider replaces it at once.
+    replaced = await start(api, customer, order["id"], "mock")
+    assert replaced.status_code == 201, replaced.text
