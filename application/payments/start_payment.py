@@ -11,7 +11,7 @@ from application.ports import (
     NewPayment,
     PaymentGateway,
     PaymentGateways,
-    ProviderAnswerInvalid,
+    ProviderFault,
     UnitOfWork,
     resumable,
 )
@@ -30,6 +30,7 @@ from domain.users import Actor
 log = logging.getLogger("storefront.payments")
 REPLACED = "replaced before it was opened at the provider"
 UNAVAILABLE = "the payment provider is unavailable, retry shortly"
+"""What the customer is told whenever the provider cannot open a payment (its own text is logged)."""
 
 
 class StartPayment:
@@ -52,7 +53,9 @@ class StartPayment:
       second one, another store's payment is never answered), then given the
       provider's id and checkout page. A provider that cannot be reached, times out or answers
       5xx is DependencyUnavailable (503) and leaves the payment `created`: a retry under the same
-      Idempotency-Key resumes it (SPEC "Payments"); a provider that refuses (4xx) leaves it
+      Idempotency-Key resumes it (SPEC "Payments"); so do refused credentials and an answer the
+      store cannot keep (ProviderFault: the shop's misconfiguration, logged at ERROR with the
+      provider's text; the customer gets the generic message); a provider that refuses (4xx) leaves it
       `failed` (Conflict, with the provider's message), so the customer can start again.
       The order's timeline records `payment_started`, and `payment_failed` by `system` on a refusal.
 
@@ -135,13 +138,11 @@ class StartPayment:
         )
         try:
             opened = await gateway.create_payment(request)
-        except ProviderAnswerInvalid as error:
-            # The provider answered something the store cannot keep: the shop's problem to look
+        except ProviderFault as error:
+            # Refused credentials, or an answer the store cannot keep: the shop's problem to look
             # into, not the customer's; the payment stays `created` (resumable, or retired by a
             # start with another provider).
-            log.error(
-                "payment provider %s answered badly for payment %s: %s", gateway.name, payment.id, error
-            )
+            log.error("payment provider %s cannot open payment %s: %s", gateway.name, payment.id, error)
             raise DependencyUnavailable(UNAVAILABLE) from None
         except (DependencyUnavailable, OSError, TimeoutError) as error:
             # Unreachable, timed out or 5xx: the payment stays `created`, so that a retry under

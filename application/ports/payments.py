@@ -32,9 +32,19 @@ class CheckoutRequest:
     description: str
 
 
-class ProviderAnswerInvalid(DependencyUnavailable):
-    """A provider answered with a value the store cannot keep (`domain.provider_values`): to the
-    customer the provider is unavailable (503); to the operator an error to look into."""
+class ProviderFault(DependencyUnavailable):
+    """The provider cannot serve this store until the shop fixes something on its side: to the
+    customer the provider is unavailable (503, a generic message); to the operator an error,
+    logged at ERROR with the provider's own text. Nothing about the payment is decided by it."""
+
+
+class ProviderAnswerInvalid(ProviderFault):
+    """A provider answered with a value the store cannot keep (`domain.provider_values`)."""
+
+
+class ProviderCredentialsRefused(ProviderFault):
+    """The provider refused the shop's credentials (Stripe 401 "Invalid API Key", 403; YooKassa
+    401/403): a misconfiguration, never the customer's doing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +119,9 @@ class PaymentGateway(Protocol):
     Errors, in the domain's words: NotAuthenticated (a bad, missing or stale signature, a sender
     outside the trusted networks); InvalidInput / MalformedInput (a verified body that is not a
     valid event); DependencyUnavailable (the provider unreachable, timed out after 10 s, or
-    answered 5xx); Conflict (the provider refused, 4xx, with its message).
+    answered 5xx); ProviderCredentialsRefused (the provider refused the shop's credentials,
+    401/403); ProviderAnswerInvalid (an answer the store cannot keep); Conflict (the provider
+    refused the request, any other 4xx, with its message).
     """
 
     @property

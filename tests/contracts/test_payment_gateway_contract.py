@@ -16,11 +16,12 @@ from application.ports import (
     Clock,
     PaymentGateway,
     ProviderAnswerInvalid,
+    ProviderCredentialsRefused,
     ProviderPayment,
     RefundRequest,
     WebhookDelivery,
 )
-from domain.errors import InvalidInput, NotAuthenticated
+from domain.errors import DependencyUnavailable, InvalidInput, NotAuthenticated
 from domain.money import Money
 from domain.orders import MAX_TOTAL_MINOR
 from domain.payments import PaymentEvent, PaymentStatus
@@ -317,3 +318,24 @@ async def test_a_checkout_url_the_store_cannot_keep_is_the_provider_unavailable(
         harness.answer_checkout_url(None)
     opened = await gateway.create_payment(checkout("storefront-payment-42"))
     assert len(opened.checkout_url) <= 1000
+
+
+# ---- the shop's credentials refused: its misconfiguration, never the customer's ----
+
+
+async def test_refused_credentials_are_the_provider_unavailable_never_a_refusal(
+    harness: GatewayHarness,
+) -> None:
+    if harness.wrong_credentials is None:
+        pytest.skip(f"{harness.name} has no credentials of its own")
+    clock = FixedClock(NOW)
+    gateway = create_gateway(harness.name, harness.wrong_credentials(harness.config(SECRET, clock)))
+    with pytest.raises(ProviderCredentialsRefused) as refused:
+        await gateway.create_payment(checkout("storefront-payment-51"))
+    assert isinstance(refused.value, DependencyUnavailable)
+    delivery = harness.deliver(SECRET, NOW, "pay_51", PaymentStatus.SUCCEEDED, AMOUNT, "evt_51", None)
+    if harness.reads_back:
+        with pytest.raises(ProviderCredentialsRefused):
+            await parse(gateway, delivery.body, delivery.headers)
+    else:
+        assert (await parse(gateway, delivery.body, delivery.headers)).provider_payment_id == "pay_51"

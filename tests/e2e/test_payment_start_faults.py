@@ -5,6 +5,8 @@
   nobody — the same provider resumes it (one payment at the provider), another retires it;
 - an answer the store cannot keep (a checkout URL over 1000 characters): 503, logged at ERROR,
   and the payment not stuck;
+- the shop's credentials refused (401): 503 with the generic message, the provider's text
+  logged at ERROR, the payment not failed (it opens once the key is right again);
 - two stores (their own databases, the same ids) on one provider account: each its own payment
   there (the installation id in every reference).
 """
@@ -37,6 +39,8 @@ class Remote:
     fail_next: Callable[[int, int], None]  # (count, HTTP status)
     opened: Callable[[], int]  # payments opened at the provider so far
     answer_checkout_url: Callable[[str | None], None]  # what the provider answers as its page
+    set_key: Callable[[str], None]  # the secret key the provider accepts from now on
+    key: str  # the one the app is configured with
 
 
 @pytest.fixture
@@ -75,12 +79,16 @@ def remote(request: pytest.FixtureRequest, stripe_api: StripeDouble, yookassa_ap
             stripe_api.fail_next,
             lambda: len(stripe_api.sessions),
             lambda url: setattr(stripe_api, "checkout_url", url),
+            lambda key: setattr(stripe_api, "secret_key", key),
+            stripe_api.secret_key,
         )
     return Remote(
         "yookassa",
         yookassa_api.fail_next,
         lambda: len(yookassa_api.payments),
         lambda url: setattr(yookassa_api, "confirmation_url", url),
+        lambda key: setattr(yookassa_api, "secret_key", key),
+        yookassa_api.secret_key,
     )
 
 
@@ -180,3 +188,24 @@ async def test_a_checkout_page_the_store_cannot_keep_is_503_logged_and_the_payme
     # Not stuck: another provider replaces it at once.
     replaced = await start(api, customer, order["id"], "mock")
     assert replaced.status_code == 201, replaced.text
+
+
+async def test_refused_credentials_are_503_logged_and_the_payment_not_failed(
+    api: Api, remote: Remote, caplog: pytest.LogCaptureFixture
+) -> None:
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    remote.set_key("rotated-at-the-provider")
+    with caplog.at_level(logging.ERROR, logger="storefront.payments"):
+        refused = await start(api, customer, order["id"], remote.name)
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["detail"] == "the payment provider is unavailable, retry shortly"
+    assert any(
+        r.levelno == logging.ERROR and "refused the shop's credentials (401)" in r.getMessage()
+        for r in caplog.records
+    ), caplog.text
+    (waiting,) = await payments_of(api, customer, order["id"])
+    assert (waiting["status"], waiting["fail_reason"]) == ("created", None)
+    remote.set_key(remote.key)
+    opened = await start(api, customer, order["id"], remote.name)
+    assert (opened.status_code, opened.json()["id"]) == (201, waiting["id"]), opened.text

@@ -219,3 +219,23 @@ async def test_yookassa_down_when_a_payment_starts_is_503_and_a_retry_resumes(
     keys = [r.headers["idempotence-key"] for r in yookassa.posts("/v3/payments")[-2:]]
     assert keys[0] == keys[1]
     assert re.fullmatch(rf"storefront-[0-9a-f]{{16}}-payment-{retried.json()['id']}", keys[0]), keys
+
+
+async def test_a_notification_yookassa_will_not_let_the_shop_read_back_is_503_and_changes_nothing(
+    client: httpx.AsyncClient, yookassa: YooKassaDouble
+) -> None:
+    payment, ann = await yookassa_payment(client)
+    yookassa.succeed(payment["provider_payment_id"])
+    body = yookassa.notification("payment.succeeded", payment["provider_payment_id"])
+    key = yookassa.secret_key
+    yookassa.secret_key = "rotated-at-yookassa"  # the shop's key no longer works
+    try:
+        refused = await client.post(WEBHOOK, content=body, headers=YOOKASSA_SENDER)
+    finally:
+        yookassa.secret_key = key
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["detail"] == "the payment provider is unavailable, retry shortly"
+    assert await state(client, payment, ann) == ("created", "pending")
+    delivered = await client.post(WEBHOOK, content=body, headers=YOOKASSA_SENDER)  # YooKassa retries
+    assert delivered.status_code == 200, delivered.text
+    assert await state(client, payment, ann) == ("succeeded", "paid")

@@ -22,6 +22,7 @@ from application.ports import (
     CheckoutRequest,
     Clock,
     PaymentGateway,
+    ProviderCredentialsRefused,
     ProviderPayment,
     ProviderRefund,
     RefundRequest,
@@ -277,8 +278,13 @@ def _session_event(envelope: _Envelope, session: _Session) -> PaymentEvent:
 
 def _refused(error: stripe.StripeError) -> NoReturn:
     """Stripe's error in the domain's words: unreachable, timed out, 429 or 5xx → unavailable;
-    any other 4xx → Conflict with Stripe's message."""
+    401/403 (the secret key refused) → ProviderCredentialsRefused; any other 4xx → Conflict
+    with Stripe's message."""
     status = error.http_status
     if isinstance(error, stripe.APIConnectionError) or status is None or status >= 500 or status == 429:
         raise DependencyUnavailable(f"Stripe is unavailable: {error.user_message or error}") from None
+    if status in (401, 403) or isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+        raise ProviderCredentialsRefused(
+            f"Stripe refused the shop's credentials ({status}): {error.user_message or error}"
+        ) from None
     raise Conflict(f"Stripe refused: {error.user_message or error}") from None
