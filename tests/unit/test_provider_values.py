@@ -88,3 +88,11 @@ def test_a_refund_answer_the_store_cannot_keep_is_the_provider_unavailable() -> 
         ProviderRefund("r" * 256, RefundStatus.SUCCEEDED)
     with pytest.raises(ProviderAnswerInvalid, match="failure_reason"):
         ProviderRefund("re_1", RefundStatus.FAILED, "\x00")
+
+
+def test_stripe_counts_in_whole_units_exactly_the_stores_zero_decimal_currencies_but_isk() -> None:
+    from adapters.payments.stripe.gateway import ZERO_DECIMAL
+    from domain.money import ZERO_DECIMAL_CURRENCIES
+
+    assert ZERO_DECIMAL | {"ISK"} == ZERO_DECIMAL_CURRENCIES
+    assert {"JPY", "KRW", "VND"} <= ZERO_DECIMAL

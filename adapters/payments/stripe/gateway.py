@@ -29,7 +29,7 @@ from application.ports import (
     WebhookDelivery,
 )
 from domain.errors import Conflict, DependencyUnavailable, InvalidInput, MalformedInput, NotAuthenticated
-from domain.money import Money
+from domain.money import ZERO_DECIMAL_CURRENCIES, Money
 from domain.orders import MAX_TOTAL_MINOR
 from domain.payments import IgnoredEvent, PaymentEvent, PaymentStatus, ProviderEvent
 from domain.provider_values import REFERENCE_MAX
@@ -40,27 +40,9 @@ T = TypeVar("T")
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300
 TIMEOUT_SECONDS = 10.0
-# Stripe's zero-decimal currencies (docs.stripe.com/currencies#zero-decimal).
-ZERO_DECIMAL = frozenset(
-    {
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "JPY",
-        "KMF",
-        "KRW",
-        "MGA",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    }
-)
+# Stripe's zero-decimal currencies (docs.stripe.com/currencies#zero-decimal): the store's list,
+# but ISK, which Stripe takes in two-decimal form (ending in 00: the store's prices in ISK are whole).
+ZERO_DECIMAL = ZERO_DECIMAL_CURRENCIES - {"ISK"}
 _SESSION_EVENTS = {
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
