@@ -30,7 +30,7 @@ from domain.errors import (
     TooManyRequests,
 )
 from entrypoints.http.schemas import FieldProblem, Problem
-from entrypoints.http.text_guard import readable
+from entrypoints.http.text_guard import body_message, readable
 from entrypoints.outage_log import OutageLog
 
 PROBLEM_JSON = "application/problem+json"
@@ -133,6 +133,7 @@ def _field_problem(item: dict[str, Any]) -> FieldProblem:
     message = readable(str(item.get("message") or "invalid value"))
     if key == "data":
         key = ""
+        message = body_message(message)
     if match := _NAMED_FIELD.match(message):
         key = f"{key}.{match['name']}" if key else match["name"]
     return FieldProblem(field=key or "body", message=message)
