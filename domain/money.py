@@ -15,6 +15,18 @@ MAX_PRICE = Decimal("99999999.99")
 MONEY_STRING = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
 _MAX_STRING_LENGTH = 32
 
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {
+        # ISO 4217 currencies with no minor unit (exponent 0)…
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+        "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
+        # …and one that payment providers charge in whole units (Stripe: docs.stripe.com/currencies).
+        "MGA",
+    }
+)  # fmt: skip
+"""Currencies with no minor unit: an amount in one is whole (`price_of`). Payment adapters that
+count amounts in the currency's smallest unit use this list too (Stripe)."""
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Money:
@@ -91,6 +103,16 @@ def _parse_string(raw: str, field: str) -> Decimal:
     if value.adjusted() > 20:
         raise InvalidInput.for_field(field, "is out of range")
     return value.quantize(CENT)
+
+
+def price_of(raw: Decimal | str | int | float, currency: str, field: str = "price") -> Money:
+    """A product price in `currency`: `parse_price`'s rules, and a whole amount in a currency
+    with no minor unit (`ZERO_DECIMAL_CURRENCIES`: `"1500.50"` JPY is refused — no provider could
+    charge it)."""
+    value = parse_price(raw, field)
+    if currency in ZERO_DECIMAL_CURRENCIES and value != value.to_integral_value():
+        raise InvalidInput.for_field(field, f"must be a whole amount: {currency} has no minor unit")
+    return Money.of(value, currency)
 
 
 def parse_price(raw: Decimal | str | int | float, field: str = "price") -> Decimal:

@@ -18,10 +18,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import Conflict, FieldError, InvalidInput, InvalidTransition
-from domain.money import Money
+from domain.money import MAX_PRICE, Money
 
 MAX_LINES = 100
 MAX_QUANTITY = 1000
+MAX_TOTAL_MINOR = MAX_LINES * MAX_QUANTITY * int(MAX_PRICE * 100)
+"""The most an order can come to, in minor units: 100 lines of 1000 at the highest price
+(999 999 999 900 000; a BIGINT holds it)."""
 
 
 class OrderStatus(StrEnum):

@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from domain.errors import Conflict, InvalidTransition
+from domain.errors import Conflict, InvalidInput, InvalidTransition
 from domain.money import Money
 from domain.orders import OrderStatus
+from domain.provider_values import amount_errors, describe, reason_errors, reference_errors
 from domain.refunds import RefundEvent
 
 FAIL_REASON_MAX = 500
@@ -107,6 +108,12 @@ class Payment:
             updated_at=now,
         )
 
+    @property
+    def is_unopened(self) -> bool:
+        """Started here but never opened at the provider (it could not be reached): `created`
+        with no provider id. Such a payment blocks no other start (StartPayment)."""
+        return self.status is PaymentStatus.CREATED and self.provider_payment_id is None
+
     def opened(self, provider_payment_id: str, checkout_url: str, now: datetime) -> Payment:
         """The provider accepted the payment and gave its id and checkout page."""
         return replace(
@@ -126,6 +133,19 @@ class PaymentEvent:
     # The provider's id that refunds are made against, when the event carries it
     # (Stripe: the Checkout Session's `payment_intent`, `pi_…`; YooKassa: None).
     capture_reference: str | None = None
+
+    def __post_init__(self) -> None:
+        """Every value fits what the store keeps (`domain.provider_values`); else InvalidInput
+        naming each field that does not."""
+        errors = [
+            *reference_errors("event_id", self.event_id),
+            *reference_errors("provider_payment_id", self.provider_payment_id),
+            *amount_errors("amount", self.amount),
+            *reason_errors("fail_reason", self.fail_reason),
+            *reference_errors("capture_reference", self.capture_reference, optional=True),
+        ]
+        if errors:
+            raise InvalidInput(describe(errors), errors)
 
 
 @dataclass(frozen=True, slots=True)

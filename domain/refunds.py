@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from domain.errors import Conflict, InvalidInput, InvalidTransition
 from domain.money import Money
 from domain.orders import OrderStatus
+from domain.provider_values import describe, reason_errors, reference_errors
 
 if TYPE_CHECKING:  # domain.payments imports this module (its events include RefundEvent)
     from domain.payments import Payment
@@ -57,6 +58,9 @@ class RefundEvent:
     provider_refund_id: str
     status: RefundStatus
     failure_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        check_refund_event(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +171,14 @@ def check_reason(reason: str | None) -> str | None:
 
 def _clip(reason: str | None) -> str | None:
     return None if reason is None else reason[:FAILURE_REASON_MAX]
+
+
+def check_refund_event(event: RefundEvent) -> None:
+    """Every value fits what the store keeps (`domain.provider_values`); else InvalidInput."""
+    errors = [
+        *reference_errors("event_id", event.event_id),
+        *reference_errors("provider_refund_id", event.provider_refund_id),
+        *reason_errors("failure_reason", event.failure_reason),
+    ]
+    if errors:
+        raise InvalidInput(describe(errors), errors)

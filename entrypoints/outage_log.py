@@ -9,11 +9,13 @@ kind, saying how many were left out in between.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
 
 INTERVAL_SECONDS = 10.0
+_MAX_KEYS = 1000
 
 
 def describe(error: BaseException) -> str:
@@ -27,6 +29,28 @@ def describe(error: BaseException) -> str:
     text = str(root).strip().splitlines()[0] if str(root).strip() else ""
     text = text if len(text) <= 160 else text[:157] + "..."
     return f"{type(root).__name__}: {text}" if text else type(root).__name__
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\b(?:0x[0-9a-fA-F]+|\d+)\b")
+_CLASS_LENGTH = 100
+
+
+def fault_kind(error: BaseException) -> str:
+    """What makes two unexpected errors the same fault, for throttling their tracebacks: the
+    error's type, the type of the driver error it wraps (SQLAlchemy's `.orig`: every database
+    error arrives as a `DBAPIError`), and the class of the message — its first line with quoted
+    values and numbers blanked, so that the same fault with other ids counts once while an
+    integer overflow and a NUL byte count apart."""
+    inner = getattr(error, "orig", None)
+    said = inner if isinstance(inner, BaseException) else error
+    parts = [type(error).__name__]
+    if said is not error:
+        parts.append(f"{type(said).__module__}.{type(said).__qualname__}")
+    lines = str(said).strip().splitlines()
+    first = lines[0] if lines else ""
+    parts.append(_NUMBER.sub("N", _QUOTED.sub("?", first))[:_CLASS_LENGTH])
+    return ":".join(parts)
 
 
 class OutageFilter(logging.Filter):
@@ -74,6 +98,12 @@ class Gate:
         """(whether to write it, how many were held back since the last one written)."""
         now = self._clock()
         with self._lock:
+            if len(self._last) > _MAX_KEYS:
+                # Keys not seen for an interval would be let through anyway: forget them, so
+                # that many distinct faults cannot grow the table without end.
+                for stale in [k for k, at in self._last.items() if now - at >= self.interval]:
+                    del self._last[stale]
+                    self._suppressed.pop(stale, None)
             last = self._last.get(key)
             if last is not None and now - last < self.interval:
                 self._suppressed[key] = self._suppressed.get(key, 0) + 1

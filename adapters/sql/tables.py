@@ -302,3 +302,14 @@ jobs = Table(
     # Only the jobs not yet final: the relay's scan stays small however long the history.
     Index("ix_jobs_ready_run_after", "run_after", postgresql_where=JOB_READY, sqlite_where=JOB_READY),
 )
+
+# This store's identity at the payment providers: one row, made by migration 0013 (or on first
+# use, if the tables were emptied), read once per process (adapters/sql/installation.py).
+installation = Table(
+    "installation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("installation_id", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+)

@@ -13,7 +13,7 @@ from domain.catalog import (
     check_stock,
 )
 from domain.errors import InvalidInput
-from domain.money import Money, parse_price
+from domain.money import price_of
 from domain.users import Actor
 
 
@@ -30,7 +30,8 @@ class CreateProduct:
     """Admins add a product to an active category.
 
     - name 1–100 and unique (AlreadyExists), description up to 500;
-    - price > 0, two decimals, at most 99 999 999.99, in the store currency;
+    - price > 0, two decimals, at most 99 999 999.99, in the store currency; whole in a
+      currency with no minor unit (`domain.money.price_of`);
     - stock `None` (untracked, the default) or an integer >= 0;
     - an unknown or inactive category is invalid input, not a missing resource.
     """
@@ -45,7 +46,7 @@ class CreateProduct:
         new = NewProduct(
             name=check_name(draft.name, PRODUCT_NAME_MAX),
             description=check_description(draft.description),
-            price_minor=Money.of(parse_price(draft.price), self._currency).minor,
+            price_minor=price_of(draft.price, self._currency).minor,
             currency=self._currency,
             category_id=draft.category_id,
             stock=check_stock(draft.stock),

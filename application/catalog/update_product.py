@@ -8,7 +8,7 @@ from application.catalog.products import find_product
 from application.patch import UNCHANGED, Patch
 from application.ports import Clock, UnitOfWork
 from domain.catalog import PRODUCT_NAME_MAX, Product, check_description, check_name, check_stock
-from domain.money import Money, parse_price
+from domain.money import parse_price, price_of
 from domain.users import Actor
 
 
@@ -48,7 +48,7 @@ class UpdateProduct:
         async with self._uow as uow:
             product = await find_product(uow, product_id)
             if price is not None:
-                fields["price"] = Money.of(price, product.price.currency)
+                fields["price"] = price_of(price, product.price.currency)
             if changes.category_id is not UNCHANGED and changes.category_id != product.category_id:
                 await ensure_active_category(uow, changes.category_id)
                 fields["category_id"] = changes.category_id

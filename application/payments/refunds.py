@@ -1,7 +1,8 @@
 """Refunds: requested by an administrator (or by a settlement), carried out by a job.
 
 The request only records the refund (`pending`) and its job in one transaction; the job
-(`ExecuteRefund`, run by a worker) asks the provider under the key `storefront-refund-<id>`
+(`ExecuteRefund`, run by a worker) asks the provider under the refund's reference
+(`application.payments.references.refund_reference`)
 outside any transaction, then records the answer in one. The provider's answer or a later
 webhook moves the refund forward only. SPEC §"Payments" (Refunds), §"Background work".
 """
@@ -16,8 +17,10 @@ from decimal import Decimal
 from application.ids import is_storable_id
 from application.orders.moves import store_move
 from application.paging import Page
+from application.payments.references import refund_reference
 from application.ports import (
     Clock,
+    Installation,
     NewJob,
     NewRefund,
     PaymentGateways,
@@ -173,17 +176,20 @@ class ExecuteRefund:
     """The refund job: ask the provider to return a pending refund's money, then record its answer.
 
     The provider is called outside any database transaction with the reference
-    `storefront-refund-<id>`, its idempotency key: however often the job runs (a worker that
+    `refund_reference(installation, id)`, its idempotency key: however often the job runs (a worker that
     died after the call, before its commit), the provider refunds once. A refund already final
     is not sent again. Raises: NotFound (no such refund); DependencyUnavailable (the provider
     cannot be reached, or is not enabled any more) and anything else unexpected — the job is
     retried. A provider's refusal (Conflict, 4xx) is its answer: the refund fails with it.
     """
 
-    def __init__(self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, installation: Installation
+    ) -> None:
         self._uow = uow
         self._gateways = gateways
         self._clock = clock
+        self._installation = installation
 
     async def __call__(self, refund_id: int) -> Refund:
         async with self._uow as uow:
@@ -197,7 +203,7 @@ class ExecuteRefund:
         if gateway is None:
             raise DependencyUnavailable(f"the payment provider {payment.provider!r} is not enabled")
         request = RefundRequest(
-            reference=refund_job_key(refund.id),
+            reference=refund_reference(self._installation, refund.id),
             refund_id=refund.id,
             provider_payment_id=payment.provider_payment_id or "",
             capture_reference=payment.capture_reference,

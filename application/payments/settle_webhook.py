@@ -1,19 +1,22 @@
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from application.orders.moves import store_move
 from application.payments.refunds import record_refund_answer, request_refund
+from application.payments.start_payment import UNAVAILABLE
 from application.ports import (
     NO_METRICS,
     Clock,
     Metrics,
     PaymentGateways,
     PaymentOutcome,
+    ProviderFault,
     UnitOfWork,
     WebhookDelivery,
 )
-from domain.errors import InvalidInput, NotAuthenticated, NotFound
+from domain.errors import DependencyUnavailable, InvalidInput, NotAuthenticated, NotFound
 from domain.order_events import EventActor, OrderEvent
 from domain.orders import OrderStatus
 from domain.payments import (
@@ -26,6 +29,8 @@ from domain.payments import (
     decide_settlement,
 )
 from domain.refunds import ORDER_CANCELLED_REASON, RefundEvent
+
+log = logging.getLogger("storefront.payments")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,9 @@ class SettleWebhook:
     """A provider's event settles a payment, and its order, in one transaction.
 
     - the signature is checked over the raw body first: missing, wrong or stale
-      is NotAuthenticated and nothing changes; an unreadable event is InvalidInput;
+      is NotAuthenticated and nothing changes; an unreadable event is InvalidInput; a provider
+      whose API refuses the shop's credentials when the event is read back (ProviderFault) is
+      DependencyUnavailable with the generic message (the provider's text logged at ERROR);
     - a webhook path naming a provider that is not enabled, or an unknown provider payment id,
       is NotFound;
     - a verified event of a type the app does not act on (IgnoredEvent) is answered `ignored`,
@@ -98,7 +105,13 @@ class SettleWebhook:
         gateway = self._gateways.get(provider)
         if gateway is None:
             raise NotFound(f"no payment provider named {provider!r} is enabled")
-        event = await gateway.verify_webhook(delivery)
+        try:
+            event = await gateway.verify_webhook(delivery)
+        except ProviderFault as error:
+            # The provider's API refused the shop's credentials (a read-back): 503, so that the
+            # provider delivers again once the shop has fixed them; the provider's text is logged.
+            log.error("payment provider %s cannot verify a delivery: %s", provider, error)
+            raise DependencyUnavailable(UNAVAILABLE) from None
         if isinstance(event, IgnoredEvent):
             return WebhookReceipt("ignored", None, f"event type {event.kind!r} is not acted on")
         if isinstance(event, RefundEvent):

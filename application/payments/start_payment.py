@@ -3,12 +3,15 @@ from __future__ import annotations
 import logging
 
 from application.ids import is_storable_id
+from application.payments.references import payment_reference
 from application.ports import (
     CheckoutRequest,
     Clock,
+    Installation,
     NewPayment,
     PaymentGateway,
     PaymentGateways,
+    ProviderFault,
     UnitOfWork,
     resumable,
 )
@@ -25,6 +28,9 @@ from domain.payments import Payment, PaymentStatus
 from domain.users import Actor
 
 log = logging.getLogger("storefront.payments")
+REPLACED = "replaced before it was opened at the provider"
+UNAVAILABLE = "the payment provider is unavailable, retry shortly"
+"""What the customer is told whenever the provider cannot open a payment (its own text is logged)."""
 
 
 class StartPayment:
@@ -35,12 +41,21 @@ class StartPayment:
     - only the order's owner: anyone else, admins included, is told the order does not exist;
     - only a pending order (InvalidTransition naming its status otherwise);
     - one active (`created` or `pending`) payment per order: another is a Conflict,
-      also enforced by a partial unique index, so two concurrent starts cannot both win;
+      also enforced by a partial unique index, so two concurrent starts cannot both win
+      (the order row is locked first, so they queue);
+    - except a payment never opened at the provider (`created`, no provider id: the provider was
+      unreachable when it started): it blocks nobody. A start for the same provider resumes it
+      (opened under its own reference: one payment at the provider), a start for another
+      provider retires it (`canceled`, fail reason `REPLACED`) and starts a new one
+      (docs/decisions.md, "A payment never opened blocks nobody");
     - the payment is stored first, then opened at the provider under a reference
-      derived from its id (a retry never opens a second one), then given the
+      derived from its id and this installation (`payment_reference`: a retry never opens a
+      second one, another store's payment is never answered), then given the
       provider's id and checkout page. A provider that cannot be reached, times out or answers
       5xx is DependencyUnavailable (503) and leaves the payment `created`: a retry under the same
-      Idempotency-Key resumes it (SPEC "Payments"); a provider that refuses (4xx) leaves it
+      Idempotency-Key resumes it (SPEC "Payments"); so do refused credentials and an answer the
+      store cannot keep (ProviderFault: the shop's misconfiguration, logged at ERROR with the
+      provider's text; the customer gets the generic message); a provider that refuses (4xx) leaves it
       `failed` (Conflict, with the provider's message), so the customer can start again.
       The order's timeline records `payment_started`, and `payment_failed` by `system` on a refusal.
 
@@ -50,10 +65,13 @@ class StartPayment:
     a retry meanwhile → Conflict, and nothing is started.
     """
 
-    def __init__(self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, installation: Installation
+    ) -> None:
         self._uow = uow
         self._gateways = gateways
         self._clock = clock
+        self._installation = installation
 
     @resumable
     async def __call__(self, actor: Actor, order_id: int, provider: str | None = None) -> Payment:
@@ -66,11 +84,22 @@ class StartPayment:
                 raise InvalidTransition(
                     f"order {order_id} is {order.status.value}; only a pending order can be paid"
                 )
-            if await uow.payments.active_for_order(order.id) is not None:
+            active = await uow.payments.active_for_order(order.id)
+            if active is not None and not active.is_unopened:
                 raise InvalidTransition(f"order {order_id} already has an active payment")
-            new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
-            payment = await uow.payments.add(new, self._clock.now())
-            await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.of(actor)))
+            if active is not None and active.provider == gateway.name:
+                # Never opened at the provider (it was unreachable): resumed under its own
+                # reference, so the provider opens one payment however often this is retried.
+                payment = active
+            else:
+                if active is not None:
+                    # Never opened, for another provider: retired, so that the new one may start.
+                    retired = active.moved_to(PaymentStatus.CANCELED, self._clock.now(), fail_reason=REPLACED)
+                    await uow.payments.save(retired)
+                    await uow.order_events.append(OrderEvent.of_payment(retired, EventActor.of(actor)))
+                new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
+                payment = await uow.payments.add(new, self._clock.now())
+                await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.of(actor)))
             await uow.idempotency.record_created(payment.id)
             await uow.commit()
         return await self._open(payment)
@@ -101,7 +130,7 @@ class StartPayment:
             await self._fail(payment, f"the payment provider {payment.provider} is no longer enabled")
             raise InvalidTransition(f"payment provider {payment.provider} is not enabled")
         request = CheckoutRequest(
-            reference=f"storefront-payment-{payment.id}",
+            reference=payment_reference(self._installation, payment.id),
             payment_id=payment.id,
             order_id=payment.order_id,
             amount=payment.amount,
@@ -109,11 +138,17 @@ class StartPayment:
         )
         try:
             opened = await gateway.create_payment(request)
+        except ProviderFault as error:
+            # Refused credentials, or an answer the store cannot keep: the shop's problem to look
+            # into, not the customer's; the payment stays `created` (resumable, or retired by a
+            # start with another provider).
+            log.error("payment provider %s cannot open payment %s: %s", gateway.name, payment.id, error)
+            raise DependencyUnavailable(UNAVAILABLE) from None
         except (DependencyUnavailable, OSError, TimeoutError) as error:
             # Unreachable, timed out or 5xx: the payment stays `created`, so that a retry under
             # the same Idempotency-Key resumes it (the same reference: one payment at the provider).
             log.warning("payment provider unavailable for payment %s: %s", payment.id, error)
-            raise DependencyUnavailable("the payment provider is unavailable, retry shortly") from None
+            raise DependencyUnavailable(UNAVAILABLE) from None
         except DomainError as error:
             log.warning("payment provider refused payment %s: %s", payment.id, error)
             await self._fail(payment, f"the payment provider refused the payment: {error.message}")
@@ -122,6 +157,10 @@ class StartPayment:
         async with self._uow as uow:
             current = await uow.payments.lock(payment.id)
             assert current is not None
+            if current.status is not PaymentStatus.CREATED:
+                # Retired by a start for another provider while the provider was being asked:
+                # its checkout page is never shown, so nobody can pay it.
+                raise InvalidTransition(f"payment {payment.id} was {current.status} while it was opened")
             if current.provider_payment_id is None:
                 current = current.opened(opened.provider_payment_id, opened.checkout_url, self._clock.now())
                 await uow.payments.save(current)

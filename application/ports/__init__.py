@@ -46,6 +46,7 @@ from application.ports.idempotency import (
     holding,
     resumable,
 )
+from application.ports.installation import Installation, InstallationStore
 from application.ports.jobs import JobQueue, JobRepository, NewJob
 from application.ports.metrics import (
     NO_METRICS,
@@ -68,6 +69,9 @@ from application.ports.payments import (
     PaymentGateway,
     PaymentGateways,
     PaymentRepository,
+    ProviderAnswerInvalid,
+    ProviderCredentialsRefused,
+    ProviderFault,
     ProviderPayment,
     ProviderRefund,
     RefundRequest,
@@ -100,6 +104,8 @@ __all__ = [
     "IdempotencyRecords",
     "IdempotencyScope",
     "IdempotencyStore",
+    "Installation",
+    "InstallationStore",
     "JobOutcome",
     "JobQueue",
     "JobRepository",
@@ -131,6 +137,9 @@ __all__ = [
     "ProductOut",
     "ProductRepository",
     "ProductSort",
+    "ProviderAnswerInvalid",
+    "ProviderCredentialsRefused",
+    "ProviderFault",
     "ProviderPayment",
     "ProviderRefund",
     "RateLimit",

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.errors import DependencyUnavailable, FieldError
 from domain.money import Money
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus, ProviderEvent
+from domain.provider_values import describe, reason_errors, reference_errors, url_errors
 from domain.refunds import RefundStatus
 
 
@@ -17,7 +19,8 @@ from domain.refunds import RefundStatus
 class CheckoutRequest:
     """What a provider needs to open a payment.
 
-    `reference` is this app's idempotency key at the provider, `storefront-payment-{payment_id}`:
+    `reference` is this app's idempotency key at the provider
+    (`application.payments.references.payment_reference`: `storefront-<installation>-payment-<id>`):
     the same reference always yields the same provider payment, so a retried call never opens
     two. `amount` carries minor units (Money).
     """
@@ -29,10 +32,34 @@ class CheckoutRequest:
     description: str
 
 
+class ProviderFault(DependencyUnavailable):
+    """The provider cannot serve this store until the shop fixes something on its side: to the
+    customer the provider is unavailable (503, a generic message); to the operator an error,
+    logged at ERROR with the provider's own text. Nothing about the payment is decided by it."""
+
+
+class ProviderAnswerInvalid(ProviderFault):
+    """A provider answered with a value the store cannot keep (`domain.provider_values`)."""
+
+
+class ProviderCredentialsRefused(ProviderFault):
+    """The provider refused the shop's credentials (Stripe 401 "Invalid API Key", 403; YooKassa
+    401/403): a misconfiguration, never the customer's doing."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderPayment:
+    """The provider's answer to opening a payment: its id (1–255 characters of plain text) and
+    its checkout page (an http(s) URL of at most 1000); anything else is ProviderAnswerInvalid."""
+
     provider_payment_id: str
     checkout_url: str
+
+    def __post_init__(self) -> None:
+        _answer_fits(
+            reference_errors("provider_payment_id", self.provider_payment_id)
+            + url_errors("checkout_url", self.checkout_url)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +75,8 @@ class WebhookDelivery:
 class RefundRequest:
     """What a provider needs to return money.
 
-    `reference` is this app's idempotency key at the provider, `storefront-refund-{refund_id}`;
+    `reference` is this app's idempotency key at the provider
+    (`application.payments.references.refund_reference`: `storefront-<installation>-refund-<id>`);
     `capture_reference` is the payment's `capture_reference` (Stripe's `pi_…`), None where the
     provider refunds by its payment id; `amount` carries minor units (Money).
     """
@@ -63,11 +91,25 @@ class RefundRequest:
 
 @dataclass(frozen=True, slots=True)
 class ProviderRefund:
-    """The provider's answer to a refund: its id and `pending`, `succeeded` or `failed`."""
+    """The provider's answer to a refund: its id (1–255 characters of plain text) and `pending`,
+    `succeeded` or `failed`; anything else is ProviderAnswerInvalid."""
 
     provider_refund_id: str
     status: RefundStatus
     failure_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        _answer_fits(
+            reference_errors("provider_refund_id", self.provider_refund_id)
+            + reason_errors("failure_reason", self.failure_reason)
+        )
+
+
+def _answer_fits(errors: list[FieldError]) -> None:
+    if errors:
+        raise ProviderAnswerInvalid(
+            f"the payment provider answered values the store cannot keep: {describe(errors)}"
+        )
 
 
 class PaymentGateway(Protocol):
@@ -77,7 +119,9 @@ class PaymentGateway(Protocol):
     Errors, in the domain's words: NotAuthenticated (a bad, missing or stale signature, a sender
     outside the trusted networks); InvalidInput / MalformedInput (a verified body that is not a
     valid event); DependencyUnavailable (the provider unreachable, timed out after 10 s, or
-    answered 5xx); Conflict (the provider refused, 4xx, with its message).
+    answered 5xx); ProviderCredentialsRefused (the provider refused the shop's credentials,
+    401/403); ProviderAnswerInvalid (an answer the store cannot keep); Conflict (the provider
+    refused the request, any other 4xx, with its message).
     """
 
     @property

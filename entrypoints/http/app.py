@@ -11,6 +11,7 @@ from litestar import Controller, Litestar
 from litestar.openapi import OpenAPIConfig
 
 from application.auth.bootstrap_admin import EnsureAdmin
+from application.ports import Installation
 from domain.errors import DomainError
 from entrypoints.http.access_log import access_log_middleware
 from entrypoints.http.auth import AuthController, no_store_middleware
@@ -62,6 +63,16 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
                 raise
             startup_log.error("ADMIN_EMAIL: no administrator ensured: the %s is unavailable", kind)
 
+    async def read_installation() -> None:
+        """The installation id every provider reference carries, read once (the container keeps
+        it); a database that does not answer yet is read again on first use."""
+        try:
+            await container.get(Installation)
+        except Exception as error:
+            if (kind := unavailable_dependency(error)) is None:
+                raise
+            startup_log.warning("the installation id is not read yet: the %s is unavailable", kind)
+
     api = DishkaRouter(
         API_PREFIX,
         route_handlers=_own_copies(
@@ -95,7 +106,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             components=COMPONENTS,
             render_plugins=[swagger_plugin()],
         ),
-        on_startup=[bootstrap_admin],
+        on_startup=[read_installation, bootstrap_admin],
         on_shutdown=[container.close],
         lifespan=[
             order_expiry_lifespan(container, settings.order_expiry_interval_seconds, unavailable_dependency),

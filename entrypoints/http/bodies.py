@@ -32,7 +32,7 @@ from litestar.types import Empty
 
 from domain.errors import FieldError, InvalidInput, MalformedInput
 from entrypoints.http.money import TYPE_DECODERS
-from entrypoints.http.text_guard import readable
+from entrypoints.http.text_guard import body_message, readable
 
 T = TypeVar("T")
 
@@ -162,6 +162,8 @@ def _invalid(error: msgspec.ValidationError) -> InvalidInput:
     message, _, where = str(error).partition(" - at `$")
     message = readable(message)
     field = where.rstrip("`").lstrip(".") or "body"
+    if not where:
+        message = body_message(message)
     if field == "body" and "field `" in message:
         field = message.split("`")[1]
     return InvalidInput(message, [FieldError(field, message)])

@@ -136,7 +136,7 @@ class PaymentController(Controller):
     ) -> PaymentOut:
         if data is None and await request.body():
             # A JSON `null` is no object: the body's rule is broken (an absent body is fine).
-            raise InvalidInput.for_field("body", 'must be an object, e.g. {} or {"provider": "mock"}')
+            raise InvalidInput.for_field("body", "must be an object")
         return PaymentOut.of(await start(actor, order_id, data.provider if data is not None else None))
 
     @get(

@@ -30,8 +30,8 @@ from domain.errors import (
     TooManyRequests,
 )
 from entrypoints.http.schemas import FieldProblem, Problem
-from entrypoints.http.text_guard import readable
-from entrypoints.outage_log import OutageLog
+from entrypoints.http.text_guard import body_message, readable
+from entrypoints.outage_log import OutageLog, fault_kind
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("storefront.http")
@@ -133,6 +133,7 @@ def _field_problem(item: dict[str, Any]) -> FieldProblem:
     message = readable(str(item.get("message") or "invalid value"))
     if key == "data":
         key = ""
+        message = body_message(message)
     if match := _NAMED_FIELD.match(message):
         key = f"{key}.{match['name']}" if key else match["name"]
     return FieldProblem(field=key or "body", message=message)
@@ -180,7 +181,9 @@ def unexpected_error_handler(classify: UnavailableClassifier) -> Callable[..., R
 
 def internal_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     # A traceback per kind of error per interval: a fault hit by every request logs once.
-    outages.report(f"error:{type(exc).__name__}", "unhandled error", exc, level=logging.ERROR, traceback=True)
+    # Keyed by the fault (`fault_kind`: the wrapped driver error and its message class), not the
+    # wrapper's type alone, which for every database error is the same `DBAPIError`.
+    outages.report(f"error:{fault_kind(exc)}", "unhandled error", exc, level=logging.ERROR, traceback=True)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "an unexpected error occurred")
 
 

@@ -110,3 +110,13 @@ def readable(message: str) -> str:
     for pattern, rule in PATTERN_RULES.items():
         message = message.replace(f"Expected `str` matching regex {pattern!r}", rule)
     return _BROKEN_PATTERN.sub("does not match the pattern the API documents for it", message)
+
+
+_BODY_NOT_OBJECT = re.compile(r"^Expected `object(?: \| null)?`, got `[^`]+`$")
+
+
+def body_message(message: str) -> str:
+    """A decoding error about the whole body, in the API's words: a body that must be an object
+    and is not says so (an optional body's "Expected `object | null`" would offer `null`,
+    which its route refuses)."""
+    return "must be an object" if _BODY_NOT_OBJECT.match(message) else message

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from adapters.payments.mock.gateway import event_body
@@ -53,6 +53,16 @@ class GatewayHarness:
     # Whether deliveries carry a signature over the body with a timestamp. YooKassa's do not:
     # its sender's address and the read-back from its API authenticate them (its own tests).
     signed: bool = True
+    # Whether the event id is the one the delivery sends (YooKassa derives it: `<event>:<id>`).
+    sends_event_id: bool = True
+    # (url or None) → the provider answers every payment opened from now on with this checkout
+    # URL (None: its own again); None where the provider is this app itself (the mock).
+    answer_checkout_url: Callable[[str | None], None] | None = None
+    # (the adapter's settings) → the same with credentials the provider refuses; None where the
+    # provider is this app itself (the mock).
+    wrong_credentials: Callable[[GatewayConfig], GatewayConfig] | None = None
+    # Whether a delivery is read back from the provider's API (so the credentials count there).
+    reads_back: bool = False
 
     def build(self, secret: str, clock: Clock) -> PaymentGateway:
         """The adapter under test, as the app builds it: through the registry."""
@@ -170,6 +180,10 @@ STRIPE = GatewayHarness(
     },
     pay=_stripe_pay,
     fail_reasons=False,
+    answer_checkout_url=lambda url: setattr(stripe_double(), "checkout_url", url),
+    wrong_credentials=lambda config: replace(
+        config, values={**config.values, "STRIPE_SECRET_KEY": "sk_test_revoked"}
+    ),
 )
 
 
@@ -265,6 +279,12 @@ YOOKASSA = GatewayHarness(
     },
     pay=_yookassa_pay,
     signed=False,
+    sends_event_id=False,
+    answer_checkout_url=lambda url: setattr(_SHOP.current(), "confirmation_url", url),
+    wrong_credentials=lambda config: replace(
+        config, values={**config.values, "YOOKASSA_SECRET_KEY": "revoked-secret-key"}
+    ),
+    reads_back=True,
 )
 
 HARNESSES: list[GatewayHarness] = [MOCK, STRIPE, YOOKASSA]

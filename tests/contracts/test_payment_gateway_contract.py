@@ -15,12 +15,15 @@ from application.ports import (
     CheckoutRequest,
     Clock,
     PaymentGateway,
+    ProviderAnswerInvalid,
+    ProviderCredentialsRefused,
     ProviderPayment,
     RefundRequest,
     WebhookDelivery,
 )
-from domain.errors import InvalidInput, NotAuthenticated
+from domain.errors import DependencyUnavailable, InvalidInput, NotAuthenticated
 from domain.money import Money
+from domain.orders import MAX_TOTAL_MINOR
 from domain.payments import PaymentEvent, PaymentStatus
 from domain.refunds import RefundStatus
 from tests.contracts.gateways import HARNESSES, GatewayHarness
@@ -260,3 +263,79 @@ async def test_a_refund_with_the_same_reference_is_idempotent(
     other = await gateway.refund(refund_of(created, capture, "storefront-refund-12", amount=half))
     assert again.provider_refund_id == first.provider_refund_id
     assert other.provider_refund_id != first.provider_refund_id
+
+
+# ---- values the store cannot keep: refused where they enter ------------------------
+
+
+@pytest.mark.parametrize("minor", [MAX_TOTAL_MINOR + 1, 2**63, 10**19 + 7])
+async def test_an_event_amount_no_order_can_reach_is_refused_naming_the_amount(
+    harness: GatewayHarness, gateway: PaymentGateway, minor: int
+) -> None:
+    delivery = harness.deliver(
+        SECRET, NOW, "pay_big", PaymentStatus.SUCCEEDED, Money(minor, "RUB"), "evt_big", None
+    )
+    with pytest.raises(InvalidInput) as refused:
+        await parse(gateway, delivery.body, delivery.headers)
+    assert any("amount" in error.field for error in refused.value.errors), refused.value.errors
+
+
+@pytest.mark.parametrize("bad", ["e" * 256, "e" * 100_000, "evt_\x00", "evt_\x1b[31m", "evt\u202e1"])
+async def test_an_event_id_the_store_cannot_keep_is_refused(
+    harness: GatewayHarness, gateway: PaymentGateway, bad: str
+) -> None:
+    if not harness.sends_event_id:
+        pytest.skip(f"{harness.name} derives the event id from the object id (the next test)")
+    delivery = harness.deliver(SECRET, NOW, "pay_1", PaymentStatus.SUCCEEDED, AMOUNT, bad, None)
+    with pytest.raises(InvalidInput) as refused:
+        await parse(gateway, delivery.body, delivery.headers)
+    assert any("id" in error.field for error in refused.value.errors), refused.value.errors
+
+
+@pytest.mark.parametrize("bad", ["", "p" * 256, "p" * 100_000, "pay_\x00", "pay\u202e1"])
+async def test_a_provider_payment_id_the_store_cannot_keep_is_refused(
+    harness: GatewayHarness, gateway: PaymentGateway, bad: str
+) -> None:
+    delivery = harness.deliver(SECRET, NOW, bad, PaymentStatus.SUCCEEDED, AMOUNT, "evt_1", None)
+    with pytest.raises(InvalidInput) as refused:
+        await parse(gateway, delivery.body, delivery.headers)
+    assert any("id" in error.field for error in refused.value.errors), refused.value.errors
+
+
+@pytest.mark.parametrize(
+    "url", ["https://pay.example/" + "x" * 1000, "https://pay.example/\x00", "javascript:alert(1)"]
+)
+async def test_a_checkout_url_the_store_cannot_keep_is_the_provider_unavailable(
+    harness: GatewayHarness, gateway: PaymentGateway, url: str
+) -> None:
+    if harness.answer_checkout_url is None:
+        pytest.skip(f"{harness.name}'s checkout page is this app's own")
+    harness.answer_checkout_url(url)
+    try:
+        with pytest.raises(ProviderAnswerInvalid, match="checkout_url"):
+            await gateway.create_payment(checkout("storefront-payment-41"))
+    finally:
+        harness.answer_checkout_url(None)
+    opened = await gateway.create_payment(checkout("storefront-payment-42"))
+    assert len(opened.checkout_url) <= 1000
+
+
+# ---- the shop's credentials refused: its misconfiguration, never the customer's ----
+
+
+async def test_refused_credentials_are_the_provider_unavailable_never_a_refusal(
+    harness: GatewayHarness,
+) -> None:
+    if harness.wrong_credentials is None:
+        pytest.skip(f"{harness.name} has no credentials of its own")
+    clock = FixedClock(NOW)
+    gateway = create_gateway(harness.name, harness.wrong_credentials(harness.config(SECRET, clock)))
+    with pytest.raises(ProviderCredentialsRefused) as refused:
+        await gateway.create_payment(checkout("storefront-payment-51"))
+    assert isinstance(refused.value, DependencyUnavailable)
+    delivery = harness.deliver(SECRET, NOW, "pay_51", PaymentStatus.SUCCEEDED, AMOUNT, "evt_51", None)
+    if harness.reads_back:
+        with pytest.raises(ProviderCredentialsRefused):
+            await parse(gateway, delivery.body, delivery.headers)
+    else:
+        assert (await parse(gateway, delivery.body, delivery.headers)).provider_payment_id == "pay_51"

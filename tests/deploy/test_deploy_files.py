@@ -10,6 +10,7 @@ the binary), and the rules the project relies on are asserted one by one.
 
 from __future__ import annotations
 
+import ast
 import copy
 import fnmatch
 import json
@@ -499,3 +500,83 @@ def test_the_dockerfile_documents_public_url_beside_its_wildcard_host() -> None:
     text = DOCKERFILE.read_text(encoding="utf-8")
     assert re.search(r"^\s+HOST=0\.0\.0\.0", text, re.MULTILINE)
     assert "PUBLIC_URL" in text
+
+
+# --------------------------------------------------------------------------- every setting
+
+
+def app_setting_names() -> set[str]:
+    """Every variable the app reads, from its code: the fields of `Settings`, and each enabled
+    payment provider's own `<NAME>_…` variables as its adapter package spells them."""
+    from dataclasses import fields
+
+    from adapters.payments.registry import GATEWAYS
+
+    names = {each.name.upper() for each in fields(Settings) if each.name != "provider_values"}
+    for provider in GATEWAYS:
+        own = re.compile(rf"{provider.upper()}_[A-Z0-9_]+")
+        for source in (ROOT / "adapters" / "payments" / provider).glob("*.py"):
+            for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and own.fullmatch(node.value)
+                ):
+                    names.add(node.value)
+    return names
+
+
+def test_the_list_of_settings_comes_from_the_code() -> None:
+    names = app_setting_names()
+    assert {"PAYMENT_PROVIDERS", "STORE_CURRENCY", "LOG_LEVEL"} <= names
+    assert {"STRIPE_SECRET_KEY", "STRIPE_API_BASE", "YOOKASSA_SHOP_ID", "YOOKASSA_TRUSTED_NETWORKS"} <= names
+
+
+def test_compose_passes_every_setting_the_app_reads_through_to_it() -> None:
+    env = environment(service("app"))
+    missing = sorted(app_setting_names() - set(env))
+    assert not missing, f"compose.yaml does not pass these settings to the app: {missing}"
+    for name in app_setting_names():
+        value = env[name]
+        # Either fixed by the deployment (the database, the listening address) or the operator's.
+        assert "${" not in value or re.fullmatch(rf"\$\{{{name}(:-[^}}]*|:\?[^}}]*)?\}}", value), (
+            name,
+            value,
+        )
+
+
+def test_a_setting_left_unset_in_compose_is_the_apps_default() -> None:
+    settings = app_settings(SECRETS)
+    default = Settings()
+    env = environment(service("app"))
+    # `${NAME:-}`: nothing of compose's own when unset; `${NAME:-value}` is a deliberate
+    # deployment default (WORKERS) or, for the rate limits (where empty is refused), the app's.
+    unset = [name for name in app_setting_names() if env.get(name) == f"${{{name}:-}}"]
+    assert "STRIPE_SECRET_KEY" in unset and "STORE_CURRENCY" in unset
+    for name in unset:
+        if hasattr(default, name.lower()):
+            assert getattr(settings, name.lower()) == getattr(default, name.lower()), name
+    for name in ("RATE_LIMIT_LOGIN", "RATE_LIMIT_REGISTER", "RATE_LIMIT_API"):
+        assert getattr(settings, name.lower()) == getattr(default, name.lower()), name
+    assert settings.payment_providers_enabled == ("mock",)
+    assert settings.default_payment_provider == "mock"
+    assert not any(settings.provider_values.values()), "unset provider settings arrive empty"
+
+
+def test_compose_can_enable_stripe_and_yookassa() -> None:
+    shell = {
+        **SECRETS,
+        "PAYMENT_PROVIDERS": "stripe,yookassa",
+        "STRIPE_SECRET_KEY": "sk_live_x",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "YOOKASSA_SHOP_ID": "123456",
+        "YOOKASSA_SECRET_KEY": "live_x",
+    }
+    settings = app_settings(shell)
+    assert settings.payment_providers_enabled == ("stripe", "yookassa")
+    assert settings.default_payment_provider == "stripe"
+    assert settings.provider_values["STRIPE_SECRET_KEY"] == "sk_live_x"
+    assert settings.provider_values["YOOKASSA_SHOP_ID"] == "123456"
+    # An empty value counts as missing: the app refuses to start naming it.
+    with pytest.raises(SettingsError, match="STRIPE_WEBHOOK_SECRET"):
+        app_settings({**shell, "STRIPE_WEBHOOK_SECRET": ""})

@@ -71,6 +71,8 @@ class StripeDouble:
     requests: list[tuple[str, str]] = field(default_factory=list)
     refund_status: str = "succeeded"
     latency_seconds: float = 0.0
+    # When set, every Checkout Session opened from now on gets this `url` (a misbehaving Stripe).
+    checkout_url: str | None = None
     _idempotent: dict[str, tuple[str, int, bytes]] = field(default_factory=dict)
     _failures: list[int] = field(default_factory=list)
     _port: int = 0
@@ -223,7 +225,7 @@ class StripeDouble:
         session = {
             "id": session_id,
             "object": "checkout.session",
-            "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+            "url": self.checkout_url or f"https://checkout.stripe.com/c/pay/{session_id}",
             "mode": "payment",
             "amount_total": amount,
             "currency": currency,

@@ -94,6 +94,8 @@ class YooKassaDouble:
     unreachable: bool = False
     delay: float = 0.0
     refund_status: str = "succeeded"
+    # When set, every payment opened from now on gets this `confirmation_url` (a misbehaving API).
+    confirmation_url: str | None = None
     _failures: int = 0
     _failure_status: int = 500
     _keys: dict[tuple[str, str], tuple[Any, _Answer]] = field(default_factory=dict)
@@ -362,7 +364,8 @@ class YooKassaDouble:
             "confirmation": {
                 "type": "redirect",
                 "return_url": return_url,
-                "confirmation_url": f"http://127.0.0.1:{self.port}/checkout/payments/v2/contract?orderId={payment_id}",
+                "confirmation_url": self.confirmation_url
+                or f"http://127.0.0.1:{self.port}/checkout/payments/v2/contract?orderId={payment_id}",
             },
             "created_at": _now(),
             "metadata": {k: str(v) for k, v in metadata.items()},

@@ -27,6 +27,7 @@ from domain.users import Actor, Role
 from entrypoints.http.idempotency import fingerprint
 from tests.e2e.conftest import Api
 from tests.e2e.payment_flow import WEBHOOK_SECRET, Headers, make_product, place_order
+from tests.fakes import INSTALLATION
 
 ORDERS = "/api/v1/orders"
 
@@ -101,7 +102,7 @@ async def test_a_retry_after_a_crash_before_the_payment_was_opened_opens_and_ans
     clock = SystemUtcClock()
     gateway = CrashingGateway(WEBHOOK_SECRET, "https://shop.example", clock)
     with holding(lease), pytest.raises(Crash):
-        await StartPayment(SqlUnitOfWork(db), Gateways([gateway]), clock)(actor, order["id"])
+        await StartPayment(SqlUnitOfWork(db), Gateways([gateway]), clock, INSTALLATION)(actor, order["id"])
 
     retry = await api.client.post(path, headers=ann)
     assert retry.status_code == 201, retry.text

@@ -31,7 +31,10 @@ async def test_a_payment_starts_with_the_default_or_the_named_provider(api: Api,
         (b'{"provider": ""}', "provider"),
         (b'{"provider": 1}', "provider"),
         (b'{"other": 1}', "other"),
-        (b"null", "object"),
+        (b"null", "must be an object"),
+        (b"[]", "must be an object"),
+        (b'"stripe"', "must be an object"),
+        (b"1", "must be an object"),
     ],
 )
 async def test_a_provider_that_is_not_enabled_or_a_bad_body_is_422(api: Api, body: bytes, says: str) -> None:
@@ -41,6 +44,8 @@ async def test_a_provider_that_is_not_enabled_or_a_bad_body_is_422(api: Api, bod
     response = await api.client.post(f"/api/v1/payments/orders/{order['id']}", content=body, headers=headers)
     assert response.status_code == 422, response.text
     assert says in response.text
+    if says == "must be an object":  # `null` is refused too: never offered as a choice
+        assert response.json()["errors"] == [{"field": "body", "message": "must be an object"}]
     listed = await api.client.get(f"/api/v1/orders/{order['id']}/payments", headers=customer)
     assert listed.json() == []
 

@@ -524,3 +524,15 @@ async def test_an_unknown_checkout_page_is_404(api: Api, suffix: str) -> None:
     method = api.client.get if not suffix else api.client.post
     response = await method(f"/mock-checkout/mock_nothing{suffix}")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("amount", "field"), [("99999999999999999999.99", "amount"), ("9999999999000.01", "amount")]
+)
+async def test_a_signed_mock_amount_no_order_can_reach_is_422(api: Api, amount: str, field: str) -> None:
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    payment = await start_payment(api, customer, order["id"])
+    response = await deliver(api, event(payment, "succeeded", amount=amount))
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [field]

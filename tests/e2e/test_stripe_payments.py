@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -124,3 +125,50 @@ async def test_stripe_unreachable_is_503_and_a_retry_with_the_key_opens_one_sess
     assert stripe_api.count(*SESSIONS) == 2  # the 500 and the one that opened it
     listed = (await api.client.get(f"/api/v1/orders/{order['id']}/payments", headers=customer)).json()
     assert [p["id"] for p in listed] == [retry.json()["id"]]
+
+
+def _with_id(body: bytes, event_id: str) -> bytes:
+    event = json.loads(body)
+    event["id"] = event_id
+    return json.dumps(event).encode()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda session: session.update(amount_total=10**30), "data.object.amount_total"),
+        (lambda session: session.update(amount_total=2**63), "data.object.amount_total"),
+        (lambda session: session.update(amount_total=-1), "data.object.amount_total"),
+        (lambda session: session.update(currency="αβγ"), "data.object.currency"),
+        (lambda session: session.update(id="cs_" + "x" * 100_000), "data.object.id"),
+        (lambda session: session.update(payment_intent="pi_\x00"), "data.object.payment_intent"),
+    ],
+)
+async def test_a_signed_session_the_store_cannot_keep_is_422_naming_its_field(
+    api: Api, stripe_api: StripeDouble, change: Any, field: str
+) -> None:
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    payment = (await start(api, customer, order["id"])).json()
+    session = dict(stripe_api.complete(payment["provider_payment_id"]))
+    change(session)
+    body = stripe_api.event("checkout.session.completed", session)
+    response = await api.client.post(WEBHOOK, content=body, headers=stripe_api.sign(body))
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert await order_status(api, customer, order["id"]) == "pending"
+
+
+@pytest.mark.parametrize("event_id", ["", "evt_" + "x" * 100_000, "evt_\x00", "evt\u202e1"])
+async def test_a_signed_event_id_the_store_cannot_keep_is_422(
+    api: Api, stripe_api: StripeDouble, event_id: str
+) -> None:
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    payment = (await start(api, customer, order["id"])).json()
+    session = stripe_api.complete(payment["provider_payment_id"])
+    body = _with_id(stripe_api.event("checkout.session.completed", session), event_id)
+    response = await api.client.post(WEBHOOK, content=body, headers=stripe_api.sign(body))
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["id"]
+    assert await order_status(api, customer, order["id"]) == "pending"

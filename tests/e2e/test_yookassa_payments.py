@@ -8,6 +8,7 @@ sender in `X-Forwarded-For`: one of YooKassa's published addresses, or any other
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -128,9 +129,8 @@ async def test_an_order_is_paid_through_yookassa(
     assert stored["amount"] == {"value": "299.80", "currency": "RUB"}
     assert stored["confirmation"]["return_url"] == "https://shop.example/"
     assert stored["metadata"] == {"order_id": str(payment["order_id"]), "payment_id": str(payment["id"])}
-    assert (
-        yookassa.posts("/v3/payments")[-1].headers["idempotence-key"] == f"storefront-payment-{payment['id']}"
-    )
+    key = yookassa.posts("/v3/payments")[-1].headers["idempotence-key"]
+    assert re.fullmatch(rf"storefront-[0-9a-f]{{16}}-payment-{payment['id']}", key), key
 
     yookassa.succeed(ppid)  # the customer pays on YooKassa's page
     body = yookassa.notification("payment.succeeded", ppid)
@@ -217,4 +217,25 @@ async def test_yookassa_down_when_a_payment_starts_is_503_and_a_retry_resumes(
     assert retried.json()["provider_payment_id"] in yookassa.payments
     # The payment stayed `created`: the retry resumed it, under the same key at YooKassa.
     keys = [r.headers["idempotence-key"] for r in yookassa.posts("/v3/payments")[-2:]]
-    assert keys == [f"storefront-payment-{retried.json()['id']}"] * 2
+    assert keys[0] == keys[1]
+    assert re.fullmatch(rf"storefront-[0-9a-f]{{16}}-payment-{retried.json()['id']}", keys[0]), keys
+
+
+async def test_a_notification_yookassa_will_not_let_the_shop_read_back_is_503_and_changes_nothing(
+    client: httpx.AsyncClient, yookassa: YooKassaDouble
+) -> None:
+    payment, ann = await yookassa_payment(client)
+    yookassa.succeed(payment["provider_payment_id"])
+    body = yookassa.notification("payment.succeeded", payment["provider_payment_id"])
+    key = yookassa.secret_key
+    yookassa.secret_key = "rotated-at-yookassa"  # the shop's key no longer works
+    try:
+        refused = await client.post(WEBHOOK, content=body, headers=YOOKASSA_SENDER)
+    finally:
+        yookassa.secret_key = key
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["detail"] == "the payment provider is unavailable, retry shortly"
+    assert await state(client, payment, ann) == ("created", "pending")
+    delivered = await client.post(WEBHOOK, content=body, headers=YOOKASSA_SENDER)  # YooKassa retries
+    assert delivered.status_code == 200, delivered.text
+    assert await state(client, payment, ann) == ("succeeded", "paid")

@@ -6,8 +6,12 @@ rate limits without Redis). They keep the SQL adapters' rules, and
 and on SQLite and PostgreSQL, so they cannot drift.
 """
 
+from application.ports import Installation
 from tests.fakes.idempotency import MemoryIdempotencyStore
 from tests.fakes.state import MemoryDatabase, MemoryState
 from tests.fakes.unit_of_work import MemoryUnitOfWork
 
-__all__ = ["MemoryDatabase", "MemoryIdempotencyStore", "MemoryState", "MemoryUnitOfWork"]
+# The installation id of the store the use-case tests run (`application.ports.Installation`).
+INSTALLATION = Installation("0123456789abcdef")
+
+__all__ = ["INSTALLATION", "MemoryDatabase", "MemoryIdempotencyStore", "MemoryState", "MemoryUnitOfWork"]

@@ -38,6 +38,7 @@ from domain.money import Money
 from domain.orders import ItemRequest, Order, OrderLine
 from domain.payments import PaymentStatus
 from domain.users import Actor, Role
+from tests.fakes import INSTALLATION
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -190,7 +191,10 @@ async def test_a_retry_after_a_crash_before_the_payment_was_opened_resumes_that_
     scope = IdempotencyScope(ann.user_id, f"POST /api/v1/payments/orders/{order.id}", "pay")
     store = SqlIdempotencyStore(db)
     start = StartPayment(
-        SqlUnitOfWork(db), Gateways([CrashingGateway("whsec", "https://shop.example", clock)]), clock
+        SqlUnitOfWork(db),
+        Gateways([CrashingGateway("whsec", "https://shop.example", clock)]),
+        clock,
+        INSTALLATION,
     )
     lease = await started(store, scope, NOW)
     with holding(lease), pytest.raises(Crash):

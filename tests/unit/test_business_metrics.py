@@ -22,7 +22,7 @@ from domain.errors import Conflict, InvalidTransition, NotAuthenticated, NotFoun
 from domain.money import Money
 from domain.orders import ItemRequest
 from domain.payments import PaymentRejected, PaymentStatus
-from tests.fakes import MemoryUnitOfWork
+from tests.fakes import INSTALLATION, MemoryUnitOfWork
 from tests.unit.conftest import CUSTOMER, SteppingClock
 
 
@@ -93,7 +93,7 @@ async def test_a_settlement_counts_once_however_often_its_event_arrives(
     metrics: MemoryMetrics,
 ) -> None:
     order = await place(CUSTOMER, [ItemRequest(product_id, 1)])
-    payment = await StartPayment(uow, Gateways([gateway]), clock)(CUSTOMER, order.id)
+    payment = await StartPayment(uow, Gateways([gateway]), clock, INSTALLATION)(CUSTOMER, order.id)
     settle = SettleWebhook(uow, Gateways([gateway]), clock, metrics)
     assert payment.provider_payment_id is not None
     body, headers = gateway.signed_event(payment.provider_payment_id, PaymentStatus.SUCCEEDED, payment.amount)
@@ -111,7 +111,7 @@ async def test_rejected_webhooks_are_counted_by_reason(
     metrics: MemoryMetrics,
 ) -> None:
     order = await place(CUSTOMER, [ItemRequest(product_id, 1)])
-    payment = await StartPayment(uow, Gateways([gateway]), clock)(CUSTOMER, order.id)
+    payment = await StartPayment(uow, Gateways([gateway]), clock, INSTALLATION)(CUSTOMER, order.id)
     settle = SettleWebhook(uow, Gateways([gateway]), clock, metrics)
     assert payment.provider_payment_id is not None
     body, headers = gateway.signed_event(payment.provider_payment_id, PaymentStatus.SUCCEEDED, payment.amount)

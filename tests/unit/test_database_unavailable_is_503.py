@@ -183,3 +183,48 @@ def test_a_library_outage_warning_loses_its_traceback_and_its_repeats() -> None:
     now[0] = 11
     later = record("Failed to restore the pool connection floor; retrying", info)
     assert gate.filter(later) and "1 more like it" in later.getMessage()
+
+
+def test_distinct_database_faults_each_get_their_traceback_and_a_repeat_does_not(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every database error arrives as SQLAlchemy's DBAPIError: the traceback is throttled by
+    the driver error inside and its message class, so distinct faults are each logged."""
+    import sqlite3
+
+    from entrypoints.http import problems
+
+    monkeypatch.setattr(problems, "outages", OutageLog(logging.getLogger("storefront.errors"), interval=10))
+
+    def db_error(inner: Exception) -> DBAPIError:
+        return DBAPIError("INSERT INTO payment_events ...", {}, inner)
+
+    faults = [
+        db_error(sqlite3.IntegrityError("CHECK constraint failed: amount_positive")),
+        db_error(OverflowError("Python int too large to convert to SQLite INTEGER")),
+        db_error(
+            asyncpg.exceptions.CharacterNotInRepertoireError(
+                'invalid byte sequence for encoding "UTF8": 0x00'
+            )
+        ),
+        wrapped(asyncpg.exceptions.NumericValueOutOfRangeError("value out of int64 range")),
+        db_error(
+            asyncpg.exceptions.StringDataRightTruncationError(
+                "value too long for type character varying(255)"
+            )
+        ),
+        db_error(
+            asyncpg.exceptions.StringDataRightTruncationError(
+                "value too long for type character varying(1000)"
+            )
+        ),
+    ]
+    again = db_error(
+        asyncpg.exceptions.StringDataRightTruncationError("value too long for type character varying(32)")
+    )
+    with caplog.at_level(logging.ERROR):
+        for fault in [*faults, again]:
+            assert handler(None, fault).status_code == 500
+    tracebacks = [record for record in caplog.records if record.exc_info]
+    # The two truncations of other lengths are one fault; the repeat with another length too.
+    assert len(tracebacks) == len(faults) - 1, [r.getMessage() for r in caplog.records]

@@ -31,7 +31,7 @@ from domain.errors import Conflict, DependencyUnavailable
 from domain.money import Money
 from domain.orders import ItemRequest, Order, OrderLine
 from domain.payments import PaymentStatus
-from tests.fakes import MemoryDatabase, MemoryIdempotencyStore, MemoryUnitOfWork
+from tests.fakes import INSTALLATION, MemoryDatabase, MemoryIdempotencyStore, MemoryUnitOfWork
 from tests.unit.conftest import CUSTOMER, SteppingClock
 
 SCOPE = IdempotencyScope(CUSTOMER.user_id, "POST /api/v1/orders", "k")
@@ -182,7 +182,7 @@ async def order(uow: MemoryUnitOfWork, clock: SteppingClock) -> Order:
 async def test_a_retry_after_a_crash_before_the_payment_was_opened_resumes_and_opens_that_payment(
     store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, order: Order
 ) -> None:
-    start = StartPayment(uow, Gateways([CrashingGateway(clock)]), clock)
+    start = StartPayment(uow, Gateways([CrashingGateway(clock)]), clock, INSTALLATION)
     lease = await started(store, clock, PAY_SCOPE)
     with holding(lease), pytest.raises(Crash):
         await start(CUSTOMER, order.id)
@@ -204,13 +204,15 @@ async def test_a_payment_the_provider_could_not_reach_stays_created_so_a_retry_r
     lease = await started(store, clock, PAY_SCOPE)
     with holding(lease), pytest.raises(DependencyUnavailable):
         await StartPayment(
-            uow, Gateways([BrokenGateway("whsec-unit", "https://shop.example", clock)]), clock
+            uow, Gateways([BrokenGateway("whsec-unit", "https://shop.example", clock)]), clock, INSTALLATION
         )(CUSTOMER, order.id)
     await store.abandon(lease)  # what the HTTP helper does with a 503
     retry = await store.claim(PAY_SCOPE, "print", clock.now() + timedelta(seconds=1))
     assert retry.outcome is ClaimOutcome.RESUME
     assert retry.lease is not None
-    working = StartPayment(uow, Gateways([MockGateway("whsec-unit", "https://shop.example", clock)]), clock)
+    working = StartPayment(
+        uow, Gateways([MockGateway("whsec-unit", "https://shop.example", clock)]), clock, INSTALLATION
+    )
     with holding(retry.lease, resuming=retry.resource_id):
         resumed = await working(CUSTOMER, order.id)
     assert resumed.id == retry.resource_id

@@ -29,7 +29,7 @@ from domain.order_events import MOVE_EVENTS, EventActor, OrderEvent, OrderEventT
 from domain.orders import ALLOWED_MOVES, ItemRequest, Order, OrderLine, OrderStatus
 from domain.payments import Payment, PaymentStatus
 from domain.users import Actor, Role
-from tests.fakes import MemoryDatabase, MemoryUnitOfWork
+from tests.fakes import INSTALLATION, MemoryDatabase, MemoryUnitOfWork
 from tests.unit.conftest import SteppingClock
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -176,7 +176,7 @@ class Shop:
         return await PlaceOrder(self.uow, self.clock, "RUB")(actor, [ItemRequest(self.product_id, 2)])
 
     async def start(self, order: Order, actor: Actor = ANN) -> Payment:
-        return await StartPayment(self.uow, self.gateways, self.clock)(actor, order.id)
+        return await StartPayment(self.uow, self.gateways, self.clock, INSTALLATION)(actor, order.id)
 
     async def webhook(self, payment: Payment, status: PaymentStatus, **kw: object) -> str:
         assert payment.provider_payment_id is not None
@@ -341,7 +341,7 @@ async def test_a_provider_that_refuses_the_payment_leaves_it_failed_by_the_syste
     order = await shop.place()
     refusing = RefusingGateway(SECRET, "https://shop.example", shop.clock)
     with pytest.raises(Conflict):
-        await StartPayment(shop.uow, Gateways([refusing]), shop.clock)(ANN, order.id)
+        await StartPayment(shop.uow, Gateways([refusing]), shop.clock, INSTALLATION)(ANN, order.id)
     events = await shop.events(order)
     assert [(e.type.value, e.actor.value) for e in events] == [
         ("placed", "customer"),
@@ -357,7 +357,7 @@ async def test_a_provider_that_cannot_be_reached_leaves_the_payment_created_and_
     order = await shop.place()
     unreachable = UnreachableGateway(SECRET, "https://shop.example", shop.clock)
     with pytest.raises(DependencyUnavailable):
-        await StartPayment(shop.uow, Gateways([unreachable]), shop.clock)(ANN, order.id)
+        await StartPayment(shop.uow, Gateways([unreachable]), shop.clock, INSTALLATION)(ANN, order.id)
     assert [(e.type.value, e.actor.value) for e in await shop.events(order)] == [
         ("placed", "customer"),
         ("payment_started", "customer"),

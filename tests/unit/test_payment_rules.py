@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from domain.errors import InvalidTransition
 from domain.money import Money
-from domain.orders import OrderStatus
+from domain.orders import MAX_TOTAL_MINOR, OrderStatus
 from domain.payments import (
     FINAL_STATUSES,
     Outcome,
@@ -26,7 +26,9 @@ PRICE = Money(29_980, "RUB")
 statuses = st.sampled_from(list(PaymentStatus))
 event_statuses = st.sampled_from([s for s in PaymentStatus if s is not PaymentStatus.CREATED])
 order_statuses = st.sampled_from(list(OrderStatus))
-amounts = st.builds(Money, st.integers(min_value=0, max_value=10**15), st.sampled_from(["RUB", "USD", "EUR"]))
+amounts = st.builds(
+    Money, st.integers(min_value=0, max_value=MAX_TOTAL_MINOR), st.sampled_from(["RUB", "USD", "EUR"])
+)
 
 
 def payment_in(status: PaymentStatus, amount: Money = PRICE) -> Payment:

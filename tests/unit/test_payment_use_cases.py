@@ -24,7 +24,7 @@ from domain.orders import Order, OrderLine, OrderStatus
 from domain.payments import IgnoredEvent, Payment, PaymentEvent, PaymentRejected, PaymentStatus, ProviderEvent
 from domain.refunds import RefundEvent, RefundStatus
 from domain.users import Actor, Role
-from tests.fakes import MemoryDatabase, MemoryUnitOfWork
+from tests.fakes import INSTALLATION, MemoryDatabase, MemoryUnitOfWork
 from tests.unit.conftest import ADMIN, CUSTOMER, SteppingClock
 
 SECRET = "whsec-unit"
@@ -47,7 +47,7 @@ async def order(uow: MemoryUnitOfWork, clock: SteppingClock) -> Order:
 
 @pytest.fixture
 def start(uow: MemoryUnitOfWork, gateway: MockGateway, clock: SteppingClock) -> StartPayment:
-    return StartPayment(uow, Gateways([gateway]), clock)
+    return StartPayment(uow, Gateways([gateway]), clock, INSTALLATION)
 
 
 @pytest.fixture
@@ -101,13 +101,13 @@ async def test_a_provider_that_cannot_be_reached_leaves_the_payment_created_for_
     uow: MemoryUnitOfWork, clock: SteppingClock, order: Order, gateway: MockGateway
 ) -> None:
     with pytest.raises(DependencyUnavailable):
-        await StartPayment(uow, Gateways([BrokenGateway(SECRET, "https://shop.example", clock)]), clock)(
-            CUSTOMER, order.id
-        )
+        await StartPayment(
+            uow, Gateways([BrokenGateway(SECRET, "https://shop.example", clock)]), clock, INSTALLATION
+        )(CUSTOMER, order.id)
     async with uow:
         (waiting,) = await uow.payments.list_for_order(order.id, 10, 0)
     assert (waiting.status, waiting.provider_payment_id) == (PaymentStatus.CREATED, None)
-    resumed = await StartPayment(uow, Gateways([gateway]), clock).resume(CUSTOMER, waiting.id)
+    resumed = await StartPayment(uow, Gateways([gateway]), clock, INSTALLATION).resume(CUSTOMER, waiting.id)
     assert resumed.id == waiting.id and resumed.provider_payment_id is not None
 
 
@@ -120,15 +120,15 @@ async def test_a_provider_that_refuses_leaves_the_payment_failed_and_the_order_p
     uow: MemoryUnitOfWork, clock: SteppingClock, order: Order, gateway: MockGateway
 ) -> None:
     with pytest.raises(Conflict, match="Invalid currency"):
-        await StartPayment(uow, Gateways([RefusingGateway(SECRET, "https://shop.example", clock)]), clock)(
-            CUSTOMER, order.id
-        )
+        await StartPayment(
+            uow, Gateways([RefusingGateway(SECRET, "https://shop.example", clock)]), clock, INSTALLATION
+        )(CUSTOMER, order.id)
     async with uow:
         (failed,) = await uow.payments.list_for_order(order.id, 10, 0)
     assert failed.status is PaymentStatus.FAILED
     assert failed.fail_reason and "Invalid currency" in failed.fail_reason
     assert (
-        await StartPayment(uow, Gateways([gateway]), clock)(CUSTOMER, order.id)
+        await StartPayment(uow, Gateways([gateway]), clock, INSTALLATION)(CUSTOMER, order.id)
     ).status is PaymentStatus.CREATED
 
 
@@ -304,3 +304,69 @@ async def test_the_mock_provider_refunds_at_once_unless_told_to_decline(
     assert refund.status is status
     assert (refund.failure_reason is not None) is (status is RefundStatus.FAILED)
     assert (await gateway.refund(request)).provider_refund_id == refund.provider_refund_id
+
+
+class SecondGateway(MockGateway):
+    """Another provider; while it is asked to open a payment, `meanwhile` runs (a start for
+    another provider racing with this one)."""
+
+    meanwhile: object = None
+
+    @property
+    def name(self) -> str:
+        return "second"
+
+    async def create_payment(self, request: CheckoutRequest) -> ProviderPayment:
+        if callable(self.meanwhile):
+            await self.meanwhile()
+        return await super().create_payment(request)
+
+
+async def test_a_payment_never_opened_blocks_no_start_resumed_or_retired(
+    uow: MemoryUnitOfWork, clock: SteppingClock, order: Order, gateway: MockGateway
+) -> None:
+    broken = BrokenGateway(SECRET, "https://shop.example", clock)
+    with pytest.raises(DependencyUnavailable):
+        await StartPayment(uow, Gateways([broken]), clock, INSTALLATION)(CUSTOMER, order.id)
+    resumed = await StartPayment(uow, Gateways([gateway]), clock, INSTALLATION)(CUSTOMER, order.id)
+    assert resumed.provider_payment_id is not None and resumed.status is PaymentStatus.CREATED
+    async with uow:
+        assert [p.id for p in await uow.payments.list_for_order(order.id, 10, 0)] == [resumed.id]
+
+    second = SecondGateway(SECRET, "https://shop.example", clock)
+    with pytest.raises(InvalidTransition, match="active payment"):
+        await StartPayment(uow, Gateways([gateway, second]), clock, INSTALLATION)(
+            CUSTOMER, order.id, "second"
+        )
+
+
+async def test_a_payment_retired_while_it_was_being_opened_shows_no_checkout_page(
+    uow: MemoryUnitOfWork, clock: SteppingClock, order: Order, gateway: MockGateway
+) -> None:
+    broken = BrokenGateway(SECRET, "https://shop.example", clock)
+    with pytest.raises(DependencyUnavailable):
+        await StartPayment(uow, Gateways([broken]), clock, INSTALLATION)(CUSTOMER, order.id)
+    second = SecondGateway(SECRET, "https://shop.example", clock)
+    both = Gateways([gateway, second])
+
+    async def the_mock_one_starts_meanwhile() -> None:
+        await StartPayment(uow, both, clock, INSTALLATION)(CUSTOMER, order.id, "mock")
+
+    second.meanwhile = the_mock_one_starts_meanwhile
+    # The stuck payment is the mock's: a start with `second` retires it and opens its own,
+    # during which another start (the mock again) retires that one in turn.
+    with pytest.raises(InvalidTransition, match="canceled while it was opened"):
+        await StartPayment(uow, both, clock, INSTALLATION)(CUSTOMER, order.id, "second")
+    async with uow:
+        first, retired, current = await uow.payments.list_for_order(order.id, 10, 0)
+    assert (first.status, first.fail_reason) == (
+        PaymentStatus.CANCELED,
+        "replaced before it was opened at the provider",
+    )
+    assert (retired.provider, retired.status, retired.provider_payment_id) == (
+        "second",
+        PaymentStatus.CANCELED,
+        None,
+    )
+    assert (current.provider, current.status) == ("mock", PaymentStatus.CREATED)
+    assert current.provider_payment_id is not None

@@ -16,6 +16,7 @@ from adapters.payments.mock.gateway import MockGateway
 from adapters.payments.registry import Gateways
 from application.jobs.run_jobs import HandOutJobs, JobSettings, RunJob
 from application.paging import Page
+from application.payments.references import refund_reference
 from application.payments.refunds import ExecuteRefund, ListRefunds, RequestRefund
 from application.payments.settle_webhook import SettleWebhook
 from application.ports import Clock, JobQueue, NewPayment, ProviderRefund, RefundRequest, WebhookDelivery
@@ -40,7 +41,7 @@ from domain.refunds import (
     refundable_left,
 )
 from domain.users import Actor, Role
-from tests.fakes import MemoryDatabase, MemoryUnitOfWork
+from tests.fakes import INSTALLATION, MemoryDatabase, MemoryUnitOfWork
 from tests.unit.conftest import ADMIN, CUSTOMER
 
 SECRET = "whsec-unit"
@@ -102,7 +103,7 @@ class Shop:
         gateways = Gateways([self.gateway])
         self.settings = JobSettings(max_attempts=max_attempts, lease=timedelta(seconds=30))
         self.request = RequestRefund(self.uow, self.clock)
-        self.execute = ExecuteRefund(self.uow, gateways, self.clock)
+        self.execute = ExecuteRefund(self.uow, gateways, self.clock, INSTALLATION)
         self.run = RunJob(self.uow, self.clock, self.execute, self.settings, self.metrics)
         self.queue = ListQueue()
         self.hand_out = HandOutJobs(self.uow, self.clock, self.queue, self.settings, self.metrics)
@@ -265,7 +266,10 @@ async def test_the_job_refunds_through_the_provider_once_and_a_full_refund_refun
     assert await shop.work() == [JobStatus.SUCCEEDED]
     order = await shop.order(payment.order_id)
     assert (order.status, order.refunded_total) == (OrderStatus.REFUNDED, Money(29_980, "RUB"))
-    assert shop.gateway.asked == [f"storefront-refund-{part.id}", f"storefront-refund-{rest.id}"]
+    assert shop.gateway.asked == [
+        refund_reference(INSTALLATION, part.id),
+        refund_reference(INSTALLATION, rest.id),
+    ]
     assert await shop.work() == []  # nothing left to hand out
     assert shop.metrics.counts["jobs:refund:succeeded"] == 2
 
@@ -306,7 +310,7 @@ async def test_a_job_handed_out_twice_runs_once() -> None:
     job = await shop.job_of(refund.id)
     assert await shop.run(job.id, "w1") is JobStatus.SUCCEEDED
     assert await shop.run(job.id, "w2") is None
-    assert shop.gateway.asked == [f"storefront-refund-{refund.id}"]
+    assert shop.gateway.asked == [refund_reference(INSTALLATION, refund.id)]
 
 
 async def test_a_failing_provider_is_retried_after_1_2_4_seconds_then_the_refund_succeeds() -> None:
@@ -326,7 +330,7 @@ async def test_a_failing_provider_is_retried_after_1_2_4_seconds_then_the_refund
     assert waits == [1, 2, 4]
     assert await shop.work() == [JobStatus.SUCCEEDED]
     assert (await shop.refund(refund.id)).status is RefundStatus.SUCCEEDED
-    assert shop.gateway.asked == [f"storefront-refund-{refund.id}"] * 4
+    assert shop.gateway.asked == [refund_reference(INSTALLATION, refund.id)] * 4
     assert shop.metrics.counts["jobs:refund:retried"] == 3
     assert (await shop.job_of(refund.id)).attempts == 4
 

@@ -75,6 +75,7 @@ ORDER_FIELD_PLACES = {
         "domain/orders.py",  # the entity
         "adapters/sql/tables.py",  # the table
         "adapters/sql/orders.py",  # the repository: rows to entities and back
+        "adapters/sql/hot_path.py",  # the same writes as prepared statements on PostgreSQL (speed)
         "application/ports/order_reads.py",  # the view (and its `of`)
         "application/orders/place_order.py",  # the rule: the name is copied at placing time
         "entrypoints/demo.py",  # a local variable of the demo catalog (a product's name)

@@ -17,6 +17,7 @@ from adapters.payments.yookassa.settings import (
     is_trusted,
     parse_networks,
 )
+from application.ports import ProviderCredentialsRefused
 from domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotAuthenticated
 from domain.money import Money
 from tests.doubles.yookassa import SECRET_KEY, SHOP_ID, YooKassaDouble
@@ -107,9 +108,11 @@ async def test_a_refusal_is_a_conflict_with_yookassas_description(yookassa: YooK
         await _client(yookassa).create_payment(_body("1.001"), "storefront-payment-3")
 
 
-async def test_wrong_credentials_are_a_conflict_naming_them(yookassa: YooKassaDouble) -> None:
-    with pytest.raises(Conflict, match="401"):
+async def test_wrong_credentials_are_the_shops_misconfiguration_naming_them(yookassa: YooKassaDouble) -> None:
+    with pytest.raises(ProviderCredentialsRefused, match="401"):
         await _client(yookassa, key="wrong").create_payment(_body("1.00"), "storefront-payment-4")
+    with pytest.raises(ProviderCredentialsRefused, match="401"):
+        await _client(yookassa, key="wrong").get_payment("2d8a4b5e-000f-5000-8000-1a2b3c4d5e6f")
 
 
 async def test_an_object_yookassa_does_not_know_is_not_believed(yookassa: YooKassaDouble) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any, Literal, NoReturn
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import msgspec
 import stripe
@@ -21,40 +22,27 @@ from application.ports import (
     CheckoutRequest,
     Clock,
     PaymentGateway,
+    ProviderCredentialsRefused,
     ProviderPayment,
     ProviderRefund,
     RefundRequest,
     WebhookDelivery,
 )
 from domain.errors import Conflict, DependencyUnavailable, InvalidInput, MalformedInput, NotAuthenticated
-from domain.money import Money
+from domain.money import ZERO_DECIMAL_CURRENCIES, Money
+from domain.orders import MAX_TOTAL_MINOR
 from domain.payments import IgnoredEvent, PaymentEvent, PaymentStatus, ProviderEvent
+from domain.provider_values import REFERENCE_MAX
 from domain.refunds import RefundEvent, RefundStatus
+from domain.text import PLAIN_TEXT_PATTERN
 
+T = TypeVar("T")
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300
 TIMEOUT_SECONDS = 10.0
-# Stripe's zero-decimal currencies (docs.stripe.com/currencies#zero-decimal).
-ZERO_DECIMAL = frozenset(
-    {
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "JPY",
-        "KMF",
-        "KRW",
-        "MGA",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    }
-)
+# Stripe's zero-decimal currencies (docs.stripe.com/currencies#zero-decimal): the store's list,
+# but ISK, which Stripe takes in two-decimal form (ending in 00: the store's prices in ISK are whole).
+ZERO_DECIMAL = ZERO_DECIMAL_CURRENCIES - {"ISK"}
 _SESSION_EVENTS = {
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
@@ -71,9 +59,13 @@ _REFUND_STATUSES = {
 }
 
 
+# Stripe's ids as the store keeps them (`domain.provider_values`): 1–255 characters, no controls.
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=REFERENCE_MAX, pattern=PLAIN_TEXT_PATTERN)]
+
+
 class _Envelope(msgspec.Struct):
-    id: str
-    type: str
+    id: _Id
+    type: Annotated[str, msgspec.Meta(max_length=255)]
     data: _Data
 
 
@@ -82,17 +74,18 @@ class _Data(msgspec.Struct):
 
 
 class _Session(msgspec.Struct):
-    id: str
-    amount_total: int
-    currency: str
+    id: _Id
+    amount_total: Annotated[int, msgspec.Meta(ge=0, le=MAX_TOTAL_MINOR)]
+    # ASCII letters only (`str.isalpha` would take "αβγ"); upper-cased when read.
+    currency: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$")]
     payment_status: Literal["paid", "unpaid", "no_payment_required"]
-    payment_intent: str | None = None
+    payment_intent: _Id | None = None
 
 
 class _Refund(msgspec.Struct):
-    id: str
+    id: _Id
     status: str
-    failure_reason: str | None = None
+    failure_reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
 def to_stripe_amount(amount: Money) -> int:
@@ -220,28 +213,32 @@ def read_event(body: bytes) -> ProviderEvent:
         json.loads(body)
     except ValueError:
         raise MalformedInput("the webhook body is not valid JSON") from None
-    try:
-        envelope = msgspec.json.decode(body, type=_Envelope)
-        if envelope.type in _SESSION_EVENTS:
-            return _session_event(envelope, msgspec.convert(envelope.data.object, type=_Session))
-        if envelope.type in _REFUND_EVENTS:
-            refund = msgspec.convert(envelope.data.object, type=_Refund)
-            status = _REFUND_STATUSES.get(refund.status)
-            if status is None:
-                raise InvalidInput.for_field("data.object.status", f"unknown refund status {refund.status!r}")
-            reason = (refund.failure_reason or refund.status) if status is RefundStatus.FAILED else None
-            return RefundEvent(envelope.id, refund.id, status, reason)
-    except msgspec.ValidationError as error:
-        message, _, where = str(error).partition(" - at `$")
-        raise InvalidInput.for_field(where.rstrip("`").lstrip(".") or "body", message) from None
+    envelope = _convert(lambda: msgspec.json.decode(body, type=_Envelope), "")
+    if envelope.type in _SESSION_EVENTS:
+        session = _convert(lambda: msgspec.convert(envelope.data.object, type=_Session), "data.object")
+        return _session_event(envelope, session)
+    if envelope.type in _REFUND_EVENTS:
+        refund = _convert(lambda: msgspec.convert(envelope.data.object, type=_Refund), "data.object")
+        status = _REFUND_STATUSES.get(refund.status)
+        if status is None:
+            raise InvalidInput.for_field("data.object.status", f"unknown refund status {refund.status!r}")
+        reason = (refund.failure_reason or refund.status) if status is RefundStatus.FAILED else None
+        return RefundEvent(envelope.id, refund.id, status, reason)
     return IgnoredEvent(envelope.id, envelope.type)
 
 
+def _convert(read: Callable[[], T], prefix: str) -> T:
+    """`read()`, its validation error as InvalidInput naming the field by its path in the event
+    (`data.object.amount_total`)."""
+    try:
+        return read()
+    except msgspec.ValidationError as error:
+        message, _, where = str(error).partition(" - at `$")
+        path = ".".join(part for part in (prefix, where.rstrip("`").lstrip(".")) if part)
+        raise InvalidInput.for_field(path or "body", message) from None
+
+
 def _session_event(envelope: _Envelope, session: _Session) -> PaymentEvent:
-    if session.amount_total < 0 or len(session.currency) != 3 or not session.currency.isalpha():
-        raise InvalidInput.for_field(
-            "data.object", "a Checkout Session needs amount_total >= 0 and a currency"
-        )
     fail_reason: str | None = None
     if envelope.type == "checkout.session.completed":
         status = PaymentStatus.SUCCEEDED if session.payment_status == "paid" else PaymentStatus.PENDING
@@ -263,8 +260,13 @@ def _session_event(envelope: _Envelope, session: _Session) -> PaymentEvent:
 
 def _refused(error: stripe.StripeError) -> NoReturn:
     """Stripe's error in the domain's words: unreachable, timed out, 429 or 5xx → unavailable;
-    any other 4xx → Conflict with Stripe's message."""
+    401/403 (the secret key refused) → ProviderCredentialsRefused; any other 4xx → Conflict
+    with Stripe's message."""
     status = error.http_status
     if isinstance(error, stripe.APIConnectionError) or status is None or status >= 500 or status == 429:
         raise DependencyUnavailable(f"Stripe is unavailable: {error.user_message or error}") from None
+    if status in (401, 403) or isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+        raise ProviderCredentialsRefused(
+            f"Stripe refused the shop's credentials ({status}): {error.user_message or error}"
+        ) from None
     raise Conflict(f"Stripe refused: {error.user_message or error}") from None

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
+from application.ports import ProviderCredentialsRefused
 from domain.errors import Conflict, DependencyUnavailable, NotAuthenticated
 from domain.money import Money, parse_amount
 
@@ -78,7 +79,8 @@ class YooKassaClient:
     """Calls `{api_url}/payments` and `{api_url}/refunds` with HTTP Basic auth (shop id, secret key).
 
     Errors: `DependencyUnavailable` when YooKassa cannot be reached, times out, answers
-    5xx or 429, or answers with a body that is not the object asked for; `Conflict` with
+    5xx or 429, or answers with a body that is not the object asked for;
+    `ProviderCredentialsRefused` on 401/403 (the shop id or secret key refused); `Conflict` with
     YooKassa's `description` for any other 4xx; `NotAuthenticated` from the `get_*` calls
     when YooKassa does not know the object (404) — a notification naming it is not believed.
     """
@@ -139,6 +141,10 @@ class YooKassaClient:
         status = response.status_code
         if status >= 500 or status == 429:
             raise DependencyUnavailable(f"YooKassa answered {status}; try again later")
+        if status in (401, 403):
+            raise ProviderCredentialsRefused(
+                f"YooKassa refused the shop's credentials ({status}): {_description(response.content)}"
+            )
         if status == 404 and method == "GET":
             raise NotAuthenticated("YooKassa does not know the object the notification names")
         if status >= 400:
