@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -211,9 +212,11 @@ async def test_a_worker_killed_mid_refund_leaves_one_refund_at_the_provider(
         refund = await wait_for(settled, 60, f"the refund to settle:\n{second.logs()}")
     finally:
         assert second.stop() == 0, second.logs()
-    key = f"storefront-refund-{refund_id}"
     assert refund["status"] == "succeeded", refund
-    assert set(stripe_api.refund_keys) == {key} and len(stripe_api.refund_keys) == 2
+    # One key, asked twice: the refund's reference (`storefront-<installation>-refund-<id>`).
+    (key,) = set(stripe_api.refund_keys)
+    assert re.fullmatch(rf"storefront-[0-9a-f]{{16}}-refund-{refund_id}", key), key
+    assert len(stripe_api.refund_keys) == 2
     assert len(stripe_api.refunds) == 1  # the provider made one refund
     (made,) = stripe_api.refunds.values()
     assert (made["id"], made["amount"]) == (refund["provider_refund_id"], 10_000)
