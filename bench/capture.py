@@ -1,8 +1,7 @@
 """Capturing the write scenarios' statements on a private cluster, and preparing their floors.
 
 `capture_all` runs the API (one worker, configured like the bench's) against a small seeded
-database on a private PostgreSQL cluster that logs every statement of that database (the run's
-own measuring cluster, or with `--admin-url` a small one of the capture's own), sends each write scenario's
+database on a private PostgreSQL cluster that logs every statement, sends each write scenario's
 request a few times, and checks the captures against bench/floors/ (or rewrites them with
 `--regenerate-floors`). `floor_defines` prepares the bench database for a floor run and
 returns the pgbench variables (`-D`) the scenario's script needs.
@@ -13,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,17 +239,15 @@ def capture_all(
     work_dir: Path,
     regenerate: bool,
     directory: Path = floors.FLOORS_DIR,
-    cluster: pgcluster.Cluster | None = None,
 ) -> dict[str, str]:
-    """Capture every selected write scenario and check (or rewrite) its floor, on `cluster`
-    (its capture database dropped afterwards) or, without one, on a cluster of its own. Returns
-    the scenarios whose floor is missing a feature, with the reason; raises FloorOutdated."""
+    """Capture every selected write scenario and check (or rewrite) its floor. Returns the
+    scenarios whose floor is missing a feature, with the reason; raises FloorOutdated."""
     specs = [spec for spec in SPECS if options.selects(spec.scenario)]
     missing: dict[str, str] = {}
     if not specs:
         return missing
     say(f"capturing the statements of {len(specs)} write scenario(s) on a private PostgreSQL")
-    with _capture_cluster(cluster) as cluster:
+    with pgcluster.private_cluster() as cluster:
         url = seed.create(cluster.admin_url, CAPTURE_DB, seed.SMOKE, password_hash)
         asyncio.run(_distinct_sequences(url))
         port = free_port()
@@ -297,18 +293,6 @@ def capture_all(
         finally:
             api.stop()
     return missing
-
-
-@contextmanager
-def _capture_cluster(shared: pgcluster.Cluster | None) -> Iterator[pgcluster.Cluster]:
-    if shared is None:
-        with pgcluster.private_cluster() as own:
-            yield own
-        return
-    try:
-        yield shared
-    finally:
-        asyncio.run(seed.drop_database(shared.admin_url, CAPTURE_DB))
 
 
 # ---- preparing the bench database for a floor run -----------------------------------------

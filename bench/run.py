@@ -34,7 +34,6 @@ from typing import Any
 
 from bench import load, payments, pgcluster, seed, services, webhooks
 from bench.load import Load, Result
-from bench.pgcluster import Cluster
 from bench.servers import PROJECT_ROOT, Server, api_server, floor_server, free_port
 
 MiB = 1024 * 1024
@@ -585,9 +584,7 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def benchmark(options: Options, work_dir: Path, cluster: Cluster | None = None) -> Report:
-    """The run on `options.admin_url`; `cluster` is the private cluster that server is, when it
-    is one (the statement capture then runs on it too)."""
+def benchmark(options: Options, work_dir: Path) -> Report:
     started = time.monotonic()
     keys = {"secret_key": secrets.token_urlsafe(48), "webhook_secret": secrets.token_urlsafe(48)}
     report = Report(options, {}, {}, machine_description())
@@ -599,8 +596,8 @@ def benchmark(options: Options, work_dir: Path, cluster: Cluster | None = None) 
     url = seed.database_url(options.admin_url, main_db)
     env = api_env(options, url, port, keys)
     hashed = password_hash(env)
-    floor_missing = _capture_floors(options, keys, hashed, work_dir, cluster) if options.floors else {}
-    if cluster is None:
+    floor_missing = _capture_floors(options, keys, hashed, work_dir) if options.floors else {}
+    if not options.private_postgres:
         _check_connections(options)
     seed.create(options.admin_url, main_db, options.size, hashed)
     try:
@@ -741,17 +738,16 @@ def _check_connections(options: Options) -> None:
 
     budget = connection_budget(options)
     free = floors.free_connections(options.admin_url)
-    if free < budget.total:
+    if free < budget.required:
         raise ConnectionsShort(
-            f"the server at --admin-url has {free} free connections; the run needs {budget.total} "
-            f"({budget.describe()}). Run without --admin-url (the bench's own cluster), or on a "
+            f"the server at --admin-url has {free} free connections; the run needs "
+            f"{budget.required} with the pools full, {budget.total} to be safe ({budget.describe()}). "
+            "Run without --admin-url (the bench's own cluster), or on a "
             "server with more room."
         )
 
 
-def _capture_floors(
-    options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path, cluster: Cluster | None
-) -> dict[str, str]:
+def _capture_floors(options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path) -> dict[str, str]:
     """Capture the write scenarios' statements and check them against bench/floors/ (raises
     floors.FloorOutdated); the scenarios that have no floor, with the reason."""
     from bench import capture, floors, pgcluster
@@ -764,7 +760,6 @@ def _capture_floors(
             work_dir,
             options.regenerate_floors,
             options.floors_dir or floors.FLOORS_DIR,
-            cluster,
         )
     except pgcluster.ClusterUnavailable as unavailable:
         say(f"no database floors: {unavailable}")
@@ -1268,7 +1263,6 @@ def main(argv: list[str] | None = None) -> int:
     with services.terminated_as_interrupt(), tempfile.TemporaryDirectory(prefix="storefront-bench-") as work:
         try:
             with ExitStack() as stack:
-                cluster: Cluster | None = None
                 if options.private_postgres:
                     budget = connection_budget(options)
                     cluster = stack.enter_context(services.postgres(budget))
@@ -1281,7 +1275,7 @@ def main(argv: list[str] | None = None) -> int:
                 if options.private_redis:
                     options = replace(options, redis_url=stack.enter_context(services.redis()))
                     say(f"Redis of the run's own at {options.redis_url}")
-                report = benchmark(options, Path(work), cluster)
+                report = benchmark(options, Path(work))
         except FloorOutdated as outdated:
             print(f"\nBENCH FLOOR OUTDATED: {outdated}", file=sys.stderr)
             return 3

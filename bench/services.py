@@ -46,13 +46,22 @@ class Budget:
     def per_api_worker(self) -> int:
         """SQLAlchemy's pool (2 × DB_POOL_SIZE, no overflow), the read models' asyncpg pool
         (max(2, DB_POOL_SIZE // 2)), and a margin."""
-        return 2 * self.pool_size + max(2, self.pool_size // 2) + EXTRA_PER_WORKER
+        return self.pools_per_api_worker + EXTRA_PER_WORKER
+
+    @property
+    def pools_per_api_worker(self) -> int:
+        return 2 * self.pool_size + max(2, self.pool_size // 2)
+
+    @property
+    def required(self) -> int:
+        """The pools full and pgbench's clients, without margins: what a server of someone
+        else's (`--admin-url`) must have free."""
+        apis = self.apis * self.workers * self.pools_per_api_worker
+        return apis + self.workers * self.pool_size + self.pgbench_clients
 
     @property
     def total(self) -> int:
-        apis = self.apis * self.workers * self.per_api_worker
-        floor_app = self.workers * self.pool_size
-        return apis + floor_app + self.pgbench_clients + OWN
+        return self.required + self.apis * self.workers * EXTRA_PER_WORKER + OWN
 
     def describe(self) -> str:
         return (
