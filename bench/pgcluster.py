@@ -3,11 +3,9 @@
 By default the whole benchmark runs on one (`measuring_settings`: PostgreSQL's durable
 defaults, `max_connections` sized for everything the run starts), so that the machine's
 shared server, its connections and its other clients are no part of the numbers. The statement
-capture runs the API against another, small one (`CAPTURE_SETTINGS`) with `log_statement =
-'all'`, so that no server's log and settings but its own are touched, and so that its
-requests are answered at the pace of a cluster without fsync: on the durable measuring
-cluster, a capture of the refund request once had the warm-up requests' refund jobs'
-statements interleaved (no two captures agreed).
+capture runs the API against another, small one (`CAPTURE_SETTINGS`: fsync off, a few
+requests) with `log_statement = 'all'`, so that no server's log and settings but its own are
+touched.
 initdb/pg_ctl come from /usr/lib/postgresql/*/bin (Debian's layout, the newest version) or PATH;
 as root the server runs as the `postgres` user, as tests/e2e/test_database_outage.py does.
 """
