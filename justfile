@@ -90,7 +90,9 @@ expire-orders:
 mock-webhook *args:
     python -m entrypoints.cli mock-webhook "$@"
 
-# Run the benchmark; extra arguments go to it (`--only`, `--baseline REF`, `--regenerate-floors`, `--help`).
+# Run the benchmark on a PostgreSQL cluster and a redis-server of its own (`--admin-url URL` /
+# `--redis-url URL` for existing ones); extra arguments go to it (`--only`, `--baseline REF`,
+# `--regenerate-floors`, `--help`). See docs/performance.md.
 [positional-arguments]
 bench *args:
     python -m bench "$@"

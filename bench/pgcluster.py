@@ -1,9 +1,13 @@
 """A private, throw-away PostgreSQL cluster whose server log (JSON lines) the benchmark owns.
 
-The statement capture runs the API against it with `log_statement = 'all'`, so that the shared
-server's log and settings are never touched. initdb/pg_ctl come from /usr/lib/postgresql/*/bin
-(Debian's layout, the newest version) or PATH; as root the server runs as the `postgres` user,
-as tests/e2e/test_database_outage.py does.
+By default the whole benchmark runs on one (`measuring_settings`: PostgreSQL's durable
+defaults, `max_connections` sized for everything the run starts), so that the machine's
+shared server, its connections and its other clients are no part of the numbers. The statement
+capture runs the API against another, small one (`CAPTURE_SETTINGS`: fsync off, a few
+requests) with `log_statement = 'all'`, so that no server's log and settings but its own are
+touched.
+initdb/pg_ctl come from /usr/lib/postgresql/*/bin (Debian's layout, the newest version) or PATH;
+as root the server runs as the `postgres` user, as tests/e2e/test_database_outage.py does.
 """
 
 from __future__ import annotations
@@ -16,13 +20,25 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.servers import free_port
+
+# A capture sends a handful of requests: durability is no part of what it records.
+CAPTURE_SETTINGS: Mapping[str, str] = {"fsync": "off", "max_connections": "50"}
+SHARED_BUFFERS = "256MB"
+
+
+def measuring_settings(max_connections: int) -> dict[str, str]:
+    """The cluster the benchmark measures on: fsync, synchronous_commit, WAL and checkpoints
+    at PostgreSQL's defaults (a commit waits for its WAL flush, as in production); 256 MB of
+    shared buffers (the default 128 MB is sized for small machines; the seed's hot rows fit
+    either way); room for `max_connections` clients."""
+    return {"max_connections": str(max_connections), "shared_buffers": SHARED_BUFFERS}
 
 
 class ClusterUnavailable(RuntimeError):
@@ -76,19 +92,18 @@ class Cluster:
             )
         return result.stdout
 
-    def start(self) -> None:
+    def start(self, settings: Mapping[str, str]) -> None:
         self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        settings = {
+        merged = {
             "listen_addresses": "127.0.0.1",
-            "fsync": "off",
-            "max_connections": "50",
+            **settings,
             "logging_collector": "on",
             "log_destination": "jsonlog",
             "log_directory": str(self.root / "log"),
             "log_filename": "server.log",
             "log_rotation_size": "0",
         }
-        options = f"-p {self.port} -k {self.root} " + " ".join(f"-c {k}={v}" for k, v in settings.items())
+        options = f"-p {self.port} -k {self.root} " + " ".join(f"-c {k}={v}" for k, v in merged.items())
         self.run(
             "pg_ctl", "start", "-D", str(self.data), "-l", str(self.root / "pg_ctl.log"), "-o", options, "-w"
         )
@@ -108,8 +123,9 @@ class Cluster:
 
 
 @contextmanager
-def private_cluster() -> Iterator[Cluster]:
-    """A running cluster in a temporary directory; stopped and removed afterwards."""
+def private_cluster(settings: Mapping[str, str] = CAPTURE_SETTINGS) -> Iterator[Cluster]:
+    """A running cluster in a temporary directory (its unix socket there too, TCP on a free
+    port of 127.0.0.1); stopped and removed afterwards, also on an error or Ctrl-C."""
     binaries = server_binaries()
     user = None
     if os.geteuid() == 0:  # the server refuses to run as root
@@ -125,7 +141,7 @@ def private_cluster() -> Iterator[Cluster]:
         shutil.chown(root, user)
     cluster = Cluster(binaries, root, free_port(), user)
     try:
-        cluster.start()
+        cluster.start(settings)
         _wait_accepting(cluster)
         yield cluster
     finally:

@@ -3,6 +3,9 @@
 uv run just bench                 # the full run (about ten minutes)
 uv run just bench --smoke         # a second per scenario on a tiny seed (what the tests run)
 uv run just bench --rounds 5 --seconds 20 --json results.json
+
+PostgreSQL and Redis are the run's own (bench/services.py) unless --admin-url / --redis-url
+name existing ones.
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import load, payments, seed, webhooks
+from bench import load, payments, pgcluster, seed, services, webhooks
 from bench.load import Load, Result
 from bench.servers import PROJECT_ROOT, Server, api_server, floor_server, free_port
 
@@ -49,7 +52,7 @@ class Options:
     seconds: float
     warmup: float
     rounds: int
-    admin_url: str
+    admin_url: str  # "" until the private cluster runs, when `private_postgres`
     redis_url: str | None
     keep: bool
     json_path: Path | None
@@ -59,6 +62,9 @@ class Options:
     floors: bool = True
     baseline: str | None = None
     floors_dir: Path | None = None  # None: bench/floors/
+    # Run on a PostgreSQL cluster / a redis-server of the run's own (bench/services.py).
+    private_postgres: bool = False
+    private_redis: bool = False
     # The API's Redis keys go under this prefix, unique to the run; they are deleted afterwards.
     redis_key_prefix: str = field(default_factory=lambda: f"storefront-bench:{secrets.token_hex(6)}:")
 
@@ -521,8 +527,30 @@ def delete_redis_keys(options: Options) -> None:
 
 def pool_size(options: Options) -> int:
     """Connections per worker and pool: production's default, or a few for the smoke run,
-    which shares the PostgreSQL server with whatever else is running."""
+    which may share a PostgreSQL server with whatever else is running."""
     return 2 if options.smoke else 10
+
+
+def pgbench_clients(options: Options) -> int:
+    """The database floors' pgbench clients: 64, as wrk's connections (4 in a smoke run)."""
+    from bench import floors
+
+    return 4 if options.smoke else floors.CLIENTS
+
+
+def connection_budget(options: Options) -> services.Budget:
+    """The connections the run holds at once: ours and the baseline's API (one at a time for
+    everything else), the floor app, pgbench."""
+    return services.Budget(
+        workers=WORKERS,
+        pool_size=pool_size(options),
+        apis=2 if options.baseline else 1,
+        pgbench_clients=pgbench_clients(options) if options.floors else 0,
+    )
+
+
+class ConnectionsShort(RuntimeError):
+    """The PostgreSQL server cannot take the connections the run needs (pgbench's clients)."""
 
 
 def password_hash(env: Mapping[str, str]) -> str:
@@ -569,6 +597,8 @@ def benchmark(options: Options, work_dir: Path) -> Report:
     env = api_env(options, url, port, keys)
     hashed = password_hash(env)
     floor_missing = _capture_floors(options, keys, hashed, work_dir) if options.floors else {}
+    if not options.private_postgres:
+        _check_connections(options)
     seed.create(options.admin_url, main_db, options.size, hashed)
     try:
         provider_url = ""
@@ -701,6 +731,22 @@ def _baseline(
                 asyncio.run(seed.drop_database(options.admin_url, name))
 
 
+def _check_connections(options: Options) -> None:
+    """On a server of someone else's (`--admin-url`): fail before seeding anything when it
+    cannot take what the run holds at once (ConnectionsShort)."""
+    from bench import floors
+
+    budget = connection_budget(options)
+    free = floors.free_connections(options.admin_url)
+    if free < budget.required:
+        raise ConnectionsShort(
+            f"the server at --admin-url has {free} free connections; the run needs "
+            f"{budget.required} with the pools full, {budget.total} to be safe ({budget.describe()}). "
+            "Run without --admin-url (the bench's own cluster), or on a "
+            "server with more room."
+        )
+
+
 def _capture_floors(options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path) -> dict[str, str]:
     """Capture the write scenarios' statements and check them against bench/floors/ (raises
     floors.FloorOutdated); the scenarios that have no floor, with the reason."""
@@ -730,15 +776,14 @@ def _database_floor(
     if spec is None or not options.floors or name in missing or report.rows[name].missing:
         return
     defines = capture.floor_defines(spec, url, options.size, options.seconds)
-    clients = 4 if options.smoke else floors.CLIENTS
-    # The server is shared: leave room for everyone else's connections (10), and say so.
-    room = floors.free_connections(url) - 10
-    if room < clients:
-        clients = max(1, room)
-        note = f"{name}: the database floor ran with {clients} pgbench clients, not {floors.CLIENTS}"
-        if note not in report.notes:
-            report.notes.append(note)
-        say(f"  {note} (the server's max_connections is nearly used up)")
+    clients = pgbench_clients(options)
+    # Never fewer clients than the floor is defined with: a floor on 4 clients is no floor of 64.
+    free = floors.free_connections(url)
+    if free < clients:
+        raise ConnectionsShort(
+            f"{name}: pgbench needs {clients} connections for the database floor and the server "
+            f"has {free} free (run without --admin-url: the bench's own cluster has room)"
+        )
     directory = options.floors_dir or floors.FLOORS_DIR
     result = floors.run_pgbench(spec, url, defines, options.seconds, work_dir, clients, directory)
     report.row(name).floor.append(result)
@@ -957,6 +1002,7 @@ def render(report: Report) -> str:
         f"{o.rounds} round(s) × {o.seconds:.0f} s per scenario, wrk {load.THREADS} threads, "
         f"64 connections unless noted, {WORKERS} workers",
         f"machine: {report.machine}",
+        f"services: {services_description(o)}",
         "",
         f"{'scenario':<46} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
         f"{'floor':>8} {'floor p99':>9} {'ours/floor':>10}",
@@ -1002,6 +1048,17 @@ def render(report: Report) -> str:
     lines += [f"  {verdict}" for verdict in targets(report)]
     lines.append(f"\n(took {report.seconds_total:.0f} s; medians over rounds, errors summed)")
     return "\n".join(lines)
+
+
+def services_description(options: Options) -> str:
+    database = (
+        f"PostgreSQL of the run's own (shared_buffers {pgcluster.SHARED_BUFFERS}, durable defaults)"
+        if options.private_postgres
+        else "PostgreSQL at --admin-url"
+    )
+    if options.private_redis:
+        return f"{database}, Redis of the run's own"
+    return f"{database}, Redis {'at --redis-url' if options.redis_url else 'none'}"
 
 
 def provider_added(report: Report) -> dict[str, str]:
@@ -1082,20 +1139,29 @@ def as_json(report: Report) -> dict[str, Any]:
     }
 
 
-def add_service_arguments(parser: argparse.ArgumentParser) -> None:
-    """--admin-url and --redis-url: where the benchmark's database and the API's Redis are."""
+def add_service_arguments(parser: argparse.ArgumentParser, private: bool = False) -> None:
+    """--admin-url and --redis-url: where the benchmark's database and the API's Redis are.
+    With `private`, their default is None: servers of the run's own (bench/services.py)."""
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get("BENCH_POSTGRES_URL")
-        or os.environ.get("TEST_POSTGRES_URL")
-        or DEFAULT_ADMIN_URL,
-        help="PostgreSQL URL of a role that may create databases",
+        default=os.environ.get("BENCH_POSTGRES_URL") or (None if private else DEFAULT_ADMIN_URL),
+        help="PostgreSQL URL of a role that may create databases, on an existing server (default: "
+        + (
+            "a private cluster of the run's own, sized for it)"
+            if private
+            else f"$BENCH_POSTGRES_URL, else {DEFAULT_ADMIN_URL})"
+        ),
     )
     parser.add_argument(
         "--redis-url",
-        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
-        help="Redis for the API ('' to run without); its keys go under a prefix of the run's own, "
-        "deleted afterwards",
+        default=os.environ.get("BENCH_REDIS_URL", None if private else DEFAULT_REDIS_URL),
+        help="an existing Redis for the API ('' to run without); its keys go under a prefix of the "
+        "run's own, deleted afterwards (default: "
+        + (
+            f"a private redis-server when one is installed, else {DEFAULT_REDIS_URL})"
+            if private
+            else f"$BENCH_REDIS_URL, else {DEFAULT_REDIS_URL})"
+        ),
     )
     parser.add_argument(
         "--redis-key-prefix",
@@ -1110,7 +1176,7 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--seconds", type=float, default=10, help="measured seconds per scenario (10)")
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per scenario (3)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds, ours then floor (3)")
-    add_service_arguments(parser)
+    add_service_arguments(parser, private=True)
     parser.add_argument(
         "--database", help="name of the database to (re)create (storefront_bench, or _smoke with --smoke)"
     )
@@ -1143,13 +1209,16 @@ def parse_args(argv: list[str] | None) -> Options:
     args = parser.parse_args(argv)
     if args.smoke:
         args.seconds, args.warmup, args.rounds = 1, 1, 1
+    private_redis = args.redis_url is None and services.redis_server_path() is not None
+    if args.redis_url is None and not private_redis:
+        args.redis_url = DEFAULT_REDIS_URL
     return Options(
         smoke=args.smoke,
         seconds=args.seconds,
         warmup=args.warmup,
         rounds=args.rounds,
-        admin_url=args.admin_url,
-        redis_url=reachable_redis(args.redis_url or None),
+        admin_url=args.admin_url or "",
+        redis_url=None if private_redis else reachable_redis(args.redis_url or None),
         keep=args.keep,
         json_path=args.json,
         database=args.database or ("storefront_bench_smoke" if args.smoke else "storefront_bench"),
@@ -1158,6 +1227,8 @@ def parse_args(argv: list[str] | None) -> Options:
         floors=not args.no_floors,
         baseline=args.baseline,
         floors_dir=args.floors_dir,
+        private_postgres=args.admin_url is None,
+        private_redis=private_redis,
         **({"redis_key_prefix": args.redis_key_prefix} if args.redis_key_prefix else {}),
     )
 
@@ -1189,12 +1260,33 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from bench.floors import FloorOutdated
 
-    with tempfile.TemporaryDirectory(prefix="storefront-bench-") as work:
+    with services.terminated_as_interrupt(), tempfile.TemporaryDirectory(prefix="storefront-bench-") as work:
         try:
-            report = benchmark(options, Path(work))
+            with ExitStack() as stack:
+                if options.private_postgres:
+                    budget = connection_budget(options)
+                    cluster = stack.enter_context(services.postgres(budget))
+                    options = replace(options, admin_url=cluster.admin_url)
+                    say(
+                        f"PostgreSQL of the run's own on port {cluster.port}: max_connections "
+                        f"{services.max_connections(budget)} ({budget.describe()}), shared_buffers "
+                        f"{pgcluster.SHARED_BUFFERS}, fsync and synchronous_commit at their defaults (on)"
+                    )
+                if options.private_redis:
+                    options = replace(options, redis_url=stack.enter_context(services.redis()))
+                    say(f"Redis of the run's own at {options.redis_url}")
+                report = benchmark(options, Path(work))
         except FloorOutdated as outdated:
             print(f"\nBENCH FLOOR OUTDATED: {outdated}", file=sys.stderr)
             return 3
+        except ConnectionsShort as short:
+            print(f"\nBENCH CANNOT MEASURE: {short}", file=sys.stderr)
+            return 4
+        except KeyboardInterrupt:
+            print(
+                "\ninterrupted: servers stopped, the run's own PostgreSQL and Redis removed", file=sys.stderr
+            )
+            return 130
     print(render(report))
     if options.json_path:
         options.json_path.write_text(json.dumps(as_json(report), indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,20 +40,16 @@ def wrk() -> str:
 
 
 def test_the_smoke_benchmark_measures_every_scenario_without_errors(
-    wrk: str, postgres_url: str, redis_url: str, tmp_path: Path
+    wrk: str, redis_url: str, tmp_path: Path
 ) -> None:
+    """On the bench's own PostgreSQL cluster (no --admin-url): the default."""
     results = tmp_path / "smoke.json"
-    database = new_database_name("bench_")
     run = subprocess.run(
         [
             sys.executable,
             "-m",
             "bench",
             "--smoke",
-            "--admin-url",
-            POSTGRES_ADMIN_URL,
-            "--database",
-            database,
             "--redis-url",
             redis_url,
             "--redis-key-prefix",
@@ -69,6 +66,8 @@ def test_the_smoke_benchmark_measures_every_scenario_without_errors(
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
     assert "ours/floor" in run.stdout
+    assert "PostgreSQL of the run's own" in run.stdout
+    assert _own_cluster_port(run.stderr) not in _listening_ports(), "the bench's cluster was left running"
     report = json.loads(results.read_text())
     for name, row in report["rows"].items():
         if name == REFUND and not _app_serves_refund_requests():
@@ -93,6 +92,22 @@ def test_the_smoke_benchmark_measures_every_scenario_without_errors(
             assert results[0]["requests"] > 0, f"{name}: nothing completed"
 
 
+def _own_cluster_port(stderr: str) -> int:
+    found = re.search(r"PostgreSQL of the run's own on port (\d+)", stderr)
+    assert found, stderr[-3000:]
+    return int(found.group(1))
+
+
+def _listening_ports() -> set[int]:
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A":  # LISTEN
+                ports.add(int(local.rsplit(":", 1)[1], 16))
+    return ports
+
+
 def _app_serves_refund_requests() -> bool:
     """Whether the app's route table has POST /payments/{id}/refunds (the refund floor and
     scenario are n/a until it does)."""
@@ -107,7 +122,7 @@ def _app_serves_refund_requests() -> bool:
 
 def _bench(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--admin-url", POSTGRES_ADMIN_URL, *args],
+        [sys.executable, "-m", "bench", "--smoke", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -116,39 +131,32 @@ def _bench(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_a_floor_whose_statements_changed_stops_the_bench_loudly(
-    wrk: str, redis_url: str, tmp_path: Path
-) -> None:
+def test_a_floor_whose_statements_changed_stops_the_bench_loudly(wrk: str, tmp_path: Path) -> None:
+    """On the bench's own PostgreSQL and redis-server (neither --admin-url nor --redis-url)."""
     floors_dir = tmp_path / "floors"
     shutil.copytree(FLOORS_DIR, floors_dir)
     fingerprint = floors_dir / "place-order-tracked.statements"
     fingerprint.write_text(fingerprint.read_text().replace("UPDATE products", "UPDATE  products", 1))
 
-    run = _bench(
-        "--only",
-        "tracked",
-        "--database",
-        new_database_name("bench_"),
-        "--redis-url",
-        redis_url,
-        "--redis-key-prefix",
-        f"{REDIS_KEY_PREFIX}bench:",
-        "--floors-dir",
-        str(floors_dir),
-    )
+    run = _bench("--only", "tracked", "--floors-dir", str(floors_dir))
 
     assert run.returncode == 3, run.stdout[-2000:] + run.stderr[-4000:]
     assert "BENCH FLOOR OUTDATED" in run.stderr
     assert PLACE_TRACKED in run.stderr
     assert "uv run just bench --regenerate-floors" in run.stderr
     assert "req/s" not in run.stdout, "the bench ran on an outdated floor"
+    assert "Redis of the run's own" in run.stderr
+    assert _own_cluster_port(run.stderr) not in _listening_ports(), "the bench's cluster was left running"
 
 
 def test_a_baseline_ref_is_measured_beside_the_code_in_its_own_checkout(
     wrk: str, redis_url: str, tmp_path: Path
 ) -> None:
     results = tmp_path / "baseline.json"
+    """On an existing server (--admin-url), as before the bench had a cluster of its own."""
     run = _bench(
+        "--admin-url",
+        POSTGRES_ADMIN_URL,
         "--only",
         "get product",
         "--no-floors",
