@@ -219,7 +219,8 @@ def job_worker_lifespan(
 
 
 async def run_worker(settings: Settings) -> int:
-    """`storefront worker`: a job worker until SIGTERM or SIGINT."""
+    """`storefront worker`: a job worker until SIGTERM or SIGINT; with WORKER_METRICS_PORT, its
+    Prometheus metrics at `http://HOST:WORKER_METRICS_PORT/metrics` too."""
     import signal
 
     from adapters.outages import unavailable_dependency
@@ -227,6 +228,13 @@ async def run_worker(settings: Settings) -> int:
 
     container = create_cli_container(settings)
     worker = JobWorker(container, settings, unavailable_dependency)
+    if settings.worker_metrics_port:
+        # This process's counters (job attempts by kind and outcome), for Prometheus to scrape;
+        # the backlog's gauges come from any API process's /metrics.
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
+        log.info("job worker metrics at http://%s:%d/metrics", settings.host, settings.worker_metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

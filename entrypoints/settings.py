@@ -52,6 +52,8 @@ class Settings:
     job_max_attempts: int = 10
     job_lease_seconds: int = 60
     job_poll_interval_ms: int = 1000
+    # `storefront worker` serves its Prometheus metrics (job attempts) on this port at HOST; 0: off.
+    worker_metrics_port: int = 0
     rate_limit_login: str = "5/minute"
     rate_limit_register: str = "20/hour"
     rate_limit_api: str = "1000/minute"
@@ -157,6 +159,8 @@ class Settings:
             raise SettingsError("BCRYPT_ROUNDS must be from 4 to 31")
         if not 0 < self.port < 65536:
             raise SettingsError("PORT must be from 1 to 65535")
+        if not 0 <= self.worker_metrics_port < 65536:
+            raise SettingsError("WORKER_METRICS_PORT must be from 1 to 65535, or 0 (off)")
         if not _KEY_PREFIX.fullmatch(self.redis_key_prefix):
             raise SettingsError(
                 "REDIS_KEY_PREFIX must be 1 to 100 printable characters without spaces, e.g. 'storefront:'"

@@ -30,8 +30,8 @@ class JobSettings:
 
 
 class HandOutJobs:
-    """One relay pass: hand the jobs that are due (and not held) to the queue; report how long
-    the oldest due job has waited. Returns how many were handed out.
+    """One relay pass: hand the jobs that are due (and not held) to the queue. Returns how
+    many were handed out.
 
     A handed-out job is marked so that no relay hands it out again for `lease`; if the queue
     loses it meanwhile, it is handed out again after that."""
@@ -42,24 +42,53 @@ class HandOutJobs:
         clock: Clock,
         queue: JobQueue,
         settings: JobSettings,
-        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._queue = queue
         self._settings = settings
-        self._metrics = metrics
 
     async def __call__(self) -> int:
         now = self._clock.now()
         async with self._uow as uow:
-            oldest = await uow.jobs.oldest_due(now)
             ids = await uow.jobs.hand_out(now, self._settings.batch, self._settings.lease)
             await uow.commit()
-        self._metrics.oldest_due_job((now - oldest).total_seconds() if oldest is not None else 0.0)
         for job_id in ids:
             await self._queue.enqueue(job_id)
         return len(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class JobBacklog:
+    """What waits in the outbox now: `oldest_due_age_seconds` (how long the oldest job that
+    is due has waited, 0 when none is) and `unfinished`, the jobs not final by (kind, status)
+    for every kind and for `due` and `running` (0 included)."""
+
+    oldest_due_age_seconds: float
+    unfinished: dict[tuple[str, str], int]
+
+
+class ReadJobBacklog:
+    """The outbox's backlog as the table says it, for `/metrics` in any process (an API process
+    without a worker of its own included): one query of the oldest due job and one count of
+    the unfinished ones, both over the partial index of unfinished jobs."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self) -> JobBacklog:
+        now = self._clock.now()
+        async with self._uow as uow:
+            oldest = await uow.jobs.oldest_due(now)
+            counts = await uow.jobs.unfinished()
+        unfinished = {
+            (kind.value, status.value): counts.get((kind, status), 0)
+            for kind in JobKind
+            for status in (JobStatus.DUE, JobStatus.RUNNING)
+        }
+        age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+        return JobBacklog(age, unfinished)
 
 
 class RunJob:
