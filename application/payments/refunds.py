@@ -10,7 +10,7 @@ webhook moves the refund forward only. SPEC §"Payments" (Refunds), §"Backgroun
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -67,6 +67,20 @@ async def request_refund(
     return refund
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedAnswer:
+    """What an answer did to a refund: `refund` as it is now, `before` its status under the
+    lock, just before the answer (so `moved` is true for one answer only, however many
+    arrive at once)."""
+
+    refund: Refund
+    before: RefundStatus
+
+    @property
+    def moved(self) -> bool:
+        return self.refund.status is not self.before
+
+
 async def record_refund_answer(
     uow: UnitOfWork,
     refund_id: int,
@@ -76,12 +90,13 @@ async def record_refund_answer(
     *,
     provider_refund_id: str | None = None,
     failure_reason: str | None = None,
-) -> Refund:
+) -> RecordedAnswer:
     """Inside `uow`: move the refund forward (never back, nothing leaves a final status). When it
     succeeds, its amount is added to the payment's `refunded_amount` and the order's
     `refunded_total`, and an order whose payment is now refunded in full becomes `refunded`.
     Each change is on the order's timeline, by `actor` (the worker: `system`; a webhook: `provider`).
-    Locks order, then payment, then refund (the order every use case keeps)."""
+    Locks order, then payment, then refund (the order every use case keeps); what it did is
+    judged on the locked row."""
     found = await uow.refunds.get(refund_id)
     if found is None:
         raise NotFound(f"refund {refund_id} not found")
@@ -91,7 +106,7 @@ async def record_refund_answer(
     assert order is not None and payment is not None and refund is not None
     moved = refund.answered(status, now, provider_refund_id=provider_refund_id, failure_reason=failure_reason)
     if moved == refund:
-        return refund
+        return RecordedAnswer(refund, refund.status)
     await uow.refunds.save(moved)
     if moved.status is not refund.status:
         await uow.order_events.append(OrderEvent.of_refund(moved, actor))
@@ -101,7 +116,7 @@ async def record_refund_answer(
         await uow.orders.add_refunded(order.id, moved.amount.minor, now)
         if order_becomes_refunded(payment, await uow.refunds.of_payment(payment.id), order.status):
             await store_move(uow, order, order.refund(now), actor)
-    return moved
+    return RecordedAnswer(moved, refund.status)
 
 
 class RequestRefund:
@@ -226,7 +241,7 @@ class ExecuteRefund:
                 failure_reason=answer.failure_reason,
             )
             await uow.commit()
-        return recorded
+        return recorded.refund
 
 
 class GiveUpRefund:
