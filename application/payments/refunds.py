@@ -10,7 +10,7 @@ webhook moves the refund forward only. SPEC §"Payments" (Refunds), §"Backgroun
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -93,7 +93,8 @@ async def record_refund_answer(
 ) -> RecordedAnswer:
     """Inside `uow`: move the refund forward (never back, nothing leaves a final status). When it
     succeeds, its amount is added to the payment's `refunded_amount` and the order's
-    `refunded_total`, and an order whose payment is now refunded in full becomes `refunded`.
+    `refunded_total`; a payment now refunded in full is owed nothing (`refund_required` false),
+    and its order, if paid, shipped or delivered, becomes `refunded`.
     Each change is on the order's timeline, by `actor` (the worker: `system`; a webhook: `provider`).
     Locks order, then payment, then refund (the order every use case keeps); what it did is
     judged on the locked row."""
@@ -111,7 +112,7 @@ async def record_refund_answer(
     if moved.status is not refund.status:
         await uow.order_events.append(OrderEvent.of_refund(moved, actor))
     if moved.status is RefundStatus.SUCCEEDED and refund.status is not RefundStatus.SUCCEEDED:
-        payment = replace(payment, refunded_minor=payment.refunded_minor + moved.amount.minor, updated_at=now)
+        payment = payment.refunded(moved.amount, now)
         await uow.payments.save(payment)
         await uow.orders.add_refunded(order.id, moved.amount.minor, now)
         if order_becomes_refunded(payment, await uow.refunds.of_payment(payment.id), order.status):

@@ -161,7 +161,11 @@ class PaymentController(Controller):
         status: PaymentStatus | None = None,
         provider: ProviderName = None,
         refund_required: Annotated[
-            bool | None, Parameter(description="`true`: only the payments owed a refund")
+            bool | None,
+            Parameter(
+                description="`true`: only the payments owed a refund not yet made (a payment that "
+                "succeeded for an order already cancelled or expired, until its refunds succeed)"
+            ),
         ] = None,
         limit: Limit = 50,
         offset: Offset = 0,

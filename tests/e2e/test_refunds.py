@@ -169,6 +169,18 @@ async def test_a_payment_that_succeeds_after_cancellation_is_refunded_in_full(ap
     assert seen["status"] == "succeeded" and seen["refund_required"] is True
     refunds = (await api.client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin)).json()
     assert [(r["amount"], r["reason"]) for r in refunds] == [("299.80", "order cancelled before payment")]
+    owed = (await api.client.get("/api/v1/payments?refund_required=true", headers=admin)).json()
+    assert [p["id"] for p in owed] == [payment["id"]]
+    page = (await api.client.get(f"/mock-checkout/{payment['provider_payment_id']}")).text
+    assert "a refund is due" in page
     assert (await settled(api, payment["id"], refunds[0]["id"]))["status"] == "succeeded"
     order_now = (await api.client.get(f"/api/v1/orders/{order['id']}", headers=ann)).json()
     assert (order_now["status"], order_now["refunded_total"]) == ("cancelled", "299.80")
+    # Refunded in full: nothing is owed any more.
+    seen = (await api.client.get(f"/api/v1/payments/{payment['id']}", headers=admin)).json()
+    assert (seen["refund_required"], seen["refunded_amount"]) == (False, "299.80")
+    assert (await api.client.get("/api/v1/payments?refund_required=true", headers=admin)).json() == []
+    done = await api.client.get("/api/v1/payments?refund_required=false", headers=admin)
+    assert payment["id"] in [p["id"] for p in done.json()]
+    page = (await api.client.get(f"/mock-checkout/{payment['provider_payment_id']}")).text
+    assert "a refund is due" not in page and "299.80 RUB refunded" in page
