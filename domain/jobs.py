@@ -1,7 +1,7 @@
 """Jobs: work that must happen after a commit and may need retries (the transactional outbox).
 
 A job is written in the same transaction as the change that causes it, so a crash can
-neither lose it nor run one whose cause rolled back (SPEC §"Background work"). It moves:
+neither lose it nor run one whose cause rolled back (docs/payments.md, "Background jobs"). It moves:
 
     due --claimed by a worker--> running --done--> succeeded
                                  running --failed, attempts left--> due (after a backoff)

@@ -4,7 +4,7 @@ A refund moves forward only: `pending → succeeded | failed`; both are final. W
 still be refunded of a payment, and when an order counts as refunded, is decided here by
 pure functions: the use cases load the rows (the payment locked), ask, and store the answer.
 
-Rules (SPEC §"Payments", Refunds):
+Rules (docs/payments.md, "Refunds"):
 - only a `succeeded` payment can be refunded (InvalidTransition otherwise);
 - the amount is positive (InvalidInput otherwise) and at most what is left: the payment's
   amount minus its refunds that are not `failed` (Conflict naming what is left otherwise,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # domain.payments imports this module (its events include Ref
 REASON_MAX = 500
 FAILURE_REASON_MAX = 500
 # The reason of the full refund requested when a payment succeeds for an order that was
-# already cancelled or expired (SPEC §"Payments", settlement rules).
+# already cancelled or expired (docs/payments.md, the settlement rules).
 ORDER_CANCELLED_REASON = "order cancelled before payment"
 
 

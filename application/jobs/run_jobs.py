@@ -1,5 +1,5 @@
 """Running the outbox's jobs: the relay that hands due jobs to the job library's queue, and
-the attempt a worker makes when the library hands one to it. SPEC §"Background work".
+the attempt a worker makes when the library hands one to it (docs/payments.md, "Background jobs").
 
 Each job runs in one place at a time: a worker claims the row with a conditional write
 before it runs it (a job handed out twice is claimed once), holding it for `lease`; a worker

@@ -4,7 +4,7 @@ The request only records the refund (`pending`) and its job in one transaction; 
 (`ExecuteRefund`, run by a worker) asks the provider under the refund's reference
 (`application.payments.references.refund_reference`)
 outside any transaction, then records the answer in one. The provider's answer or a later
-webhook moves the refund forward only. SPEC §"Payments" (Refunds), §"Background work".
+webhook moves the refund forward only. docs/payments.md, "Refunds" and "Background jobs".
 """
 
 from __future__ import annotations
