@@ -84,6 +84,19 @@ class Job:
             updated_at=now,
         )
 
+    def released(self, now: datetime, retry_after: timedelta) -> Job:
+        """Given back untried (this worker cannot run it): due again after `retry_after`, the
+        attempt its claim counted taken back."""
+        return replace(
+            self,
+            status=JobStatus.DUE,
+            attempts=max(self.attempts - 1, 0),
+            run_after=now + retry_after,
+            locked_until=None,
+            locked_by=None,
+            updated_at=now,
+        )
+
 
 def backoff(attempts: int) -> timedelta:
     """The pause after the `attempts`-th failed attempt: 1 s, 2 s, 4 s … at most 5 minutes."""

@@ -135,6 +135,7 @@ class SqlJobRepository(JobRepository):
             .where(jobs.c.id == job.id)
             .values(
                 status=job.status.value,
+                attempts=job.attempts,
                 run_after=job.run_after,
                 last_error=job.last_error,
                 locked_until=job.locked_until,

@@ -46,6 +46,15 @@ from domain.users import Actor
 log = logging.getLogger("storefront.refunds")
 
 
+class ProviderNotEnabled(DependencyUnavailable):
+    """The payment's provider is not enabled in this process (its settings are missing here):
+    another worker may have them. `provider` names it."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"the payment provider {provider!r} is not enabled in this worker")
+        self.provider = provider
+
+
 async def request_refund(
     uow: UnitOfWork,
     payment: Payment,
@@ -194,9 +203,10 @@ class ExecuteRefund:
     The provider is called outside any database transaction with the reference
     `refund_reference(installation, id)`, its idempotency key: however often the job runs (a worker that
     died after the call, before its commit), the provider refunds once. A refund already final
-    is not sent again. Raises: NotFound (no such refund); DependencyUnavailable (the provider
-    cannot be reached, or is not enabled any more) and anything else unexpected — the job is
-    retried. A provider's refusal (Conflict, 4xx) is its answer: the refund fails with it.
+    is not sent again. Raises: NotFound (no such refund); ProviderNotEnabled (this process
+    has not the provider's settings: the job is given back untried for a worker that has them);
+    DependencyUnavailable (the provider cannot be reached) and anything else unexpected — the
+    job is retried. A provider's refusal (Conflict, 4xx) is its answer: the refund fails with it.
     """
 
     def __init__(
@@ -217,7 +227,7 @@ class ExecuteRefund:
             return refund
         gateway = self._gateways.get(payment.provider)
         if gateway is None:
-            raise DependencyUnavailable(f"the payment provider {payment.provider!r} is not enabled")
+            raise ProviderNotEnabled(payment.provider)
         request = RefundRequest(
             reference=refund_reference(self._installation, refund.id),
             refund_id=refund.id,

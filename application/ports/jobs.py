@@ -47,7 +47,7 @@ class JobRepository(Protocol):
 
     @abstractmethod
     async def save(self, job: Job) -> None:
-        """Store status, run_after, last_error, the lock and `updated_at`."""
+        """Store status, attempts, run_after, last_error, the lock and `updated_at`."""
 
     @abstractmethod
     async def oldest_due(self, now: datetime) -> datetime | None:

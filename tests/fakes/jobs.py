@@ -86,6 +86,7 @@ class MemoryJobRepository(JobRepository):
             self._s.jobs[job.id] = replace(
                 stored,
                 status=job.status,
+                attempts=job.attempts,
                 run_after=job.run_after,
                 last_error=job.last_error,
                 locked_until=job.locked_until,

@@ -83,6 +83,12 @@ class ScriptedGateway(MockGateway):
         return self.event
 
 
+class OtherProvider(ScriptedGateway):
+    @property
+    def name(self) -> str:
+        return "other"
+
+
 class ListQueue(JobQueue):
     def __init__(self) -> None:
         self.ids: list[int] = []
@@ -501,3 +507,32 @@ async def test_a_saved_payment_keeps_its_refunded_sum() -> None:
         await uow.payments.save(replace(payment, refunded_minor=123))
         await uow.commit()
     assert (await shop.payment(payment.id)).refunded_minor == 123
+
+
+async def test_a_worker_without_the_provider_gives_the_job_back_untried(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    shop = Shop()
+    payment = await shop.paid()
+    refund = await shop.request(ADMIN, payment.id)
+    # A worker whose PAYMENT_PROVIDERS lacks the payment's provider (`mock`).
+    lacking = RunJob(
+        shop.uow,
+        shop.clock,
+        ExecuteRefund(shop.uow, Gateways([OtherProvider(shop.clock)]), shop.clock, INSTALLATION),
+        shop.settings,
+    )
+    job = await shop.job_of(refund.id)
+    with caplog.at_level("WARNING", logger="storefront.jobs"):
+        for _ in range(3):
+            assert await lacking(job.id, "w-lacking") is JobStatus.DUE
+            given_back = await shop.job_of(refund.id)
+            assert (given_back.status, given_back.attempts, given_back.locked_by) == (JobStatus.DUE, 0, None)
+            assert given_back.run_after == shop.clock.now() + shop.settings.release_delay
+            shop.clock.advance(shop.settings.release_delay.total_seconds())
+    assert len([r for r in caplog.records if "not enabled in this worker" in r.getMessage()]) == 1
+    assert (await shop.refund(refund.id)).status is RefundStatus.PENDING
+    # A worker that has it runs it, as its first attempt.
+    assert await shop.work() == [JobStatus.SUCCEEDED]
+    assert (await shop.job_of(refund.id)).attempts == 1
+    assert (await shop.refund(refund.id)).status is RefundStatus.SUCCEEDED

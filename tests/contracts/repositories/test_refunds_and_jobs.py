@@ -159,3 +159,18 @@ async def test_only_one_worker_claims_a_job_and_a_lapsed_attempt_is_claimed_agai
         assert await uow.jobs.hand_out(NOW + timedelta(hours=1), 10, LEASE) == []
         assert await uow.jobs.oldest_due(NOW + timedelta(hours=1)) is None
         assert await uow.jobs.unfinished() == {}
+
+
+async def test_a_job_given_back_untried_keeps_its_attempts(storage: Storage) -> None:
+    async with storage.unit_of_work() as uow:
+        job = await uow.jobs.add(refund_job(1), NOW)
+        claimed = await uow.jobs.claim(job.id, "w1", NOW, LEASE)
+        assert claimed is not None and claimed.attempts == 1
+        await uow.jobs.save(claimed.released(NOW, timedelta(seconds=5)))
+        await uow.commit()
+    async with storage.unit_of_work() as uow:
+        stored = await uow.jobs.get(job.id)
+        assert stored is not None
+        assert (stored.status, stored.attempts, stored.locked_by) == (JobStatus.DUE, 0, None)
+        assert await uow.jobs.hand_out(NOW + timedelta(seconds=4), 10, LEASE) == []
+        assert await uow.jobs.hand_out(NOW + timedelta(seconds=5), 10, LEASE) == [job.id]
