@@ -25,6 +25,7 @@ from domain.errors import Conflict, InvalidInput, InvalidTransition
 from domain.money import Money
 from domain.orders import OrderStatus
 from domain.provider_values import describe, reason_errors, reference_errors
+from domain.text import is_invisible
 
 if TYPE_CHECKING:  # domain.payments imports this module (its events include RefundEvent)
     from domain.payments import Payment
@@ -163,9 +164,15 @@ def order_becomes_refunded(payment: Payment, refunds: Iterable[Refund], order_st
 
 
 def check_reason(reason: str | None) -> str | None:
-    """A refund's reason: up to 500 characters of plain text (None when not given)."""
-    if reason is not None and len(reason) > REASON_MAX:
+    """A refund's reason: up to 500 characters of plain text, not blank (None when not given).
+    Blank: empty, or only characters that draw nothing (`domain.text.is_invisible`: spaces,
+    line and paragraph separators, a BOM …)."""
+    if reason is None:
+        return None
+    if len(reason) > REASON_MAX:
         raise InvalidInput.for_field("reason", f"must be at most {REASON_MAX} characters")
+    if all(is_invisible(ch) for ch in reason):
+        raise InvalidInput.for_field("reason", "must not be blank; leave it out to give none")
     return reason
 
 

@@ -130,6 +130,13 @@ async def test_wrong_refund_requests_are_refused(api: Api, ann: Headers) -> None
         assert (await refund(api, payment["id"], {"amount": amount})).status_code == 422, amount
     assert (await refund(api, payment["id"], {"reason": "x" * 501})).status_code == 422
     assert (await refund(api, payment["id"], {"reason": "bad\x00"})).status_code == 422
+    for blank in ("", " ", "\u2028", "\ufeff", "\u3000\u200b"):
+        response = await refund(api, payment["id"], {"reason": blank})
+        assert response.status_code == 422 and "blank" in response.text, (blank, response.text)
+    long_zeros = await refund(api, payment["id"], {"amount": "0" * 41 + "1"})
+    assert long_zeros.status_code == 422 and "at most 32 characters" in long_zeros.text, long_zeros.text
+    huge = await refund(api, payment["id"], {"amount": "1" * 22})
+    assert huge.status_code == 422 and "at most 21 digits" in huge.text, huge.text
     assert (await refund(api, payment["id"], {"other": 1})).status_code == 422
     assert (await refund(api, 999_999, {})).status_code == 404
     customer = await api.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={}, headers=ann)

@@ -536,3 +536,12 @@ async def test_a_worker_without_the_provider_gives_the_job_back_untried(
     assert await shop.work() == [JobStatus.SUCCEEDED]
     assert (await shop.job_of(refund.id)).attempts == 1
     assert (await shop.refund(refund.id)).status is RefundStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize("reason", ["", " ", "\u2028", "\ufeff", " \u3000\u200b ", "\u2029\u00a0"])
+async def test_a_blank_reason_is_refused(reason: str) -> None:
+    shop = Shop()
+    payment = await shop.paid()
+    with pytest.raises(InvalidInput, match="reason"):
+        await shop.request(ADMIN, payment.id, None, reason)
+    assert (await shop.request(ADMIN, payment.id, None, " one cup broken ")).reason == " one cup broken "
