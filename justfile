@@ -10,18 +10,22 @@ default:
     @{{just_executable()}} --justfile {{justfile()}} --list --unsorted
 
 # --- run -------------------------------------------------------------------
+#
+# just runs each line under `sh -cu` and passes SIGTERM/SIGINT on to that shell; `exec` makes
+# Python the shell itself, so `docker stop` or Ctrl-C reaches the server and it stops cleanly
+# (without it the shell dies and Python is left running as an orphan).
 
 # Apply migrations and start the API (HOST, PORT, WORKERS from the environment / .env).
 serve:
-    python -m entrypoints.cli serve
+    exec python -m entrypoints.cli serve
 
 # Run a background-job worker (refunds) until stopped; `serve` runs one in each API process too.
 worker:
-    python -m entrypoints.cli worker
+    exec python -m entrypoints.cli worker
 
 # Like `serve`, reloading on code changes (one worker).
 dev:
-    python -m entrypoints.cli serve --reload
+    exec python -m entrypoints.cli serve --reload
 
 # --- test and check ---------------------------------------------------------
 

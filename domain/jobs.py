@@ -1,7 +1,7 @@
 """Jobs: work that must happen after a commit and may need retries (the transactional outbox).
 
 A job is written in the same transaction as the change that causes it, so a crash can
-neither lose it nor run one whose cause rolled back (SPEC §"Background work"). It moves:
+neither lose it nor run one whose cause rolled back (docs/payments.md, "Background jobs"). It moves:
 
     due --claimed by a worker--> running --done--> succeeded
                                  running --failed, attempts left--> due (after a backoff)
@@ -79,6 +79,19 @@ class Job:
             status=JobStatus.DUE,
             last_error=error,
             run_after=now + backoff(self.attempts),
+            locked_until=None,
+            locked_by=None,
+            updated_at=now,
+        )
+
+    def released(self, now: datetime, retry_after: timedelta) -> Job:
+        """Given back untried (this worker cannot run it): due again after `retry_after`, the
+        attempt its claim counted taken back."""
+        return replace(
+            self,
+            status=JobStatus.DUE,
+            attempts=max(self.attempts - 1, 0),
+            run_after=now + retry_after,
             locked_until=None,
             locked_by=None,
             updated_at=now,

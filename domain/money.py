@@ -14,6 +14,9 @@ MAX_PRICE = Decimal("99999999.99")
 # `_`, exponent, spaces or other digit scripts (all of which `Decimal()` would accept).
 MONEY_STRING = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?", re.ASCII)
 _MAX_STRING_LENGTH = 32
+# Any amount the store reads is below 10^21 (its prices and totals are far smaller still).
+_MAX_WHOLE_DIGITS = 21
+_TOO_LARGE = f"must have at most {_MAX_WHOLE_DIGITS} digits before the decimal point"
 
 ZERO_DECIMAL_CURRENCIES = frozenset(
     {
@@ -84,8 +87,8 @@ def parse_amount(raw: Decimal | str | int | float, field: str = "amount") -> Dec
         raise InvalidInput.for_field(field, "must be a decimal number") from None
     if not value.is_finite():
         raise InvalidInput.for_field(field, "must be a finite number")
-    if value.adjusted() > 20:
-        raise InvalidInput.for_field(field, "is out of range")
+    if value.adjusted() > _MAX_WHOLE_DIGITS - 1:
+        raise InvalidInput.for_field(field, _TOO_LARGE)
     quantized = value.quantize(CENT)
     if quantized != value:
         raise InvalidInput.for_field(field, "must have at most two decimal places")
@@ -94,14 +97,14 @@ def parse_amount(raw: Decimal | str | int | float, field: str = "amount") -> Dec
 
 def _parse_string(raw: str, field: str) -> Decimal:
     if len(raw) > _MAX_STRING_LENGTH:
-        raise InvalidInput.for_field(field, "is out of range")
+        raise InvalidInput.for_field(field, f"must be at most {_MAX_STRING_LENGTH} characters long")
     if not MONEY_STRING.fullmatch(raw):
         raise InvalidInput.for_field(
             field, 'must be written as digits with at most two decimals, like "12" or "12.50"'
         )
     value = Decimal(raw)
-    if value.adjusted() > 20:
-        raise InvalidInput.for_field(field, "is out of range")
+    if value.adjusted() > _MAX_WHOLE_DIGITS - 1:
+        raise InvalidInput.for_field(field, _TOO_LARGE)
     return value.quantize(CENT)
 
 

@@ -71,6 +71,8 @@ class Payment:
     checkout_url: str | None
     status: PaymentStatus
     fail_reason: str | None
+    # Owed a refund not yet made: it succeeded for an order that could no longer take it. Cleared
+    # when its succeeded refunds reach its amount (`refunded`).
     refund_required: bool
     created_at: datetime
     updated_at: datetime
@@ -83,6 +85,17 @@ class Payment:
     @property
     def refunded_amount(self) -> Money:
         return Money(self.refunded_minor, self.amount.currency)
+
+    def refunded(self, amount: Money, now: datetime) -> Payment:
+        """A refund of `amount` succeeded: it is added to `refunded_amount`; once the succeeded
+        refunds reach the payment's amount nothing more is owed (`refund_required` false)."""
+        refunded_minor = self.refunded_minor + amount.minor
+        return replace(
+            self,
+            refunded_minor=refunded_minor,
+            refund_required=self.refund_required and refunded_minor < self.amount.minor,
+            updated_at=now,
+        )
 
     def moved_to(
         self,

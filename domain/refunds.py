@@ -4,7 +4,7 @@ A refund moves forward only: `pending → succeeded | failed`; both are final. W
 still be refunded of a payment, and when an order counts as refunded, is decided here by
 pure functions: the use cases load the rows (the payment locked), ask, and store the answer.
 
-Rules (SPEC §"Payments", Refunds):
+Rules (docs/payments.md, "Refunds"):
 - only a `succeeded` payment can be refunded (InvalidTransition otherwise);
 - the amount is positive (InvalidInput otherwise) and at most what is left: the payment's
   amount minus its refunds that are not `failed` (Conflict naming what is left otherwise,
@@ -25,6 +25,7 @@ from domain.errors import Conflict, InvalidInput, InvalidTransition
 from domain.money import Money
 from domain.orders import OrderStatus
 from domain.provider_values import describe, reason_errors, reference_errors
+from domain.text import is_invisible
 
 if TYPE_CHECKING:  # domain.payments imports this module (its events include RefundEvent)
     from domain.payments import Payment
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # domain.payments imports this module (its events include Ref
 REASON_MAX = 500
 FAILURE_REASON_MAX = 500
 # The reason of the full refund requested when a payment succeeds for an order that was
-# already cancelled or expired (SPEC §"Payments", settlement rules).
+# already cancelled or expired (docs/payments.md, the settlement rules).
 ORDER_CANCELLED_REASON = "order cancelled before payment"
 
 
@@ -163,9 +164,15 @@ def order_becomes_refunded(payment: Payment, refunds: Iterable[Refund], order_st
 
 
 def check_reason(reason: str | None) -> str | None:
-    """A refund's reason: up to 500 characters of plain text (None when not given)."""
-    if reason is not None and len(reason) > REASON_MAX:
+    """A refund's reason: up to 500 characters of plain text, not blank (None when not given).
+    Blank: empty, or only characters that draw nothing (`domain.text.is_invisible`: spaces,
+    line and paragraph separators, a BOM …)."""
+    if reason is None:
+        return None
+    if len(reason) > REASON_MAX:
         raise InvalidInput.for_field("reason", f"must be at most {REASON_MAX} characters")
+    if all(is_invisible(ch) for ch in reason):
+        raise InvalidInput.for_field("reason", "must not be blank; leave it out to give none")
     return reason
 
 

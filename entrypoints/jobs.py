@@ -10,6 +10,11 @@ else. Each worker:
   Redis list queue with `REDIS_URL`), and it makes one attempt at each (`RunJob`): claim,
   run, record — the use cases get their dependencies from dishka (`dishka.integrations.taskiq`).
 
+taskiq's receiver gives up when its broker's connection fails (Redis restarted, a network
+blip): the worker supervises it, starting it again after 1 s, 2 s, 4 s … (at most
+`RECEIVER_RESTART_MAX_SECONDS`) while the queue cannot be reached, with one WARNING line when the
+receiver stops and one INFO line when it listens again; jobs resume by themselves.
+
 It stops cleanly: the relay finishes its pass, jobs running in this process get up to
 `SHUTDOWN_TIMEOUT_SECONDS`; one cut off is claimed again by another worker after its lease.
 """
@@ -31,7 +36,7 @@ from dishka.integrations.taskiq import FromDishka, inject, setup_dishka
 from taskiq import AsyncBroker
 from taskiq.receiver import Receiver
 
-from adapters.jobs.taskiq_queue import is_in_process
+from adapters.jobs.taskiq_queue import check_broker, is_in_process
 from application.jobs.run_jobs import HandOutJobs, RunJob
 from entrypoints.outage_log import OutageLog
 from entrypoints.settings import Settings
@@ -40,6 +45,9 @@ log = logging.getLogger("storefront.jobs")
 
 # Who holds a claimed job: host, process and a random part (a restarted process is another worker).
 WORKER_ID = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# How long the supervisor waits before it tries the queue again: 1 s, doubled each try, capped.
+RECEIVER_RESTART_FIRST_SECONDS = 1.0
+RECEIVER_RESTART_MAX_SECONDS = 30.0
 
 
 @inject(patch_module=True)
@@ -77,8 +85,7 @@ class JobWorker:
             # taskiq's receiver, run in this event loop; on `_finish` it stops taking jobs and
             # waits up to the grace period for the ones it runs.
             broker.is_worker_process = True
-            receiver = Receiver(broker, run_startup=False, max_async_tasks=50, wait_tasks_timeout=self._grace)
-            self._tasks.append(asyncio.create_task(receiver.listen(self._finish), name="job-receiver"))
+            self._tasks.append(asyncio.create_task(self._receive(broker), name="job-receiver"))
         log.info("job worker %s started", WORKER_ID)
 
     async def stop(self) -> None:
@@ -102,6 +109,54 @@ class JobWorker:
                     await asyncio.wait_for(wait_all(), self._grace)
             await broker.shutdown()
         self._tasks = []
+
+    async def _receive(self, broker: AsyncBroker) -> None:
+        """taskiq's receiver until `_finish`, started again whenever it stops on its own (its
+        broker's connection failed): after a pause of 1 s, 2 s, 4 s … (capped) and once the
+        queue answers again."""
+        delay = RECEIVER_RESTART_FIRST_SECONDS
+        loop = asyncio.get_running_loop()
+        while True:
+            receiver = Receiver(broker, run_startup=False, max_async_tasks=50, wait_tasks_timeout=self._grace)
+            started = loop.time()
+            failure: Exception | None = None
+            try:
+                await receiver.listen(self._finish)
+            except Exception as error:  # noqa: BLE001 - whatever stopped it, it is started again
+                failure = error
+            if self._finish.is_set():
+                if failure is not None:
+                    raise failure
+                return
+            if loop.time() - started > RECEIVER_RESTART_MAX_SECONDS:
+                delay = RECEIVER_RESTART_FIRST_SECONDS  # it had been listening: a new outage
+            cause = _innermost(failure) if failure is not None else None
+            self._outages.report(
+                f"receiver:{type(cause).__name__}",
+                "job receiver stopped: "
+                + (f"{self._classify(cause) or 'the queue'} unavailable" if cause else "it ended by itself")
+                + f"; starting it again every {RECEIVER_RESTART_FIRST_SECONDS:g} s to "
+                f"{RECEIVER_RESTART_MAX_SECONDS:g} s until the queue answers",
+                cause,
+            )
+            down_since = loop.time()
+            while not await self._paused(delay):
+                delay = min(delay * 2, RECEIVER_RESTART_MAX_SECONDS)
+                try:
+                    await check_broker(broker)
+                except Exception as error:  # noqa: BLE001 - still down: wait longer
+                    log.debug("the job queue is still unavailable: %s", error)
+                    continue
+                log.info("job receiver listening again after %.1f s", loop.time() - down_since)
+                break
+            else:
+                return  # stopping
+
+    async def _paused(self, seconds: float) -> bool:
+        """Waits `seconds` or until the worker stops; True when it stops."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._finish.wait(), seconds)
+        return self._finish.is_set()
 
     async def relay_once(self) -> int:
         async with self._container() as scope:
@@ -133,6 +188,14 @@ class JobWorker:
         )
 
 
+def _innermost(error: BaseException) -> BaseException:
+    """The first error inside (nested) exception groups: taskiq's receiver raises its task
+    group's."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
 def job_worker_lifespan(
     container: AsyncContainer,
     settings: Settings,
@@ -156,7 +219,8 @@ def job_worker_lifespan(
 
 
 async def run_worker(settings: Settings) -> int:
-    """`storefront worker`: a job worker until SIGTERM or SIGINT."""
+    """`storefront worker`: a job worker until SIGTERM or SIGINT; with WORKER_METRICS_PORT, its
+    Prometheus metrics at `http://HOST:WORKER_METRICS_PORT/metrics` too."""
     import signal
 
     from adapters.outages import unavailable_dependency
@@ -164,6 +228,13 @@ async def run_worker(settings: Settings) -> int:
 
     container = create_cli_container(settings)
     worker = JobWorker(container, settings, unavailable_dependency)
+    if settings.worker_metrics_port:
+        # This process's counters (job attempts by kind and outcome), for Prometheus to scrape;
+        # the backlog's gauges come from any API process's /metrics.
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
+        log.info("job worker metrics at http://%s:%d/metrics", settings.host, settings.worker_metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -20,6 +20,13 @@ _KEY_PREFIX = re.compile(r"[!-~]{1,100}")
 _RATE = re.compile(r"^\s*(0|\d+\s*/\s*(\d+\s*)?(second|minute|hour|day)s?)\s*$")
 
 
+# Every call to a payment provider gives up after 10 s (adapters.payments: Stripe's and
+# YooKassa's clients); a job's lease must outlast one such call and its commit by a margin, or a
+# second worker could take over a refund whose first attempt is still waiting on the provider.
+PROVIDER_TIMEOUT_SECONDS = 10
+JOB_LEASE_MIN_SECONDS = PROVIDER_TIMEOUT_SECONDS + 5
+
+
 class SettingsError(ValueError):
     """A setting is missing or wrong; the message names it and says why."""
 
@@ -52,6 +59,8 @@ class Settings:
     job_max_attempts: int = 10
     job_lease_seconds: int = 60
     job_poll_interval_ms: int = 1000
+    # `storefront worker` serves its Prometheus metrics (job attempts) on this port at HOST; 0: off.
+    worker_metrics_port: int = 0
     rate_limit_login: str = "5/minute"
     rate_limit_register: str = "20/hour"
     rate_limit_api: str = "1000/minute"
@@ -151,12 +160,20 @@ class Settings:
         for name in positive:
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if self.job_lease_seconds < JOB_LEASE_MIN_SECONDS:
+            raise SettingsError(
+                f"JOB_LEASE_SECONDS must be at least {JOB_LEASE_MIN_SECONDS}: the provider timeout "
+                f"({PROVIDER_TIMEOUT_SECONDS} s) plus a margin, so that no second worker takes over a "
+                "refund still waiting on the provider"
+            )
         if self.order_pending_limit < 0:
             raise SettingsError("ORDER_PENDING_LIMIT must be 0 (no limit) or more")
         if not 4 <= self.bcrypt_rounds <= 31:
             raise SettingsError("BCRYPT_ROUNDS must be from 4 to 31")
         if not 0 < self.port < 65536:
             raise SettingsError("PORT must be from 1 to 65535")
+        if not 0 <= self.worker_metrics_port < 65536:
+            raise SettingsError("WORKER_METRICS_PORT must be from 1 to 65535, or 0 (off)")
         if not _KEY_PREFIX.fullmatch(self.redis_key_prefix):
             raise SettingsError(
                 "REDIS_KEY_PREFIX must be 1 to 100 printable characters without spaces, e.g. 'storefront:'"

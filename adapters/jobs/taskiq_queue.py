@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.asyncio import Redis
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, InMemoryBroker
 from taskiq_redis import ListQueueBroker
 
@@ -37,6 +38,14 @@ def create_broker(redis_url: str | None, key_prefix: str) -> AsyncBroker:
 def is_in_process(broker: AsyncBroker) -> bool:
     """True when the broker runs its tasks itself (no receiver to start)."""
     return isinstance(broker, InMemoryBroker)
+
+
+async def check_broker(broker: AsyncBroker) -> None:
+    """Raises what the broker's connection raises when its queue cannot be reached now (a
+    Redis PING); the in-memory broker is always there."""
+    if isinstance(broker, ListQueueBroker):
+        async with Redis(connection_pool=broker.connection_pool) as redis:
+            await redis.ping()
 
 
 class TaskiqJobQueue(JobQueue):

@@ -12,7 +12,6 @@ class MemoryMetrics(Metrics):
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self.oldest_due_age: float = 0.0
 
     def order_placed(self) -> None:
         self.counts["orders_placed"] += 1
@@ -34,6 +33,3 @@ class MemoryMetrics(Metrics):
 
     def job_finished(self, kind: str, outcome: JobOutcome) -> None:
         self.counts[f"jobs:{kind}:{outcome}"] += 1
-
-    def oldest_due_job(self, age_seconds: float) -> None:
-        self.oldest_due_age = age_seconds

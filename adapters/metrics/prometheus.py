@@ -8,7 +8,7 @@ all worker processes.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 
 from application.ports import JobOutcome, Metrics, PaymentOutcome, RateLimitName, WebhookRejection
 
@@ -21,14 +21,11 @@ WEBHOOKS_REJECTED = Counter(
 )
 RATE_LIMITED = Counter("storefront_rate_limited", "Requests refused by a rate limit", ["limit"])
 
+# Attempts made by this process (or, with PROMETHEUS_MULTIPROC_DIR, by the processes of this
+# instance): a `storefront worker` process shows its own at WORKER_METRICS_PORT. The backlog's
+# gauges are read from the jobs table at each scrape instead (`entrypoints.http.metrics`).
 JOBS_FINISHED = Counter(
     "storefront_jobs", "Attempts of background jobs by kind and outcome", ["kind", "outcome"]
-)
-# The largest value any live process reports: each relay sees the same outbox.
-OLDEST_DUE_JOB = Gauge(
-    "storefront_jobs_oldest_due_age_seconds",
-    "Seconds the oldest due background job has been waiting (0: none)",
-    multiprocess_mode="livemax",
 )
 
 
@@ -54,6 +51,3 @@ class PrometheusMetrics(Metrics):
 
     def job_finished(self, kind: str, outcome: JobOutcome) -> None:
         JOBS_FINISHED.labels(kind=kind, outcome=outcome).inc()
-
-    def oldest_due_job(self, age_seconds: float) -> None:
-        OLDEST_DUE_JOB.set(max(age_seconds, 0.0))

@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -135,6 +135,7 @@ class SqlJobRepository(JobRepository):
             .where(jobs.c.id == job.id)
             .values(
                 status=job.status.value,
+                attempts=job.attempts,
                 run_after=job.run_after,
                 last_error=job.last_error,
                 locked_until=job.locked_until,
@@ -142,6 +143,18 @@ class SqlJobRepository(JobRepository):
                 updated_at=job.updated_at,
             )
         )
+
+    async def unfinished(self) -> dict[tuple[JobKind, JobStatus], int]:
+        query = (
+            select(jobs.c.kind, jobs.c.status, func.count())
+            .where(jobs.c.status.in_(_READY))
+            .group_by(jobs.c.kind, jobs.c.status)
+        )
+        counts: dict[tuple[JobKind, JobStatus], int] = {}
+        for kind, status, count in (await self._conn.execute(query)).all():
+            if kind in JobKind.__members__.values():
+                counts[(JobKind(kind), JobStatus(status))] = int(count)
+        return counts
 
     async def oldest_due(self, now: datetime) -> datetime | None:
         query = (

@@ -13,7 +13,7 @@ class EnabledProvider:
 
 class ListProviders:
     """The enabled payment providers, in `PAYMENT_PROVIDERS` order, the default one marked
-    (SPEC "Payments": GET /payments/providers, for anyone)."""
+    (`GET /api/v1/payments/providers`, open to anyone; docs/payments.md)."""
 
     def __init__(self, gateways: PaymentGateways) -> None:
         self._gateways = gateways

@@ -53,7 +53,7 @@ class Checkout:
 
 class ListPayments:
     """Every payment, newest first (ties by id, newest first), for administrators; filters
-    combine: `status`, `provider`, `refund_required` (the ones owed a refund)."""
+    combine: `status`, `provider`, `refund_required` (the ones owed a refund not yet made)."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow

@@ -4,13 +4,13 @@ The request only records the refund (`pending`) and its job in one transaction; 
 (`ExecuteRefund`, run by a worker) asks the provider under the refund's reference
 (`application.payments.references.refund_reference`)
 outside any transaction, then records the answer in one. The provider's answer or a later
-webhook moves the refund forward only. SPEC §"Payments" (Refunds), §"Background work".
+webhook moves the refund forward only. docs/payments.md, "Refunds" and "Background jobs".
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -46,6 +46,15 @@ from domain.users import Actor
 log = logging.getLogger("storefront.refunds")
 
 
+class ProviderNotEnabled(DependencyUnavailable):
+    """The payment's provider is not enabled in this process (its settings are missing here):
+    another worker may have them. `provider` names it."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"the payment provider {provider!r} is not enabled in this worker")
+        self.provider = provider
+
+
 async def request_refund(
     uow: UnitOfWork,
     payment: Payment,
@@ -67,6 +76,20 @@ async def request_refund(
     return refund
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedAnswer:
+    """What an answer did to a refund: `refund` as it is now, `before` its status under the
+    lock, just before the answer (so `moved` is true for one answer only, however many
+    arrive at once)."""
+
+    refund: Refund
+    before: RefundStatus
+
+    @property
+    def moved(self) -> bool:
+        return self.refund.status is not self.before
+
+
 async def record_refund_answer(
     uow: UnitOfWork,
     refund_id: int,
@@ -76,12 +99,14 @@ async def record_refund_answer(
     *,
     provider_refund_id: str | None = None,
     failure_reason: str | None = None,
-) -> Refund:
+) -> RecordedAnswer:
     """Inside `uow`: move the refund forward (never back, nothing leaves a final status). When it
     succeeds, its amount is added to the payment's `refunded_amount` and the order's
-    `refunded_total`, and an order whose payment is now refunded in full becomes `refunded`.
+    `refunded_total`; a payment now refunded in full is owed nothing (`refund_required` false),
+    and its order, if paid, shipped or delivered, becomes `refunded`.
     Each change is on the order's timeline, by `actor` (the worker: `system`; a webhook: `provider`).
-    Locks order, then payment, then refund (the order every use case keeps)."""
+    Locks order, then payment, then refund (the order every use case keeps); what it did is
+    judged on the locked row."""
     found = await uow.refunds.get(refund_id)
     if found is None:
         raise NotFound(f"refund {refund_id} not found")
@@ -91,17 +116,17 @@ async def record_refund_answer(
     assert order is not None and payment is not None and refund is not None
     moved = refund.answered(status, now, provider_refund_id=provider_refund_id, failure_reason=failure_reason)
     if moved == refund:
-        return refund
+        return RecordedAnswer(refund, refund.status)
     await uow.refunds.save(moved)
     if moved.status is not refund.status:
         await uow.order_events.append(OrderEvent.of_refund(moved, actor))
     if moved.status is RefundStatus.SUCCEEDED and refund.status is not RefundStatus.SUCCEEDED:
-        payment = replace(payment, refunded_minor=payment.refunded_minor + moved.amount.minor, updated_at=now)
+        payment = payment.refunded(moved.amount, now)
         await uow.payments.save(payment)
         await uow.orders.add_refunded(order.id, moved.amount.minor, now)
         if order_becomes_refunded(payment, await uow.refunds.of_payment(payment.id), order.status):
             await store_move(uow, order, order.refund(now), actor)
-    return moved
+    return RecordedAnswer(moved, refund.status)
 
 
 class RequestRefund:
@@ -178,9 +203,10 @@ class ExecuteRefund:
     The provider is called outside any database transaction with the reference
     `refund_reference(installation, id)`, its idempotency key: however often the job runs (a worker that
     died after the call, before its commit), the provider refunds once. A refund already final
-    is not sent again. Raises: NotFound (no such refund); DependencyUnavailable (the provider
-    cannot be reached, or is not enabled any more) and anything else unexpected — the job is
-    retried. A provider's refusal (Conflict, 4xx) is its answer: the refund fails with it.
+    is not sent again. Raises: NotFound (no such refund); ProviderNotEnabled (this process
+    has not the provider's settings: the job is given back untried for a worker that has them);
+    DependencyUnavailable (the provider cannot be reached) and anything else unexpected — the
+    job is retried. A provider's refusal (Conflict, 4xx) is its answer: the refund fails with it.
     """
 
     def __init__(
@@ -201,7 +227,7 @@ class ExecuteRefund:
             return refund
         gateway = self._gateways.get(payment.provider)
         if gateway is None:
-            raise DependencyUnavailable(f"the payment provider {payment.provider!r} is not enabled")
+            raise ProviderNotEnabled(payment.provider)
         request = RefundRequest(
             reference=refund_reference(self._installation, refund.id),
             refund_id=refund.id,
@@ -226,7 +252,7 @@ class ExecuteRefund:
                 failure_reason=answer.failure_reason,
             )
             await uow.commit()
-        return recorded
+        return recorded.refund
 
 
 class GiveUpRefund:

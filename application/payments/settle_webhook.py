@@ -127,7 +127,7 @@ class SettleWebhook:
             found = await uow.refunds.find_by_provider_id(provider, event.provider_refund_id)
             if found is None:
                 raise NotFound(f"refund {event.provider_refund_id} not found")
-            moved = await record_refund_answer(
+            recorded = await record_refund_answer(
                 uow,
                 found.id,
                 event.status,
@@ -138,10 +138,10 @@ class SettleWebhook:
             )
             payment = await uow.payments.get(found.payment_id)
             await uow.commit()
-        if moved.status is found.status:
-            note = f"refund {found.id} is already {found.status}; a {event.status} event changes nothing"
+        if not recorded.moved:  # judged on the locked row: one of many deliveries at once moves it
+            note = f"refund {found.id} is already {recorded.before}; a {event.status} event changes nothing"
             return WebhookReceipt(Outcome.IGNORED.value, payment, note)
-        return WebhookReceipt(Outcome.APPLIED.value, payment, f"refund {found.id} {moved.status}")
+        return WebhookReceipt(Outcome.APPLIED.value, payment, f"refund {found.id} {recorded.refund.status}")
 
     async def _settle_payment(self, provider: str, event: PaymentEvent) -> WebhookReceipt:
         now = self._clock.now()

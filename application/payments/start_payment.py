@@ -53,7 +53,7 @@ class StartPayment:
       second one, another store's payment is never answered), then given the
       provider's id and checkout page. A provider that cannot be reached, times out or answers
       5xx is DependencyUnavailable (503) and leaves the payment `created`: a retry under the same
-      Idempotency-Key resumes it (SPEC "Payments"); so do refused credentials and an answer the
+      Idempotency-Key resumes it (docs/payments.md); so do refused credentials and an answer the
       store cannot keep (ProviderFault: the shop's misconfiguration, logged at ERROR with the
       provider's text; the customer gets the generic message); a provider that refuses (4xx) leaves it
       `failed` (Conflict, with the provider's message), so the customer can start again.

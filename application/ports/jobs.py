@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from domain.jobs import Job, JobKind, JobPayload
+from domain.jobs import Job, JobKind, JobPayload, JobStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,16 @@ class JobRepository(Protocol):
 
     @abstractmethod
     async def save(self, job: Job) -> None:
-        """Store status, run_after, last_error, the lock and `updated_at`."""
+        """Store status, attempts, run_after, last_error, the lock and `updated_at`."""
 
     @abstractmethod
     async def oldest_due(self, now: datetime) -> datetime | None:
         """When the oldest job that is due by `now` (not final) became due; None when none is."""
+
+    @abstractmethod
+    async def unfinished(self) -> dict[tuple[JobKind, JobStatus], int]:
+        """How many jobs are not final, by kind and status (`due`, `running`); pairs with none
+        are left out. Reads only the rows the partial index of unfinished jobs covers."""
 
 
 class JobQueue(Protocol):

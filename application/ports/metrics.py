@@ -44,10 +44,6 @@ class Metrics(Protocol):
     def job_finished(self, kind: str, outcome: JobOutcome) -> None:
         """An attempt of a background job ended: done, to be retried, or given up (dead)."""
 
-    @abstractmethod
-    def oldest_due_job(self, age_seconds: float) -> None:
-        """How long the oldest due job has waited (0 when none waits), as a relay last saw it."""
-
 
 class NoMetrics(Metrics):
     """Counts nothing: the default for code paths nobody watches (CLI, scripts)."""
@@ -71,9 +67,6 @@ class NoMetrics(Metrics):
         pass
 
     def job_finished(self, kind: str, outcome: JobOutcome) -> None:
-        pass
-
-    def oldest_due_job(self, age_seconds: float) -> None:
         pass
 
 

@@ -11,6 +11,7 @@ from litestar import Controller, Litestar
 from litestar.openapi import OpenAPIConfig
 
 from application.auth.bootstrap_admin import EnsureAdmin
+from application.jobs.run_jobs import JobBacklog, ReadJobBacklog
 from application.ports import Installation
 from domain.errors import DomainError
 from entrypoints.http.access_log import access_log_middleware
@@ -89,8 +90,13 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     pages = (MockCheckoutController,) if "mock" in settings.payment_providers_enabled else ()
     operations = DishkaRouter("/", route_handlers=_own_copies(HealthController, *pages))
     http_metrics = HttpMetrics()
+
+    async def job_backlog() -> JobBacklog:
+        async with container() as scope:
+            return await (await scope.get(ReadJobBacklog))()
+
     app = Litestar(
-        route_handlers=[api, operations, metrics_controller(http_metrics.publish)],
+        route_handlers=[api, operations, metrics_controller(http_metrics.publish, job_backlog)],
         exception_handlers=exception_handlers(unavailable_dependency),
         middleware=[text_guard_middleware, lazy_request_scope(container)],
         request_max_body_size=MAX_BODY_BYTES,

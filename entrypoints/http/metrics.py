@@ -10,12 +10,19 @@ Requests are not written to these metrics one by one: `entrypoints.http.fast_pat
 tallies them in process and publishes in bulk (before every scrape this process answers,
 once a second, and at shutdown). A scrape can therefore see another worker's last second a
 second late — far inside any scrape interval — and never loses a count.
+
+The outbox's backlog is not a counter of any process: each scrape reads it from the jobs
+table (`application.jobs.run_jobs.ReadJobBacklog`), so every API process shows it, also with
+`RUN_WORKER=false` and the jobs run by separate `storefront worker` processes:
+`storefront_jobs_oldest_due_age_seconds` and `storefront_jobs_unfinished{kind,status}`. When
+the database cannot be read the scrape answers without them (and says so at WARNING).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from litestar import Controller, Response, get
@@ -29,6 +36,12 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from application.jobs.run_jobs import JobBacklog
+
+log = logging.getLogger("storefront.metrics")
 
 APP_NAME = "storefront"
 PREFIX = "storefront_http"
@@ -50,8 +63,11 @@ IN_PROGRESS = Gauge(
 )
 
 
-def metrics_controller(publish: Callable[[], None]) -> type[Controller]:
-    """`GET /metrics`, publishing this process's tally first so that a scrape sees it whole."""
+def metrics_controller(
+    publish: Callable[[], None], job_backlog: Callable[[], Awaitable[JobBacklog]] | None = None
+) -> type[Controller]:
+    """`GET /metrics`, publishing this process's tally first so that a scrape sees it whole,
+    then the outbox's backlog as `job_backlog` reads it from the database."""
 
     class MetricsController(Controller):
         path = "/metrics"
@@ -60,9 +76,10 @@ def metrics_controller(publish: Callable[[], None]) -> type[Controller]:
         @get()
         async def scrape(self) -> Response[bytes]:
             publish()
-            return Response(
-                generate_latest(_registry()), status_code=200, headers={"Content-Type": CONTENT_TYPE_LATEST}
-            )
+            body = generate_latest(_registry())
+            if job_backlog is not None:
+                body += await _backlog_text(job_backlog)
+            return Response(body, status_code=200, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return MetricsController
 
@@ -73,3 +90,34 @@ def _registry() -> Any:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry
+
+
+async def _backlog_text(read: Callable[[], Awaitable[JobBacklog]]) -> bytes:
+    try:
+        backlog = await read()
+    except Exception as error:  # noqa: BLE001 - the other metrics are still worth answering
+        log.warning("job backlog metrics left out: the jobs table cannot be read (%s)", type(error).__name__)
+        return b""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_BacklogCollector(backlog))
+    return generate_latest(registry)
+
+
+class _BacklogCollector(Collector):
+    def __init__(self, backlog: JobBacklog) -> None:
+        self._backlog = backlog
+
+    def collect(self) -> Iterator[Any]:
+        yield GaugeMetricFamily(
+            "storefront_jobs_oldest_due_age_seconds",
+            "Seconds the oldest due background job has been waiting (0: none), from the jobs table",
+            value=self._backlog.oldest_due_age_seconds,
+        )
+        unfinished = GaugeMetricFamily(
+            "storefront_jobs_unfinished",
+            "Background jobs not yet final, by kind and status (due, running), from the jobs table",
+            labels=["kind", "status"],
+        )
+        for (kind, status), count in sorted(self._backlog.unfinished.items()):
+            unfinished.add_metric([kind, status], count)
+        yield unfinished

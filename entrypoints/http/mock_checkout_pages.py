@@ -109,11 +109,17 @@ def _state_lines(checkout: Checkout) -> str:
     notes = [escape(payment.fail_reason)] if payment.fail_reason else []
     if payment.refund_required:
         notes.append("the order was cancelled before the payment arrived: a refund is due")
+    elif payment.refunded_minor:
+        notes.append(f"{_refunded(payment)} refunded")
     reason = "".join(f" — {note}" for note in notes)
     return (
         f'<p id="order-status" data-status="{escape(order.value)}"><strong>{escape(order_words)}</strong></p>'
         f'<p id="status" data-status="{payment.status.value}"><strong>{payment_words}</strong>{reason}</p>'
     )
+
+
+def _refunded(payment: Payment) -> str:
+    return f"{escape(str(payment.refunded_amount.amount))} {escape(payment.amount.currency)}"
 
 
 def _amount(payment: Payment) -> str:

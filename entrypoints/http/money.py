@@ -30,6 +30,12 @@ class Amount(Decimal):
     __slots__ = ()
 
 
+class PositiveAmount(Amount):
+    """An amount greater than 0 (a refund's)."""
+
+    __slots__ = ()
+
+
 class PriceAmount(Amount):
     """A product's price: greater than 0, at most `MAX_PRICE` (`domain.money.parse_price`)."""
 
@@ -37,7 +43,7 @@ class PriceAmount(Amount):
 
 
 def is_amount(kind: Any) -> bool:
-    return kind is Amount or kind is PriceAmount
+    return kind is Amount or kind is PriceAmount or kind is PositiveAmount
 
 
 def decode_amount(kind: Any, raw: Any) -> Amount:
@@ -50,6 +56,10 @@ def decode_amount(kind: Any, raw: Any) -> Amount:
         raise ValueError(error.errors[0].message if error.errors else error.message) from None
     if value < 0:
         raise ValueError("must not be negative")
+    if kind is PositiveAmount:
+        if value == 0:
+            raise ValueError("must be greater than 0")
+        return PositiveAmount(value)
     return PriceAmount(value) if kind is PriceAmount else Amount(value)
 
 
@@ -78,6 +88,15 @@ class MoneySchemaPlugin(OpenAPISchemaPlugin):
                 exclusive_minimum=0,
                 maximum=float(MAX_PRICE),
                 description=f"{description}; greater than 0, at most {MAX_PRICE}",
+                examples=["149.90"],
+            )
+        if field_definition.annotation is PositiveAmount:
+            return Schema(
+                title=MONEY_SCHEMA_TITLE,
+                type=[OpenAPIType.STRING, OpenAPIType.NUMBER],
+                pattern=POSITIVE_MONEY_PATTERN,
+                exclusive_minimum=0,
+                description=f"{description}; greater than 0",
                 examples=["149.90"],
             )
         return Schema(

@@ -24,7 +24,7 @@ from domain.text import PLAIN_TEXT_PATTERN
 from domain.users import Actor
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
-from entrypoints.http.money import Amount
+from entrypoints.http.money import PositiveAmount
 from entrypoints.http.openapi import BEARER
 from entrypoints.http.paging import Limit, Offset
 
@@ -57,7 +57,8 @@ RefundReason = Annotated[
     Meta(
         max_length=REASON_MAX,
         pattern=PLAIN_TEXT_PATTERN,
-        description="Why the money goes back: plain text, at most 500 characters",
+        description="Why the money goes back: plain text, at most 500 characters, not blank "
+        "(not only spaces or other characters that draw nothing); leave it out to give none",
         examples=["damaged in transit"],
     ),
 ]
@@ -66,7 +67,7 @@ RefundReason = Annotated[
 class RefundIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """A refund request: `amount` in the payment's currency (default: all that is left)."""
 
-    amount: Amount | None = None
+    amount: PositiveAmount | None = None
     reason: RefundReason | None = None
 
 
@@ -161,7 +162,11 @@ class PaymentController(Controller):
         status: PaymentStatus | None = None,
         provider: ProviderName = None,
         refund_required: Annotated[
-            bool | None, Parameter(description="`true`: only the payments owed a refund")
+            bool | None,
+            Parameter(
+                description="`true`: only the payments owed a refund not yet made (a payment that "
+                "succeeded for an order already cancelled or expired, until its refunds succeed)"
+            ),
         ] = None,
         limit: Limit = 50,
         offset: Offset = 0,

@@ -23,7 +23,7 @@ from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
-from application.jobs.run_jobs import HandOutJobs, RunJob
+from application.jobs.run_jobs import HandOutJobs, ReadJobBacklog, RunJob
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.cancel_order import CancelOrder
 from application.orders.deliver_order import DeliverOrder
@@ -113,3 +113,4 @@ class UseCases(Provider):
     execute_refund = provide(ExecuteRefund)
     run_job = provide(RunJob)
     hand_out_jobs = provide(HandOutJobs)
+    read_job_backlog = provide(ReadJobBacklog)

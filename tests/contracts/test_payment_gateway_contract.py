@@ -191,7 +191,7 @@ async def test_every_provider_status_maps_to_a_payment_status(
     harness: GatewayHarness, gateway: PaymentGateway
 ) -> None:
     # Every provider can say pending, succeeded and failed; `canceled` is a provider's own word
-    # where it has one apart from failed (YooKassa's `canceled` is our `failed`, SPEC).
+    # where it has one apart from failed (YooKassa's `canceled` is our `failed`).
     assert set(harness.statuses.values()) >= {
         PaymentStatus.PENDING,
         PaymentStatus.SUCCEEDED,

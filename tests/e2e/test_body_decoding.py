@@ -429,3 +429,16 @@ async def test_a_price_is_documented_as_greater_than_zero_and_zero_is_refused(ap
         )
         problem = assert_problem(response, 422, f"price {raw!r}")
         assert [e["field"] for e in problem["errors"]] == ["price"]
+
+
+async def test_a_refund_amount_is_documented_as_greater_than_zero(api: Api) -> None:
+    doc = await document(api)
+    amount = doc["components"]["schemas"]["RefundIn"]["properties"]["amount"]
+    arms = amount.get("oneOf") or amount.get("anyOf") or [amount]
+    money = next(arm for arm in arms if arm.get("title") == "Money")
+    assert money["exclusiveMinimum"] == 0 and "minimum" not in money, money
+    pattern = re.compile(money["pattern"])
+    assert not any(pattern.search(zero) for zero in ("0", "00", "0.0", "0.00"))
+    assert all(pattern.search(positive) for positive in ("0.01", "1", "149.90"))
+    reason = doc["components"]["schemas"]["RefundIn"]["properties"]["reason"]
+    assert "not blank" in str(reason), reason

@@ -130,6 +130,13 @@ async def test_wrong_refund_requests_are_refused(api: Api, ann: Headers) -> None
         assert (await refund(api, payment["id"], {"amount": amount})).status_code == 422, amount
     assert (await refund(api, payment["id"], {"reason": "x" * 501})).status_code == 422
     assert (await refund(api, payment["id"], {"reason": "bad\x00"})).status_code == 422
+    for blank in ("", " ", "\u2028", "\ufeff", "\u3000\u200b"):
+        response = await refund(api, payment["id"], {"reason": blank})
+        assert response.status_code == 422 and "blank" in response.text, (blank, response.text)
+    long_zeros = await refund(api, payment["id"], {"amount": "0" * 41 + "1"})
+    assert long_zeros.status_code == 422 and "at most 32 characters" in long_zeros.text, long_zeros.text
+    huge = await refund(api, payment["id"], {"amount": "1" * 22})
+    assert huge.status_code == 422 and "at most 21 digits" in huge.text, huge.text
     assert (await refund(api, payment["id"], {"other": 1})).status_code == 422
     assert (await refund(api, 999_999, {})).status_code == 404
     customer = await api.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={}, headers=ann)
@@ -169,6 +176,18 @@ async def test_a_payment_that_succeeds_after_cancellation_is_refunded_in_full(ap
     assert seen["status"] == "succeeded" and seen["refund_required"] is True
     refunds = (await api.client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin)).json()
     assert [(r["amount"], r["reason"]) for r in refunds] == [("299.80", "order cancelled before payment")]
+    owed = (await api.client.get("/api/v1/payments?refund_required=true", headers=admin)).json()
+    assert [p["id"] for p in owed] == [payment["id"]]
+    page = (await api.client.get(f"/mock-checkout/{payment['provider_payment_id']}")).text
+    assert "a refund is due" in page
     assert (await settled(api, payment["id"], refunds[0]["id"]))["status"] == "succeeded"
     order_now = (await api.client.get(f"/api/v1/orders/{order['id']}", headers=ann)).json()
     assert (order_now["status"], order_now["refunded_total"]) == ("cancelled", "299.80")
+    # Refunded in full: nothing is owed any more.
+    seen = (await api.client.get(f"/api/v1/payments/{payment['id']}", headers=admin)).json()
+    assert (seen["refund_required"], seen["refunded_amount"]) == (False, "299.80")
+    assert (await api.client.get("/api/v1/payments?refund_required=true", headers=admin)).json() == []
+    done = await api.client.get("/api/v1/payments?refund_required=false", headers=admin)
+    assert payment["id"] in [p["id"] for p in done.json()]
+    page = (await api.client.get(f"/mock-checkout/{payment['provider_payment_id']}")).text
+    assert "a refund is due" not in page and "299.80 RUB refunded" in page

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from adapters.sql.errors import UNIQUE_VIOLATIONS
 from application.ports import JobRepository, NewJob
 from domain.errors import AlreadyExists
-from domain.jobs import Job, JobStatus
+from domain.jobs import Job, JobKind, JobStatus
 from tests.fakes.state import MemoryState
 
 
@@ -86,12 +86,20 @@ class MemoryJobRepository(JobRepository):
             self._s.jobs[job.id] = replace(
                 stored,
                 status=job.status,
+                attempts=job.attempts,
                 run_after=job.run_after,
                 last_error=job.last_error,
                 locked_until=job.locked_until,
                 locked_by=job.locked_by,
                 updated_at=job.updated_at,
             )
+
+    async def unfinished(self) -> dict[tuple[JobKind, JobStatus], int]:
+        counts: dict[tuple[JobKind, JobStatus], int] = {}
+        for job in self._s.jobs.values():
+            if not job.status.is_final:
+                counts[(job.kind, job.status)] = counts.get((job.kind, job.status), 0) + 1
+        return counts
 
     async def oldest_due(self, now: datetime) -> datetime | None:
         return min(

@@ -107,3 +107,11 @@ def test_admin_email_without_a_password_for_a_new_account_is_one_line(tmp_path: 
     line = the_one_error_line(result, "ADMIN_PASSWORD")
     assert "boss@example.com" in line
     assert "[redacted]" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_job_lease_shorter_than_the_provider_timeout_is_one_line(tmp_path: Path, command: str) -> None:
+    result = run(tmp_path, command, job_lease_seconds=14)
+    assert result.returncode == 2
+    line = the_one_error_line(result, "JOB_LEASE_SECONDS")
+    assert "at least 15" in line and "provider timeout (10 s)" in line, line

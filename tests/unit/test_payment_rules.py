@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -176,3 +177,15 @@ def test_a_pending_event_makes_a_created_payment_pending() -> None:
 def test_a_long_failure_reason_is_clipped_to_what_is_stored(reason: str) -> None:
     moved = payment_in(PaymentStatus.PENDING).moved_to(PaymentStatus.FAILED, NOW, fail_reason=reason)
     assert moved.fail_reason == reason[:500]
+
+
+def test_refund_required_is_owed_until_the_succeeded_refunds_reach_the_amount() -> None:
+    owed = replace(payment_in(PaymentStatus.SUCCEEDED), refund_required=True)
+    part = owed.refunded(Money(PRICE.minor - 1, PRICE.currency), NOW)
+    assert (part.refund_required, part.refunded_minor) == (True, PRICE.minor - 1)
+    full = part.refunded(Money(1, PRICE.currency), NOW)
+    assert (full.refund_required, full.refunded_amount) == (False, PRICE)
+    # a payment never owed a refund is not made owed by one
+    assert (
+        payment_in(PaymentStatus.SUCCEEDED).refunded(Money(1, PRICE.currency), NOW).refund_required is False
+    )

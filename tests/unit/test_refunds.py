@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from adapters.memory.metrics import MemoryMetrics
 from adapters.payments.mock.gateway import MockGateway
 from adapters.payments.registry import Gateways
-from application.jobs.run_jobs import HandOutJobs, JobSettings, RunJob
+from application.jobs.run_jobs import HandOutJobs, JobSettings, ReadJobBacklog, RunJob
 from application.paging import Page
 from application.payments.references import refund_reference
 from application.payments.refunds import ExecuteRefund, ListRefunds, RequestRefund
@@ -28,7 +28,7 @@ from domain.errors import (
     InvalidTransition,
     NotFound,
 )
-from domain.jobs import Job, JobStatus, backoff
+from domain.jobs import Job, JobStatus, backoff, refund_job_key
 from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.payments import Payment, PaymentEvent, PaymentStatus, ProviderEvent
@@ -83,6 +83,12 @@ class ScriptedGateway(MockGateway):
         return self.event
 
 
+class OtherProvider(ScriptedGateway):
+    @property
+    def name(self) -> str:
+        return "other"
+
+
 class ListQueue(JobQueue):
     def __init__(self) -> None:
         self.ids: list[int] = []
@@ -106,7 +112,8 @@ class Shop:
         self.execute = ExecuteRefund(self.uow, gateways, self.clock, INSTALLATION)
         self.run = RunJob(self.uow, self.clock, self.execute, self.settings, self.metrics)
         self.queue = ListQueue()
-        self.hand_out = HandOutJobs(self.uow, self.clock, self.queue, self.settings, self.metrics)
+        self.hand_out = HandOutJobs(self.uow, self.clock, self.queue, self.settings)
+        self.backlog = ReadJobBacklog(self.uow, self.clock)
         self.settle = SettleWebhook(self.uow, gateways, self.clock)
 
     async def paid(self, *, cancelled_first: bool = False) -> Payment:
@@ -325,7 +332,7 @@ async def test_a_failing_provider_is_retried_after_1_2_4_seconds_then_the_refund
         assert job.last_error == "the provider timed out"
         shop.clock.advance(0.5)
         assert await shop.work() == []  # backing off
-        assert shop.metrics.oldest_due_age == 0.0
+        assert (await shop.backlog()).oldest_due_age_seconds == 0.0  # not due: it waits for no one
         shop.clock.advance(waits[-1] - 0.5)
     assert waits == [1, 2, 4]
     assert await shop.work() == [JobStatus.SUCCEEDED]
@@ -378,13 +385,29 @@ async def test_a_worker_that_vanished_leaves_its_job_to_another_after_the_lease(
     assert (await shop.job_of(refund.id)).attempts == 2
 
 
-async def test_the_oldest_due_job_is_reported() -> None:
+async def test_the_backlog_is_read_from_the_outbox_without_any_relay_pass() -> None:
     shop = Shop()
+    idle = await shop.backlog()
+    assert idle.oldest_due_age_seconds == 0.0
+    assert idle.unfinished == {("refund", "due"): 0, ("refund", "running"): 0}
     payment = await shop.paid()
     await shop.request(ADMIN, payment.id, Decimal("1.00"))
-    shop.clock.advance(7)
-    await shop.hand_out()
-    assert shop.metrics.oldest_due_age == 7.0
+    shop.clock.advance(5)
+    second = await shop.request(ADMIN, payment.id, Decimal("1.00"))
+    shop.clock.advance(2)
+    waiting = await shop.backlog()  # no relay has run: an API process without a worker sees this
+    assert waiting.oldest_due_age_seconds == 7.0
+    assert waiting.unfinished == {("refund", "due"): 2, ("refund", "running"): 0}
+    async with shop.uow as uow:
+        job = await uow.jobs.find_by_key(refund_job_key(second.id))
+        assert job is not None
+        assert await uow.jobs.claim(job.id, "w0", shop.clock.now(), shop.settings.lease) is not None
+        await uow.commit()
+    assert (await shop.backlog()).unfinished == {("refund", "due"): 1, ("refund", "running"): 1}
+    shop.clock.advance(31)
+    assert await shop.work() == [JobStatus.SUCCEEDED, JobStatus.SUCCEEDED]
+    done = await shop.backlog()
+    assert (done.oldest_due_age_seconds, done.unfinished[("refund", "due")]) == (0.0, 0)
 
 
 # ---- settlement ----------------------------------------------------------------------
@@ -484,3 +507,41 @@ async def test_a_saved_payment_keeps_its_refunded_sum() -> None:
         await uow.payments.save(replace(payment, refunded_minor=123))
         await uow.commit()
     assert (await shop.payment(payment.id)).refunded_minor == 123
+
+
+async def test_a_worker_without_the_provider_gives_the_job_back_untried(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    shop = Shop()
+    payment = await shop.paid()
+    refund = await shop.request(ADMIN, payment.id)
+    # A worker whose PAYMENT_PROVIDERS lacks the payment's provider (`mock`).
+    lacking = RunJob(
+        shop.uow,
+        shop.clock,
+        ExecuteRefund(shop.uow, Gateways([OtherProvider(shop.clock)]), shop.clock, INSTALLATION),
+        shop.settings,
+    )
+    job = await shop.job_of(refund.id)
+    with caplog.at_level("WARNING", logger="storefront.jobs"):
+        for _ in range(3):
+            assert await lacking(job.id, "w-lacking") is JobStatus.DUE
+            given_back = await shop.job_of(refund.id)
+            assert (given_back.status, given_back.attempts, given_back.locked_by) == (JobStatus.DUE, 0, None)
+            assert given_back.run_after == shop.clock.now() + shop.settings.release_delay
+            shop.clock.advance(shop.settings.release_delay.total_seconds())
+    assert len([r for r in caplog.records if "not enabled in this worker" in r.getMessage()]) == 1
+    assert (await shop.refund(refund.id)).status is RefundStatus.PENDING
+    # A worker that has it runs it, as its first attempt.
+    assert await shop.work() == [JobStatus.SUCCEEDED]
+    assert (await shop.job_of(refund.id)).attempts == 1
+    assert (await shop.refund(refund.id)).status is RefundStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize("reason", ["", " ", "\u2028", "\ufeff", " \u3000\u200b ", "\u2029\u00a0"])
+async def test_a_blank_reason_is_refused(reason: str) -> None:
+    shop = Shop()
+    payment = await shop.paid()
+    with pytest.raises(InvalidInput, match="reason"):
+        await shop.request(ADMIN, payment.id, None, reason)
+    assert (await shop.request(ADMIN, payment.id, None, " one cup broken ")).reason == " one cup broken "

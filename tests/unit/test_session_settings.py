@@ -62,3 +62,9 @@ def test_the_alias_is_checked_like_the_setting(tmp_path: Path) -> None:
     assert Settings.load({}, env_file).access_token_expire_minute == 30
     with pytest.raises(SettingsError, match="both set"):
         Settings.load({"ACCESS_TOKEN_EXPIRE_MINUTE": "10"}, env_file)
+
+
+def test_the_job_lease_outlasts_the_provider_timeout() -> None:
+    with pytest.raises(SettingsError, match="JOB_LEASE_SECONDS must be at least 15"):
+        Settings.from_mapping({"JOB_LEASE_SECONDS": "14"})
+    assert Settings.from_mapping({"JOB_LEASE_SECONDS": "15"}).job_lease_seconds == 15

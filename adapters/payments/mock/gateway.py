@@ -28,7 +28,7 @@ from domain.refunds import RefundStatus
 from domain.text import PLAIN_TEXT_PATTERN
 
 CHECKOUT_PATH = "/mock-checkout"
-# A refund with exactly this reason is declined by the mock provider (SPEC, "Refunds").
+# A refund with exactly this reason is declined by the mock provider (docs/payments.md, "Refunds").
 DECLINE_REASON = "mock-decline"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 

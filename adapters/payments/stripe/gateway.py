@@ -208,7 +208,7 @@ def _signed_bytes(body: bytes, header: str, secret: str) -> bool:
 
 
 def read_event(body: bytes) -> ProviderEvent:
-    """A verified Stripe event as the domain's event (SPEC "Payments", Stripe)."""
+    """A verified Stripe event as the domain's event (docs/payments.md, Stripe)."""
     try:
         json.loads(body)
     except ValueError:

@@ -105,6 +105,8 @@ async def test_a_handed_out_job_is_not_handed_out_again_until_its_lease_lapses(s
         second = await uow.jobs.add(refund_job(2), NOW + timedelta(seconds=1))
         await uow.commit()
     async with storage.unit_of_work() as uow:
+        assert await uow.jobs.unfinished() == {(JobKind.REFUND, JobStatus.DUE): 2}
+    async with storage.unit_of_work() as uow:
         assert await uow.jobs.hand_out(NOW, 10, LEASE) == [first.id]  # the second is not due yet
         assert await uow.jobs.hand_out(NOW + timedelta(seconds=2), 10, LEASE) == [second.id]
         assert await uow.jobs.hand_out(NOW + timedelta(seconds=3), 10, LEASE) == []
@@ -124,6 +126,8 @@ async def test_only_one_worker_claims_a_job_and_a_lapsed_attempt_is_claimed_agai
         claimed = await uow.jobs.claim(job.id, "w1", NOW, LEASE)
         assert await uow.jobs.claim(job.id, "w2", NOW, LEASE) is None
         await uow.commit()
+    async with storage.unit_of_work() as uow:
+        assert await uow.jobs.unfinished() == {(JobKind.REFUND, JobStatus.RUNNING): 1}
     assert claimed is not None
     assert (claimed.status, claimed.attempts, claimed.locked_by) == (JobStatus.RUNNING, 1, "w1")
     assert claimed.locked_until == NOW + LEASE
@@ -154,3 +158,19 @@ async def test_only_one_worker_claims_a_job_and_a_lapsed_attempt_is_claimed_agai
         assert final is not None and final.status is JobStatus.SUCCEEDED and final.locked_by is None
         assert await uow.jobs.hand_out(NOW + timedelta(hours=1), 10, LEASE) == []
         assert await uow.jobs.oldest_due(NOW + timedelta(hours=1)) is None
+        assert await uow.jobs.unfinished() == {}
+
+
+async def test_a_job_given_back_untried_keeps_its_attempts(storage: Storage) -> None:
+    async with storage.unit_of_work() as uow:
+        job = await uow.jobs.add(refund_job(1), NOW)
+        claimed = await uow.jobs.claim(job.id, "w1", NOW, LEASE)
+        assert claimed is not None and claimed.attempts == 1
+        await uow.jobs.save(claimed.released(NOW, timedelta(seconds=5)))
+        await uow.commit()
+    async with storage.unit_of_work() as uow:
+        stored = await uow.jobs.get(job.id)
+        assert stored is not None
+        assert (stored.status, stored.attempts, stored.locked_by) == (JobStatus.DUE, 0, None)
+        assert await uow.jobs.hand_out(NOW + timedelta(seconds=4), 10, LEASE) == []
+        assert await uow.jobs.hand_out(NOW + timedelta(seconds=5), 10, LEASE) == [job.id]
