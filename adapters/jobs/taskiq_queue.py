@@ -4,7 +4,8 @@ Without Redis (the embedded default) the broker is taskiq's in-memory one: a job
 out runs as a task of the same process. With `REDIS_URL` it is taskiq-redis's list queue
 (`<REDIS_KEY_PREFIX>jobs`): every worker process, on any host, takes jobs from it. Either
 way the message is only a job id: the outbox row says what to do, and the worker claims it
-before running it (see `application.jobs.run_jobs`).
+before running it (see `application.jobs.run_jobs`). taskiq-redis is imported only when a
+Redis broker is built.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, InMemoryBroker
-from taskiq_redis import ListQueueBroker
 
 from application.ports import JobQueue
 
@@ -23,6 +23,8 @@ def create_broker(redis_url: str | None, key_prefix: str) -> AsyncBroker:
     """The in-memory broker without Redis; the Redis list queue `<key_prefix>jobs` with it."""
     if redis_url is None:
         return InMemoryBroker(max_async_tasks=50)
+    from taskiq_redis import ListQueueBroker  # here: an in-memory broker needs none of it
+
     # BRPOP waits for the next job as long as it takes: no socket timeout (redis-py's default
     # would break every idle wait after a few seconds), TCP keepalive to notice a dead peer.
     return ListQueueBroker(
