@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-
 HEAVY = ("stripe", "yookassa", "taskiq", "taskiq_redis", "alembic", "aiohttp", "requests")
 
 BUILD_APP = """
@@ -84,7 +83,11 @@ def test_the_worker_in_the_api_process_without_redis_loads_taskiq_alone(tmp_path
 @pytest.mark.parametrize(
     ("providers", "extra", "sdks"),
     [
-        ("mock,stripe", {"STRIPE_SECRET_KEY": "sk_test_lazy", "STRIPE_WEBHOOK_SECRET": "whsec_lazy"}, {"stripe"}),
+        (
+            "mock,stripe",
+            {"STRIPE_SECRET_KEY": "sk_test_lazy", "STRIPE_WEBHOOK_SECRET": "whsec_lazy"},
+            {"stripe"},
+        ),
         (
             "mock,yookassa",
             {"YOOKASSA_SHOP_ID": "123", "YOOKASSA_SECRET_KEY": "test_lazy"},
