@@ -250,7 +250,7 @@ async def test_the_stripe_sdk_sends_every_async_call_through_its_httpx_client_at
     from adapters.payments.stripe.gateway import LIMITS, KeptAliveHTTPXClient
 
     client = KeptAliveHTTPXClient()
-    pool = client._client_async._transport._pool  # type: ignore[attr-defined]
+    pool = client._client_async._transport._pool
     assert (pool._max_connections, pool._max_keepalive_connections) == (
         LIMITS.max_connections,
         LIMITS.max_keepalive_connections,
