@@ -226,7 +226,7 @@ async def run_worker(settings: Settings) -> int:
     from adapters.outages import unavailable_dependency
     from entrypoints.ioc import create_cli_container
 
-    container = create_cli_container(settings)
+    container = create_cli_container(settings, worker=True)
     worker = JobWorker(container, settings, unavailable_dependency)
     if settings.worker_metrics_port:
         # This process's counters (job attempts by kind and outcome), for Prometheus to scrape;

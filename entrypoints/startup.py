@@ -20,7 +20,6 @@ from collections.abc import Callable
 from adapters.outages import unavailable_dependency
 from adapters.sql.database import describe_url, probe
 from domain.errors import DomainError, InvalidInput
-from entrypoints import migrations
 from entrypoints.outage_log import describe
 from entrypoints.settings import Settings
 
@@ -82,6 +81,8 @@ def wait_for_database(
 
 def migrate(settings: Settings, revision: str = "head") -> None:
     """Wait for the database, then apply the migrations up to `revision`."""
+    from entrypoints import migrations  # Alembic here: the API's worker processes never migrate
+
     wait_for_database(settings)
     try:
         migrations.upgrade(settings.database_url, revision)

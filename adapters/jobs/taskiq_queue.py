@@ -4,7 +4,8 @@ Without Redis (the embedded default) the broker is taskiq's in-memory one: a job
 out runs as a task of the same process. With `REDIS_URL` it is taskiq-redis's list queue
 (`<REDIS_KEY_PREFIX>jobs`): every worker process, on any host, takes jobs from it. Either
 way the message is only a job id: the outbox row says what to do, and the worker claims it
-before running it (see `application.jobs.run_jobs`).
+before running it (see `application.jobs.run_jobs`). taskiq-redis is imported only when a
+Redis broker is built.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 from redis.asyncio import Redis
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, InMemoryBroker
-from taskiq_redis import ListQueueBroker
 
 from application.ports import JobQueue
 
@@ -24,6 +24,8 @@ def create_broker(redis_url: str | None, key_prefix: str) -> AsyncBroker:
     """The in-memory broker without Redis; the Redis list queue `<key_prefix>jobs` with it."""
     if redis_url is None:
         return InMemoryBroker(max_async_tasks=50)
+    from taskiq_redis import ListQueueBroker  # here: an in-memory broker needs none of it
+
     # BRPOP waits for the next job as long as it takes: no socket timeout (redis-py's default
     # would break every idle wait after a few seconds), TCP keepalive to notice a dead peer.
     return ListQueueBroker(
@@ -43,8 +45,11 @@ def is_in_process(broker: AsyncBroker) -> bool:
 async def check_broker(broker: AsyncBroker) -> None:
     """Raises what the broker's connection raises when its queue cannot be reached now (a
     Redis PING); the in-memory broker is always there."""
-    if isinstance(broker, ListQueueBroker):
-        async with Redis(connection_pool=broker.connection_pool) as redis:
+    if is_in_process(broker):
+        return
+    pool = getattr(broker, "connection_pool", None)  # taskiq-redis's brokers keep theirs here
+    if pool is not None:
+        async with Redis(connection_pool=pool) as redis:
             await redis.ping()
 
 

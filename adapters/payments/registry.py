@@ -1,23 +1,24 @@
 """Payment gateways by name. Adding a provider: one adapter package `adapters/payments/<name>/`
-and one line in `GATEWAYS`.
+whose `__init__` defines `create_gateway(config)`, and one line in `GATEWAYS`.
 
 A factory takes the `GatewayConfig` and returns its adapter. It parses and checks its own
 settings from `config.values` (the environment, `.env` included) and raises `GatewaySettingsError`
 with one line naming the variable when a required one is missing or wrong. Building must be
 cheap and offline: start-up builds every enabled gateway once to check its settings.
+
+`GATEWAYS` names each factory by its import path, and a provider's package (with its SDK:
+`stripe` alone is about 9 MiB per process) is imported only when that provider is built, that
+is only when `PAYMENT_PROVIDERS` enables it.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
-from adapters.payments.mock.gateway import MockGateway
 from adapters.payments.registry_errors import GatewaySettingsError, required
-from adapters.payments.stripe.gateway import StripeGateway
-from adapters.payments.stripe.settings import StripeSettings
-from adapters.payments.yookassa.gateway import YooKassaGateway
-from adapters.payments.yookassa.settings import YooKassaSettings
 from application.ports import Clock, PaymentGateway, PaymentGateways
 
 
@@ -35,14 +36,11 @@ class GatewayConfig:
 
 GatewayFactory = Callable[[GatewayConfig], PaymentGateway]
 
-GATEWAYS: dict[str, GatewayFactory] = {
-    "mock": lambda config: MockGateway(config.webhook_secret, config.public_url, config.clock),
-    "stripe": lambda config: StripeGateway(
-        StripeSettings.from_values(config.values, config.public_url), config.clock
-    ),
-    "yookassa": lambda config: YooKassaGateway(
-        YooKassaSettings.from_values(config.values, config.public_url)
-    ),
+# name → "module:function", the provider's `GatewayFactory`, imported on first use.
+GATEWAYS: dict[str, str] = {
+    "mock": "adapters.payments.mock:create_gateway",
+    "stripe": "adapters.payments.stripe:create_gateway",
+    "yookassa": "adapters.payments.yookassa:create_gateway",
 }
 
 __all__ = ["GATEWAYS", "GatewayConfig", "GatewaySettingsError", "Gateways", "create_gateways", "required"]
@@ -54,11 +52,17 @@ class UnknownProvider(LookupError):
 
 def create_gateway(name: str, config: GatewayConfig) -> PaymentGateway:
     try:
-        factory = GATEWAYS[name]
+        path = GATEWAYS[name]
     except KeyError:
         known = ", ".join(sorted(GATEWAYS))
         raise UnknownProvider(f"{name!r} is not a known payment provider (known: {known})") from None
-    return factory(config)
+    return gateway_factory(path)(config)
+
+
+def gateway_factory(path: str) -> GatewayFactory:
+    """The factory `path` ("package.module:function") names, its module imported now."""
+    module, _, function = path.partition(":")
+    return cast(GatewayFactory, getattr(importlib.import_module(module), function))
 
 
 class Gateways(PaymentGateways):

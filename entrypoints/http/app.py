@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
-from dishka import Provider
+from dishka import AsyncContainer, Provider
 from dishka.integrations.litestar import DishkaRouter
 from litestar import Controller, Litestar
 from litestar.openapi import OpenAPIConfig
@@ -33,7 +35,6 @@ from entrypoints.http.rate_limit import rate_limit_middleware
 from entrypoints.http.text_guard import text_guard_middleware
 from entrypoints.http.users import UserController
 from entrypoints.ioc import create_container, unavailable_dependency
-from entrypoints.jobs import job_worker_lifespan
 from entrypoints.logs import configure_logging
 from entrypoints.order_expiry import order_expiry_lifespan
 from entrypoints.settings import Settings
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         on_shutdown=[container.close],
         lifespan=[
             order_expiry_lifespan(container, settings.order_expiry_interval_seconds, unavailable_dependency),
-            job_worker_lifespan(container, settings, unavailable_dependency),
+            *_job_worker(container, settings),
             http_metrics.lifespan,
         ],
         debug=False,
@@ -144,6 +145,16 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         ],
     )
     return app
+
+
+def _job_worker(container: AsyncContainer, settings: Settings) -> list[Callable[[Any], Any]]:
+    """The job worker's lifespan hook while `RUN_WORKER` is true; imported only then, so that an
+    API process without a worker never loads the job library (taskiq)."""
+    if not settings.run_worker:
+        return []
+    from entrypoints.jobs import job_worker_lifespan
+
+    return [job_worker_lifespan(container, settings, unavailable_dependency)]
 
 
 def _own_copies(*controllers: type[Controller]) -> list[type[Controller]]:

@@ -2,7 +2,8 @@
 
 Providers by layer: `UseCases` (the application), the outbound adapters (`SystemAdapters`,
 `DatabaseAdapters`, `ReadModelAdapters`, `SecurityAdapters`, `RedisAdapters`,
-`PaymentGatewayAdapters`), and `HttpRequestScope` for what only the HTTP app supplies.
+`PaymentGatewayAdapters`), `HttpRequestScope` for what only the HTTP app supplies, and the job
+worker's own (`worker_providers`) only in a process that runs a job worker.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dishka.integrations.litestar import LitestarProvider
 from adapters.outages import unavailable_dependency
 from entrypoints.ioc.database import DatabaseAdapters
 from entrypoints.ioc.http import HttpRequestScope
-from entrypoints.ioc.jobs import JobAdapters
 from entrypoints.ioc.payment_gateways import PaymentGatewayAdapters
 from entrypoints.ioc.read_models import ReadModelAdapters
 from entrypoints.ioc.redis import RedisAdapters
@@ -22,7 +22,13 @@ from entrypoints.ioc.system import SystemAdapters
 from entrypoints.ioc.use_cases import UseCases
 from entrypoints.settings import Settings
 
-__all__ = ["app_providers", "create_cli_container", "create_container", "unavailable_dependency"]
+__all__ = [
+    "app_providers",
+    "create_cli_container",
+    "create_container",
+    "unavailable_dependency",
+    "worker_providers",
+]
 
 
 def app_providers() -> list[Provider]:
@@ -34,17 +40,33 @@ def app_providers() -> list[Provider]:
         SecurityAdapters(),
         RedisAdapters(),
         PaymentGatewayAdapters(),
-        JobAdapters(),
         UseCases(),
     ]
 
 
+def worker_providers() -> list[Provider]:
+    """The job worker's bindings (taskiq, the outbox's settings, the job use cases), imported
+    here: a process without a job worker never loads the job library."""
+    from entrypoints.ioc.jobs import JobAdapters
+
+    return [JobAdapters()]
+
+
 def create_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
-    """The container for the HTTP app; `overrides` replace bindings (tests use this)."""
+    """The container for the HTTP app, with the job worker's bindings while `RUN_WORKER` is
+    true; `overrides` replace bindings (tests use this)."""
+    jobs = worker_providers() if settings.run_worker else []
     return make_async_container(
-        *app_providers(), HttpRequestScope(), LitestarProvider(), *overrides, context={Settings: settings}
+        *app_providers(),
+        *jobs,
+        HttpRequestScope(),
+        LitestarProvider(),
+        *overrides,
+        context={Settings: settings},
     )
 
 
-def create_cli_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
-    return make_async_container(*app_providers(), *overrides, context={Settings: settings})
+def create_cli_container(settings: Settings, *overrides: Provider, worker: bool = False) -> AsyncContainer:
+    """The container of a command; `worker=True` for `storefront worker` (the job bindings)."""
+    jobs = worker_providers() if worker else []
+    return make_async_container(*app_providers(), *jobs, *overrides, context={Settings: settings})

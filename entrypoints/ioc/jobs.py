@@ -1,4 +1,9 @@
-"""The job library (taskiq) and the outbox's settings: one broker per container."""
+"""The job worker's bindings: the job library (taskiq, one broker per container), the outbox's
+settings and the two use cases only a worker runs (`HandOutJobs`, `RunJob`).
+
+Only a container of a process that runs a job worker has them (`entrypoints.ioc.worker_providers`:
+`storefront worker`, and `serve`'s API processes while `RUN_WORKER` is true), so that an API
+process without a worker never imports taskiq."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from dishka.integrations.taskiq import TaskiqProvider
 from taskiq import AsyncBroker
 
 from adapters.jobs.taskiq_queue import RUN_JOB_TASK, TaskiqJobQueue, create_broker
-from application.jobs.run_jobs import JobSettings
+from application.jobs.run_jobs import HandOutJobs, JobSettings, RunJob
 from application.ports import JobQueue
 from entrypoints.settings import Settings
 
@@ -37,3 +42,7 @@ class JobAdapters(TaskiqProvider):
         return JobSettings(
             max_attempts=settings.job_max_attempts, lease=timedelta(seconds=settings.job_lease_seconds)
         )
+
+    # the use cases of a worker, built fresh for each job and each relay pass
+    run_job = provide(RunJob, scope=Scope.REQUEST)
+    hand_out_jobs = provide(HandOutJobs, scope=Scope.REQUEST)

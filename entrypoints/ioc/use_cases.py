@@ -23,7 +23,7 @@ from application.catalog.deactivate_category import DeactivateCategory
 from application.catalog.deactivate_product import DeactivateProduct
 from application.catalog.update_category import UpdateCategory
 from application.catalog.update_product import UpdateProduct
-from application.jobs.run_jobs import HandOutJobs, ReadJobBacklog, RunJob
+from application.jobs.run_jobs import ReadJobBacklog
 from application.orders.browse_orders import GetOrder, ListMyOrders, ListOrders
 from application.orders.cancel_order import CancelOrder
 from application.orders.deliver_order import DeliverOrder
@@ -107,10 +107,8 @@ class UseCases(Provider):
     ) -> SettleWebhook:
         return SettleWebhook(uow, gateways, clock, metrics)
 
-    # refunds and the jobs that carry them out
+    # refunds (their jobs' use cases are bound by `entrypoints.ioc.jobs`)
     request_refund = provide(RequestRefund)
     list_refunds = provide(ListRefunds)
     execute_refund = provide(ExecuteRefund)
-    run_job = provide(RunJob)
-    hand_out_jobs = provide(HandOutJobs)
     read_job_backlog = provide(ReadJobBacklog)

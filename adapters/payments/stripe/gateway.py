@@ -8,12 +8,15 @@ back as `amount * 100`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import ssl
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
+import httpx
 import msgspec
 import stripe
 
@@ -40,6 +43,12 @@ T = TypeVar("T")
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300
 TIMEOUT_SECONDS = 10.0
+# Every connection the pool opens stays open for the next call (httpx keeps 20 by default, so
+# with more calls in flight each burst opened, and closed, connections of its own).
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0)
+# No client telemetry: the SDK would otherwise write an id under ~/.config/stripe from inside the
+# event loop on its first call, and report each call's duration to Stripe with the next one.
+stripe.enable_telemetry = False
 # Stripe's zero-decimal currencies (docs.stripe.com/currencies#zero-decimal): the store's list,
 # but ISK, which Stripe takes in two-decimal form (ending in 00: the store's prices in ISK are whole).
 ZERO_DECIMAL = ZERO_DECIMAL_CURRENCIES - {"ISK"}
@@ -102,6 +111,17 @@ def from_stripe_amount(value: int, currency: str) -> Money:
     return Money(value * 100 if code in ZERO_DECIMAL else value, code)
 
 
+class KeptAliveHTTPXClient(stripe.HTTPXClient):
+    """The SDK's httpx client (10 s timeout), its `httpx.AsyncClient` built with `LIMITS` (the
+    SDK's own takes no pool settings); `tests/unit/test_library_internals.py` holds the SDK to
+    sending every async call through that attribute."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=TIMEOUT_SECONDS)
+        verify = ssl.create_default_context(cafile=stripe.ca_bundle_path)
+        self._client_async = httpx.AsyncClient(verify=verify, limits=LIMITS)
+
+
 class StripeGateway(PaymentGateway):
     """Stripe Checkout. Requests time out after 10 s; the SDK does not retry by itself
     (`max_network_retries=0`): a failed start answers 503 and the client's retry, under the same
@@ -110,12 +130,24 @@ class StripeGateway(PaymentGateway):
     def __init__(self, settings: StripeSettings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        self._client = stripe.StripeClient(
-            settings.secret_key,
-            base_addresses={"api": settings.api_base},
-            max_network_retries=0,
-            http_client=stripe.HTTPXClient(timeout=TIMEOUT_SECONDS),
-        )
+        # Built on the first call (start-up builds a gateway only to check its settings), then
+        # kept: one HTTP client with keep-alive connections per event loop (an httpx client's
+        # connections belong to the loop that opened them).
+        self._client: stripe.StripeClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def _stripe(self) -> stripe.StripeClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = stripe.StripeClient(
+                self._settings.secret_key,
+                base_addresses={"api": self._settings.api_base},
+                max_network_retries=0,
+                http_client=KeptAliveHTTPXClient(),
+            )
+            self._loop = loop
+        return self._client
 
     @property
     def name(self) -> str:
@@ -140,7 +172,7 @@ class StripeGateway(PaymentGateway):
             "cancel_url": self._settings.cancel_url,
         }
         try:
-            session = await self._client.v1.checkout.sessions.create_async(
+            session = await self._stripe.v1.checkout.sessions.create_async(
                 params,  # type: ignore[arg-type]
                 {"idempotency_key": request.reference},
             )
@@ -159,7 +191,7 @@ class StripeGateway(PaymentGateway):
             "metadata": {"refund_id": str(request.refund_id)},
         }
         try:
-            refund = await self._client.v1.refunds.create_async(
+            refund = await self._stripe.v1.refunds.create_async(
                 params,  # type: ignore[arg-type]
                 {"idempotency_key": request.reference},
             )

@@ -1,11 +1,13 @@
 """A thin async client of YooKassa API v3 (httpx): payments and refunds, nothing else.
 
 Why not the official `yookassa` SDK: see docs/decisions.md ("YooKassa: a thin client on
-httpx"). Every call has a 10 s timeout; amounts travel as exact decimal strings.
+httpx"). Every call has a 10 s timeout; amounts travel as exact decimal strings. One HTTP client
+per event loop carries every call, its connections kept alive between them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any, TypeVar
 
@@ -21,6 +23,7 @@ from domain.money import Money, parse_amount
 OBJECT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _DESCRIPTION_MAX = 200
 T = TypeVar("T")
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0)
 
 
 class Amount(msgspec.Struct, frozen=True):
@@ -97,6 +100,23 @@ class YooKassaClient:
         self._api_url = api_url.rstrip("/")
         self._timeout = httpx.Timeout(timeout_seconds)
         self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """One client, its connections kept alive between calls, per event loop (an httpx
+        client's connections belong to the loop that opened them); built on the first call."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = httpx.AsyncClient(
+                auth=self._auth,
+                timeout=self._timeout,
+                transport=self._transport,
+                follow_redirects=False,
+                limits=LIMITS,
+            )
+            self._loop = loop
+        return self._client
 
     async def create_payment(self, body: dict[str, Any], idempotence_key: str) -> PaymentObject:
         return await self._call("POST", "/payments", PaymentObject, body, idempotence_key)
@@ -125,15 +145,10 @@ class YooKassaClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             content = msgspec.json.encode(body)
-        # One client per call: payments and notifications are rare next to the rest of the
-        # API, and a client bound to no event loop cannot outlive the loop it was made on.
         try:
-            async with httpx.AsyncClient(
-                auth=self._auth, timeout=self._timeout, transport=self._transport, follow_redirects=False
-            ) as client:
-                response = await client.request(
-                    method, self._api_url + path, headers=headers, content=content
-                )
+            response = await self._http().request(
+                method, self._api_url + path, headers=headers, content=content
+            )
         except httpx.TimeoutException:
             raise DependencyUnavailable("YooKassa did not answer in time") from None
         except httpx.HTTPError as error:
