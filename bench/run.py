@@ -369,7 +369,7 @@ def stripe_alone(connections: int) -> Callable[[Context], Load]:
 
 SETTLEMENT = "webhook settlement"
 REFUND = "refund request (0.01 of a succeeded payment)"
-REFUND_JOBS = "refund jobs completed (workers in the API)"
+REFUND_JOBS = "refund jobs completed (1 storefront worker)"
 REFUND_NO_WORKER = "refund request, no worker running"
 REFUND_WORKER_JOBS = "refund jobs completed (1 storefront worker, backlog)"
 START_PAYMENT = "start payment (stripe double 20 ms)"
@@ -500,6 +500,9 @@ def api_env(options: Options, database_url: str, port: int, keys: Mapping[str, s
         "ACCESS_TOKEN_EXPIRE_MINUTE": "240",
         "DB_POOL_SIZE": str(pool_size(options)),
         "BCRYPT_ROUNDS": "12",
+        # Production with Redis runs its job workers as a service of their own (`storefront
+        # worker`, compose's `worker`): the API processes run none (docs/performance.md, "Memory").
+        "RUN_WORKER": "false",
     }
     if options.redis_url:
         env["REDIS_URL"] = options.redis_url
@@ -613,7 +616,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
         floor = floor_server(
             seed.plain_dsn(url), WORKERS, free_port(), work_dir / "floor.log", pool_size(options)
         )
-        with stack, running(api), running(floor):
+        with stack, running(api), running(floor), job_worker(env, work_dir / "worker-main.log"):
             say(f"API on {api.base_url} (workers {api.worker_pids()}), floor on {floor.base_url}")
             ctx = Context(
                 api,
@@ -823,9 +826,9 @@ def _warm_up(options: Options, api: Server, floor: Server, loads: Mapping[str, L
 
 
 def _refund_jobs(url: str, mark: tuple[int, float], requests: Result, report: Report) -> None:
-    """The refund jobs of a round's requests, run by the workers inside the API processes
-    (RUN_WORKER, the default): jobs completed per second, from the first request until the
-    last job is final."""
+    """The refund jobs of a round's requests, run by the `storefront worker` process running
+    beside the API all along: jobs completed per second, from the first request until the last
+    job is final."""
     done = payments.wait_for_jobs(url, *mark)
     report.row(REFUND_JOBS).results.append(
         Result(
@@ -841,6 +844,29 @@ def _refund_jobs(url: str, mark: tuple[int, float], requests: Result, report: Re
         f"  {REFUND_JOBS}: {done.succeeded:,} of {done.jobs:,} jobs succeeded in {done.seconds:.1f} s "
         f"({done.per_second:,.0f} jobs/s; the last {behind:.1f} s after the requests stopped)"
     )
+
+
+@contextmanager
+def job_worker(env: Mapping[str, str], log_path: Path) -> Iterator[None]:
+    """One `storefront worker` process (the job worker service of production with Redis)."""
+    with log_path.open("ab") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", "worker"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env, "RUN_WORKER": "false"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 def _refund_jobs_by_a_worker(
@@ -863,25 +889,8 @@ def _refund_jobs_by_a_worker(
             result = load.run(api.base_url, the_load, options.seconds)
             report.row(REFUND_NO_WORKER).results.append(result)
             say(f"  {REFUND_NO_WORKER}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.1f} ms")
-            worker_env = {**os.environ, **env, "RUN_WORKER": "false"}
-            with (work_dir / "worker.log").open("ab") as log:
-                worker = subprocess.Popen(
-                    [sys.executable, "-m", "entrypoints.cli", "worker"],
-                    cwd=PROJECT_ROOT,
-                    env=worker_env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            try:
+            with job_worker(env, work_dir / "worker.log"):
                 done = payments.wait_for_jobs(url, *mark)
-            finally:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
             jobs = Result(
                 requests=done.succeeded - 1,
                 seconds=done.first_to_last,

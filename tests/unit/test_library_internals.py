@@ -237,30 +237,3 @@ async def test_a_returned_asgi_app_is_sent_untouched(answer: Versioned[Any] | Un
         expected |= {"content-type": "application/json", "content-length": "10"}
         assert response.json() == [{"id": 1}]
     assert dict(response.headers) == expected
-
-
-# ---- stripe: the async client its httpx client sends through ------------------------------
-
-
-async def test_the_stripe_sdk_sends_every_async_call_through_its_httpx_client_attribute() -> None:
-    """`KeptAliveHTTPXClient` replaces `HTTPXClient._client_async` with a pool that keeps its
-    connections alive; the SDK must send its async calls through that attribute."""
-    import httpx
-
-    from adapters.payments.stripe.gateway import LIMITS, KeptAliveHTTPXClient
-
-    client = KeptAliveHTTPXClient()
-    pool = client._client_async._transport._pool
-    assert (pool._max_connections, pool._max_keepalive_connections) == (
-        LIMITS.max_connections,
-        LIMITS.max_keepalive_connections,
-    )
-    seen: list[str] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(str(request.url))
-        return httpx.Response(200, content=b"{}")
-
-    client._client_async = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    content, status, _ = await client.request_async("post", "https://api.stripe.test/v1/x", {}, "a=1")
-    assert (content, status, seen) == (b"{}", 200, ["https://api.stripe.test/v1/x"])

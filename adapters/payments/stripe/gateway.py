@@ -12,11 +12,9 @@ import asyncio
 import hashlib
 import hmac
 import json
-import ssl
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
-import httpx
 import msgspec
 import stripe
 
@@ -43,9 +41,6 @@ T = TypeVar("T")
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300
 TIMEOUT_SECONDS = 10.0
-# Every connection the pool opens stays open for the next call (httpx keeps 20 by default, so
-# with more calls in flight each burst opened, and closed, connections of its own).
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0)
 # No client telemetry: the SDK would otherwise write an id under ~/.config/stripe from inside the
 # event loop on its first call, and report each call's duration to Stripe with the next one.
 stripe.enable_telemetry = False
@@ -111,17 +106,6 @@ def from_stripe_amount(value: int, currency: str) -> Money:
     return Money(value * 100 if code in ZERO_DECIMAL else value, code)
 
 
-class KeptAliveHTTPXClient(stripe.HTTPXClient):
-    """The SDK's httpx client (10 s timeout), its `httpx.AsyncClient` built with `LIMITS` (the
-    SDK's own takes no pool settings); `tests/unit/test_library_internals.py` holds the SDK to
-    sending every async call through that attribute."""
-
-    def __init__(self) -> None:
-        super().__init__(timeout=TIMEOUT_SECONDS)
-        verify = ssl.create_default_context(cafile=stripe.ca_bundle_path)
-        self._client_async = httpx.AsyncClient(verify=verify, limits=LIMITS)
-
-
 class StripeGateway(PaymentGateway):
     """Stripe Checkout. Requests time out after 10 s; the SDK does not retry by itself
     (`max_network_retries=0`): a failed start answers 503 and the client's retry, under the same
@@ -130,9 +114,10 @@ class StripeGateway(PaymentGateway):
     def __init__(self, settings: StripeSettings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        # Built on the first call (start-up builds a gateway only to check its settings), then
-        # kept: one HTTP client with keep-alive connections per event loop (an httpx client's
-        # connections belong to the loop that opened them).
+        # Built on the first call (start-up builds a gateway only to check its settings: no HTTP
+        # client, no TLS context for it), then kept: one SDK client, whose httpx client keeps its
+        # connections alive, per event loop (an httpx client's connections belong to the loop
+        # that opened them).
         self._client: stripe.StripeClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -144,7 +129,7 @@ class StripeGateway(PaymentGateway):
                 self._settings.secret_key,
                 base_addresses={"api": self._settings.api_base},
                 max_network_retries=0,
-                http_client=KeptAliveHTTPXClient(),
+                http_client=stripe.HTTPXClient(timeout=TIMEOUT_SECONDS),
             )
             self._loop = loop
         return self._client

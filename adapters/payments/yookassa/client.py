@@ -23,7 +23,6 @@ from domain.money import Money, parse_amount
 OBJECT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _DESCRIPTION_MAX = 200
 T = TypeVar("T")
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0)
 
 
 class Amount(msgspec.Struct, frozen=True):
@@ -113,7 +112,6 @@ class YooKassaClient:
                 timeout=self._timeout,
                 transport=self._transport,
                 follow_redirects=False,
-                limits=LIMITS,
             )
             self._loop = loop
         return self._client
