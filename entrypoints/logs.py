@@ -157,6 +157,9 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()
         server_logger.propagate = True
+    # Alembic announces each of its plugins at INFO when it is first imported (in `migrate` and
+    # `serve`, after logging is set up): noise, not news. Its migration lines stay.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     for name in _PARAMETER_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     # Our own access log replaces the server's (it knows the route, the user and the request id).

@@ -173,13 +173,12 @@ async def test_a_payment_that_succeeds_after_cancellation_is_refunded_in_full(ap
     assert (await deliver(api, event(payment, "succeeded"))).status_code == 200
     admin = await api.admin()
     seen = (await api.client.get(f"/api/v1/payments/{payment['id']}", headers=admin)).json()
-    assert seen["status"] == "succeeded" and seen["refund_required"] is True
     refunds = (await api.client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin)).json()
+    assert seen["status"] == "succeeded"
     assert [(r["amount"], r["reason"]) for r in refunds] == [("299.80", "order cancelled before payment")]
-    owed = (await api.client.get("/api/v1/payments?refund_required=true", headers=admin)).json()
-    assert [p["id"] for p in owed] == [payment["id"]]
-    page = (await api.client.get(f"/mock-checkout/{payment['provider_payment_id']}")).text
-    assert "a refund is due" in page
+    # The worker in the API process may carry the refund out at any moment from here: the state
+    # in between (owed, listed by `refund_required=true`) is held on the fakes
+    # (tests/unit/test_refunds.py), where no worker races the reads.
     assert (await settled(api, payment["id"], refunds[0]["id"]))["status"] == "succeeded"
     order_now = (await api.client.get(f"/api/v1/orders/{order['id']}", headers=ann)).json()
     assert (order_now["status"], order_now["refunded_total"]) == ("cancelled", "299.80")
