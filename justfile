@@ -89,6 +89,10 @@ demo-catalog:
 expire-orders:
     python -m entrypoints.cli expire-orders
 
+# Send a pending refund whose job died to the provider again, under the same reference.
+retry-refund refund_id:
+    python -m entrypoints.cli retry-refund {{refund_id}}
+
 # Send a signed mock-provider webhook: `just mock-webhook mock_3f… succeeded --amount 299.80`.
 [positional-arguments]
 mock-webhook *args:

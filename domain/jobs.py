@@ -7,9 +7,10 @@ neither lose it nor run one whose cause rolled back (docs/payments.md, "Backgrou
                                  running --failed, attempts left--> due (after a backoff)
                                  running --failed, no attempts left--> dead
                                  running --its worker vanished (lease lapsed)--> claimed again
+    dead --revived by an operator--> due (attempts counted afresh)
 
-`succeeded` and `dead` are final. The backoff after the n-th failed attempt is 2^(n-1)
-seconds (1 s, 2 s, 4 s …), capped at 5 minutes.
+`succeeded` is final; `dead` is final for the workers (nothing runs it again by itself). The
+backoff after the n-th failed attempt is 2^(n-1) seconds (1 s, 2 s, 4 s …), capped at 5 minutes.
 """
 
 from __future__ import annotations
@@ -83,6 +84,14 @@ class Job:
             locked_by=None,
             updated_at=now,
         )
+
+    def revived(self, now: datetime) -> Job:
+        """A dead job due again at once, its attempts counted afresh (its last error kept until
+        the next attempt). Raises ValueError for a job that is not dead: it is still retried by
+        itself, or done."""
+        if self.status is not JobStatus.DEAD:
+            raise ValueError(f"job {self.id} is {self.status.value}, not dead")
+        return replace(self, status=JobStatus.DUE, attempts=0, run_after=now, updated_at=now)
 
     def released(self, now: datetime, retry_after: timedelta) -> Job:
         """Given back untried (this worker cannot run it): due again after `retry_after`, the

@@ -1,5 +1,5 @@
 """Command line: serve, worker, migrate, create-admin, reset-password, demo-catalog, expire-orders,
-mock-webhook.
+retry-refund, mock-webhook.
 
 Passwords (create-admin, reset-password) come from, in order: `--password`, one line on
 standard input with `--password-stdin`, `ADMIN_PASSWORD` (create-admin only), or a
@@ -24,9 +24,11 @@ from entrypoints import mock_webhook
 from entrypoints.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from domain.refunds import Refund
     from domain.users import User
 
 UseCase = TypeVar("UseCase")
+Result = TypeVar("Result")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("demo-catalog", help="load a small demo catalog (idempotent)")
     commands.add_parser("expire-orders", help="cancel unpaid orders past ORDER_PAYMENT_TIMEOUT_SECONDS, once")
+    retry = commands.add_parser(
+        "retry-refund",
+        help="send a pending refund whose job died to the provider again, under the same reference",
+    )
+    retry.add_argument("refund_id", type=int)
     mock_webhook.add_parser(commands)
 
     args = parser.parse_args(argv)
@@ -106,6 +113,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_reset_password(settings, args.email, given))
     if args.command == "expire-orders":
         return asyncio.run(_expire_orders(settings))
+    if args.command == "retry-refund":
+        return asyncio.run(_retry_refund(settings, args.refund_id))
     if args.command == "mock-webhook":
         return mock_webhook.run(settings, args)
     if args.command == "demo-catalog":
@@ -216,14 +225,14 @@ def _ask_password(prompt: str, sources: str) -> str:
     return first
 
 
-async def _account_command(
+async def _use_case_command(
     settings: Settings,
     command: str,
     use_case: type[UseCase],
-    act: Callable[[UseCase], Awaitable[User]],
-    done: Callable[[User], str],
+    act: Callable[[UseCase], Awaitable[Result]],
+    done: Callable[[Result], str],
 ) -> int:
-    """Run one account use case from the command line: `done`'s line on success (exit status 0);
+    """Run one use case from the command line: `done`'s line on success (exit status 0);
     a domain error or a missing password as one line on standard error (exit status 1)."""
     from domain.errors import DomainError
     from entrypoints.ioc import create_cli_container
@@ -233,13 +242,13 @@ async def _account_command(
         async with container() as scope:
             run = await scope.get(use_case)
             try:
-                user = await act(run)
+                result = await act(run)
             except (DomainError, PasswordUnavailable) as error:
                 print(f"storefront: {command}: {_message(error)}", file=sys.stderr)
                 return 1
     finally:
         await container.close()
-    print(done(user))
+    print(done(result))
     return 0
 
 
@@ -259,7 +268,7 @@ async def _create_admin(settings: Settings, email: str, password: str | None) ->
             )
             return await ensure_admin(email, asked)
 
-    return await _account_command(
+    return await _use_case_command(
         settings, "create-admin", EnsureAdmin, act, lambda user: f"{user.email} is an admin (id {user.id})"
     )
 
@@ -273,7 +282,7 @@ async def _reset_password(settings: Settings, email: str, password: str | None) 
             given = _ask_password(f"New password for {email}", "--password or --password-stdin")
         return await reset_password(email, given)
 
-    return await _account_command(
+    return await _use_case_command(
         settings,
         "reset-password",
         ResetPassword,
@@ -298,6 +307,24 @@ async def _expire_orders(settings: Settings) -> int:
         await container.close()
     print(f"expired {expired} unpaid orders")
     return 0
+
+
+async def _retry_refund(settings: Settings, refund_id: int) -> int:
+    """`retry-refund`: revive a dead refund job (`RetryRefund`); a running worker picks it up."""
+    from application.payments.refunds import RetryRefund
+
+    async def act(retry: RetryRefund) -> Refund:
+        return await retry(refund_id)
+
+    return await _use_case_command(
+        settings,
+        "retry-refund",
+        RetryRefund,
+        act,
+        lambda refund: (
+            f"refund {refund.id} ({refund.amount}) is due again: a worker sends it to the provider"
+        ),
+    )
 
 
 async def _demo_catalog(settings: Settings) -> int:

@@ -7,8 +7,10 @@ counted, one WARNING per provider) for the workers that have its settings.
 Each job runs in one place at a time: a worker claims the row with a conditional write
 before it runs it (a job handed out twice is claimed once), holding it for `lease`; a worker
 that dies leaves its claim to lapse, and the relay hands the job out again. A failed attempt
-is retried after 1 s, 2 s, 4 s … (at most 5 min) up to `max_attempts`; then the job is dead
-and its cause is given up (a refund fails with the last error) in the same transaction.
+is retried after 1 s, 2 s, 4 s … (at most 5 min) up to `max_attempts`; then the job is dead.
+A dead refund job leaves its refund `pending` (its amount held): no attempt got the provider's
+answer, so whether the provider made the refund is unknown; it is logged at ERROR with the
+command that sends it again under the same reference (`RetryRefund`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.payments.refunds import ExecuteRefund, GiveUpRefund, ProviderNotEnabled
+from application.payments.refunds import ExecuteRefund, ProviderNotEnabled
 from application.ports import NO_METRICS, Clock, JobOutcome, JobQueue, Metrics, UnitOfWork
 from domain.errors import DomainError
 from domain.jobs import DEFAULT_MAX_ATTEMPTS, Job, JobKind, JobStatus
@@ -117,7 +119,6 @@ class RunJob:
         self._uow = uow
         self._clock = clock
         self._execute_refund = execute_refund
-        self._give_up_refund = GiveUpRefund()
         self._settings = settings
         self._metrics = metrics
 
@@ -168,8 +169,6 @@ class RunJob:
         failed = job.failed(error, now, self._settings.max_attempts)
         async with self._uow as uow:
             await uow.jobs.save(failed)
-            if failed.status is JobStatus.DEAD and job.kind is JobKind.REFUND:
-                await self._give_up_refund(uow, int(job.payload["refund_id"]), error, now)
             await uow.commit()
         outcome: JobOutcome = "dead" if failed.status is JobStatus.DEAD else "retried"
         self._metrics.job_finished(job.kind.value, outcome)
@@ -181,6 +180,14 @@ class RunJob:
             error,
             "dead" if outcome == "dead" else f"retrying after {failed.run_after.isoformat()}",
         )
+        if outcome == "dead" and job.kind is JobKind.REFUND:
+            log.error(
+                "refund %s is left pending, its amount held: no attempt got the provider's answer, "
+                "so whether the provider made it is unknown; check the provider, then send it again "
+                "under the same reference with `storefront retry-refund %s`",
+                job.payload["refund_id"],
+                job.payload["refund_id"],
+            )
         return failed.status
 
 

@@ -4,7 +4,9 @@ The request only records the refund (`pending`) and its job in one transaction; 
 (`ExecuteRefund`, run by a worker) asks the provider under the refund's reference
 (`application.payments.references.refund_reference`)
 outside any transaction, then records the answer in one. The provider's answer or a later
-webhook moves the refund forward only. docs/payments.md, "Refunds" and "Background jobs".
+webhook moves the refund forward only. A job that dies without an answer leaves the refund
+`pending`, its amount held, until an operator revives the job (`RetryRefund`).
+docs/payments.md, "Refunds" and "Background jobs".
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from application.ports import (
     UnitOfWork,
     resumable,
 )
-from domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
-from domain.jobs import JobKind, refund_job_key
+from domain.errors import Conflict, DependencyUnavailable, InvalidInput, InvalidTransition, NotFound
+from domain.jobs import JobKind, JobStatus, refund_job_key
 from domain.money import Money, parse_amount
 from domain.order_events import EventActor, OrderEvent
 from domain.payments import Payment
@@ -255,16 +257,41 @@ class ExecuteRefund:
         return recorded.refund
 
 
-class GiveUpRefund:
-    """The refund job is dead (out of attempts): the refund fails with the job's last error,
-    forward only (a refund that succeeded meanwhile stays succeeded). Runs in the caller's
-    unit of work, the one that buries the job."""
+class RetryRefund:
+    """An operator sends a pending refund whose job died to the provider again
+    (`storefront retry-refund <id>`).
 
-    async def __call__(self, uow: UnitOfWork, refund_id: int, error: str, now: datetime) -> None:
-        if await uow.refunds.get(refund_id) is not None:
-            await record_refund_answer(
-                uow, refund_id, RefundStatus.FAILED, now, EventActor.SYSTEM, failure_reason=error
-            )
+    A refund job dies only when no attempt got the provider's answer (unreachable, timed out,
+    5xx, or a fault of our own): whether the provider made the refund is unknown, so the refund
+    stays `pending` and keeps holding its amount (no second refund can take it). Reviving its
+    job asks the provider again under the same reference, the provider's idempotency key: a
+    refund the provider did make is answered, not made twice. Providers keep idempotency keys
+    for a limited time (Stripe and YooKassa: 24 hours, docs/payments.md "A refund whose job
+    died"). Raises NotFound (no such refund); InvalidTransition (the refund is final, or its job
+    is not dead: it is still being retried by itself).
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, refund_id: int) -> Refund:
+        async with self._uow as uow:
+            refund = await uow.refunds.get(refund_id) if is_storable_id(refund_id) else None
+            if refund is None:
+                raise NotFound(f"refund {refund_id} not found")
+            if refund.status.is_final:
+                raise InvalidTransition(f"refund {refund_id} is {refund.status.value}: nothing to retry")
+            job = await uow.jobs.find_by_key(refund_job_key(refund.id))
+            if job is None or job.status is not JobStatus.DEAD:
+                state = "missing" if job is None else job.status.value
+                raise InvalidTransition(
+                    f"refund {refund_id}'s job is {state}, not dead: it is still retried by itself"
+                )
+            await uow.jobs.save(job.revived(self._clock.now()))
+            await uow.commit()
+        log.warning("refund %s: its dead job was revived by an operator", refund.id)
+        return refund
 
 
 def _money(amount: Decimal, currency: str) -> Money:

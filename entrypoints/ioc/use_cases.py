@@ -33,7 +33,7 @@ from application.orders.place_order import PlaceOrder
 from application.orders.ship_order import ShipOrder
 from application.payments.providers import ListProviders
 from application.payments.read_payments import GetCheckout, GetPayment, ListOrderPayments, ListPayments
-from application.payments.refunds import ExecuteRefund, ListRefunds, RequestRefund
+from application.payments.refunds import ExecuteRefund, ListRefunds, RequestRefund, RetryRefund
 from application.payments.settle_webhook import SettleWebhook
 from application.payments.start_payment import StartPayment
 from application.ports import Clock, Metrics, PaymentGateways, UnitOfWork
@@ -111,4 +111,5 @@ class UseCases(Provider):
     request_refund = provide(RequestRefund)
     list_refunds = provide(ListRefunds)
     execute_refund = provide(ExecuteRefund)
+    retry_refund = provide(RetryRefund)
     read_job_backlog = provide(ReadJobBacklog)

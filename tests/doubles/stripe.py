@@ -118,6 +118,10 @@ class StripeDouble:
     def fail_next(self, count: int, status: int = 500) -> None:
         self._failures.extend([status] * count)
 
+    def recover(self) -> None:
+        """The failures still queued by `fail_next` are dropped: every request is answered again."""
+        self._failures.clear()
+
     def count(self, method: str, path: str) -> int:
         return sum(1 for each in self.requests if each == (method, path))
 

@@ -1,11 +1,15 @@
 """The refund job against a failing provider, in the app's own worker (RUN_WORKER), Stripe's API
 doubled in process: retried after 1 s, 2 s …, or dead after JOB_MAX_ATTEMPTS with the refund
-failed; `/metrics` counts the attempts by outcome and shows the oldest due job's age."""
+left pending (its amount held) until `storefront retry-refund` sends it again; `/metrics`
+counts the attempts by outcome and shows the oldest due job's age."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -112,7 +116,16 @@ async def test_a_provider_failing_twice_is_retried_after_one_then_two_seconds(
     assert "storefront_jobs_oldest_due_age_seconds" in after
 
 
-async def test_a_provider_that_always_fails_leaves_the_job_dead_and_the_refund_failed(
+async def job_dead(url: str, refund_id: int, seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    job = await job_of(url, refund_id)
+    while job["status"] != "dead" and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        job = await job_of(url, refund_id)
+    return job
+
+
+async def test_a_provider_that_always_fails_leaves_the_job_dead_and_the_refund_pending_until_retried(
     api: Api, stripe_api: StripeDouble, app_database_url: str
 ) -> None:
     payment = await paid_through_stripe(api, stripe_api, await api.customer())
@@ -120,12 +133,40 @@ async def test_a_provider_that_always_fails_leaves_the_job_dead_and_the_refund_f
     admin = await api.admin()
     requested = await api.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={}, headers=admin)
     assert requested.status_code == 201
-    refund = await settled(api, payment["id"], 15)
-    assert refund["status"] == "failed" and refund["failure_reason"], refund
-    job = await job_of(app_database_url, refund["id"])
+    refund_id = requested.json()["id"]
+    job = await job_dead(app_database_url, refund_id, 15)
     assert (job["status"], job["attempts"]) == ("dead", MAX_ATTEMPTS)
-    assert job["last_error"] == refund["failure_reason"]
+    assert job["last_error"]
+    # Whether Stripe made the refund is unknown: it stays pending and holds the whole amount.
+    listed = (await api.client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin)).json()
+    assert [(r["id"], r["status"]) for r in listed] == [(refund_id, "pending")]
+    again = await api.client.post(f"/api/v1/payments/{payment['id']}/refunds", json={}, headers=admin)
+    assert again.status_code == 409, again.text
     seen = (await api.client.get(f"/api/v1/payments/{payment['id']}", headers=admin)).json()
     assert seen["refunded_amount"] == "0.00"
     metrics = (await api.client.get("/metrics")).text
     assert metric(metrics, "storefront_jobs_total", kind="refund", outcome="dead") >= 1
+
+    # Stripe answers again; an operator sends the refund once more, under the same reference.
+    stripe_api.recover()
+    command = [sys.executable, "-m", "entrypoints.cli", "retry-refund", str(refund_id)]
+    env = {**os.environ, "DATABASE_URL": app_database_url}
+    result = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"refund {refund_id} " in result.stdout
+    refund = await settled(api, payment["id"], 15)
+    assert refund["status"] == "succeeded", refund
+    seen = (await api.client.get(f"/api/v1/payments/{payment['id']}", headers=admin)).json()
+    assert seen["refunded_amount"] == seen["amount"]
+    assert len(stripe_api.refunds) == 1
+    # nothing left to retry: one line on standard error, exit status 1
+    result = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout) == (1, ""), result
+    assert (
+        result.stderr.strip()
+        == f"storefront: retry-refund: refund {refund_id} is succeeded: nothing to retry"
+    )

@@ -17,7 +17,7 @@ from adapters.payments.registry import Gateways
 from application.jobs.run_jobs import HandOutJobs, JobSettings, ReadJobBacklog, RunJob
 from application.paging import Page
 from application.payments.references import refund_reference
-from application.payments.refunds import ExecuteRefund, ListRefunds, RequestRefund
+from application.payments.refunds import ExecuteRefund, ListRefunds, RequestRefund, RetryRefund
 from application.payments.settle_webhook import SettleWebhook
 from application.ports import Clock, JobQueue, NewPayment, ProviderRefund, RefundRequest, WebhookDelivery
 from domain.errors import (
@@ -342,7 +342,7 @@ async def test_a_failing_provider_is_retried_after_1_2_4_seconds_then_the_refund
     assert (await shop.job_of(refund.id)).attempts == 4
 
 
-async def test_a_provider_that_always_fails_kills_the_job_and_fails_the_refund_with_the_error() -> None:
+async def test_a_provider_that_always_fails_kills_the_job_and_the_refund_stays_pending_and_held() -> None:
     shop = Shop(failures=1_000, max_attempts=4)
     payment = await shop.paid()
     refund = await shop.request(ADMIN, payment.id)
@@ -353,12 +353,40 @@ async def test_a_provider_that_always_fails_kills_the_job_and_fails_the_refund_w
     assert statuses == [JobStatus.DUE, JobStatus.DUE, JobStatus.DUE, JobStatus.DEAD]
     job = await shop.job_of(refund.id)
     assert (job.status, job.attempts, job.last_error) == (JobStatus.DEAD, 4, "the provider timed out")
-    failed = await shop.refund(refund.id)
-    assert (failed.status, failed.failure_reason) == (RefundStatus.FAILED, "the provider timed out")
+    held = await shop.refund(refund.id)
+    # No attempt got an answer: the provider may have made the refund, so it is not called failed.
+    assert (held.status, held.failure_reason) == (RefundStatus.PENDING, None)
     assert shop.metrics.counts["jobs:refund:dead"] == 1
     assert await shop.work() == []
-    # a failed refund holds nothing back
-    assert (await shop.request(ADMIN, payment.id)).amount == payment.amount
+    # its amount stays held: no second refund can take the money the first one may have returned
+    with pytest.raises(Conflict):
+        await shop.request(ADMIN, payment.id)
+    assert (await shop.payment(payment.id)).refunded_amount.minor == 0
+
+
+async def test_an_operator_revives_a_dead_refund_job_and_the_provider_is_asked_under_the_same_reference() -> (
+    None
+):
+    shop = Shop(failures=4, max_attempts=4)
+    payment = await shop.paid()
+    refund = await shop.request(ADMIN, payment.id)
+    for _ in range(4):
+        await shop.work()
+        shop.clock.advance(300)
+    assert (await shop.job_of(refund.id)).status is JobStatus.DEAD
+    retry = RetryRefund(shop.uow, shop.clock)
+    assert (await retry(refund.id)).status is RefundStatus.PENDING
+    revived = await shop.job_of(refund.id)
+    assert (revived.status, revived.attempts, revived.run_after) == (JobStatus.DUE, 0, shop.clock.now())
+    with pytest.raises(InvalidTransition, match="not dead"):
+        await retry(refund.id)  # due again: nothing to revive
+    assert await shop.work() == [JobStatus.SUCCEEDED]
+    assert (await shop.refund(refund.id)).status is RefundStatus.SUCCEEDED
+    assert shop.gateway.asked == [refund_reference(INSTALLATION, refund.id)] * 5
+    with pytest.raises(InvalidTransition, match="succeeded"):
+        await retry(refund.id)
+    with pytest.raises(NotFound):
+        await retry(refund.id + 1000)
 
 
 async def test_a_provider_refusal_fails_the_refund_and_ends_the_job() -> None:
