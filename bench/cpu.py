@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.payments:
         from bench.payments import pending_orders, stripe_env
 
-        double = subprocess.Popen(
+        double = subprocess.Popen(  # noqa: S603 - our own interpreter and script
             [sys.executable, "-c", _DOUBLE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         assert double.stdout is not None
