@@ -2,6 +2,7 @@
 
     uv run python -m bench.cpu                  # seeds storefront_bench_cpu, prints µs per request
     uv run python -m bench.cpu --requests 5000
+    uv run python -m bench.cpu --payments --requests 600   # payment starts through Stripe (the double)
 
 Where `uv run just bench` measures the whole machine (server, PostgreSQL and wrk on two cores),
 this counts only the Python process's own CPU time (`time.process_time`) per request, one request
