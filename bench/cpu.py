@@ -2,6 +2,7 @@
 
     uv run python -m bench.cpu                  # seeds storefront_bench_cpu, prints µs per request
     uv run python -m bench.cpu --requests 5000
+    uv run python -m bench.cpu --payments --requests 600   # payment starts through Stripe (the double)
 
 Where `uv run just bench` measures the whole machine (server, PostgreSQL and wrk on two cores),
 this counts only the Python process's own CPU time (`time.process_time`) per request, one request
@@ -17,6 +18,7 @@ import asyncio
 import json
 import os
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -107,10 +109,57 @@ async def measure(app: AsgiApp, requests: int, method: str, path: str, *args: An
     return (time.process_time() - begun) / requests * 1e6
 
 
+_DOUBLE = """
+import sys, time
+from bench.payments import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
+from tests.doubles.stripe import StripeDouble
+double = StripeDouble(secret_key=STRIPE_SECRET_KEY, webhook_secret=STRIPE_WEBHOOK_SECRET).start()
+print(double.url, flush=True)
+sys.stdin.read()
+"""
+
+
+async def start_payments(
+    app: AsgiApp, bearer: Any, first: int, last: int, profile: str = ""
+) -> tuple[float, float]:
+    """µs of this process's CPU and of wall time per `POST /payments/orders/{id}` (Stripe, the
+    double answering at once in a process of its own), each order paid once, one after another;
+    the first fifth of the orders warm up."""
+    headers = [*bearer, (b"content-type", b"application/json")]
+    body = json.dumps({"provider": "stripe"}).encode()
+    warm = first + (last - first + 1) // 5
+
+    async def pay(order_id: int) -> None:
+        status, answer = await call(app, "POST", f"/api/v1/payments/orders/{order_id}", b"", headers, body)
+        if status >= 300:
+            raise RuntimeError(f"start payment of order {order_id}: {status} {answer[:200]!r}")
+
+    for order_id in range(first, warm):
+        await pay(order_id)
+    begun, wall = time.process_time(), time.perf_counter()
+    if profile:
+        import cProfile
+
+        with cProfile.Profile(time.process_time) as profiler:
+            for order_id in range(warm, last + 1):
+                await pay(order_id)
+        profiler.dump_stats(profile)
+    else:
+        for order_id in range(warm, last + 1):
+            await pay(order_id)
+    count = last + 1 - warm
+    return (time.process_time() - begun) / count * 1e6, (time.perf_counter() - wall) / count * 1e6
+
+
 async def run(
-    env: Mapping[str, str], floor_dsn: str, requests: int, only: str = "", profile: str = ""
+    env: Mapping[str, str],
+    floor_dsn: str,
+    requests: int,
+    only: str = "",
+    profile: str = "",
+    to_pay: tuple[int, int] = (0, 0),
 ) -> list[tuple[str, float, float | None]]:
-    from bench import floor_app
+    from bench import floor_app, payments
     from entrypoints.http.app import create_app
     from entrypoints.settings import Settings
 
@@ -119,7 +168,10 @@ async def run(
     os.environ["FLOOR_DATABASE_URL"] = floor_dsn
     stop_floor = await start(floor_app.app)
     try:
-        login = json.dumps({"email": seed.CUSTOMER_EMAIL.format(1), "password": seed.CUSTOMER_PASSWORD})
+        customer = payments.PAYER if only == "payments" else 1
+        login = json.dumps(
+            {"email": seed.CUSTOMER_EMAIL.format(customer), "password": seed.CUSTOMER_PASSWORD}
+        )
         _, body = await call(
             app, "POST", "/api/v1/auth/login", b"", [(b"content-type", b"application/json")], login.encode()
         )
@@ -127,6 +179,9 @@ async def run(
         rows: list[tuple[str, float, float | None]] = []
         json_bearer = [*bearer, (b"content-type", b"application/json")]
         orders = max(1, requests // 5)
+        if only == "payments":
+            cpu, wall = await start_payments(app, bearer, *to_pay, profile)
+            return [("start payment (CPU)", cpu, None), ("start payment (wall, 1 at a time)", wall, None)]
         if only == "orders":
             for name, body in (
                 ("place order (2 lines)", ORDER),
@@ -171,7 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--orders", action="store_true", help="only the place-order rows")
     parser.add_argument(
-        "--profile", default="", help="with --orders: cProfile of tracked orders to this file"
+        "--payments",
+        action="store_true",
+        help="only payment starts through Stripe (the double, no latency, in a process of its own)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="with --orders: cProfile of tracked orders (--payments: of payment starts) to this file",
     )
     args = parser.parse_args(argv)
 
@@ -195,14 +257,25 @@ def main(argv: list[str] | None = None) -> int:
         **({"redis_key_prefix": args.redis_key_prefix} if args.redis_key_prefix else {}),
     )
     env = api_env(options, url, 8000, keys)  # no server listens: the app is called directly
+    double = None
+    if args.payments:
+        from bench.payments import pending_orders, stripe_env
+
+        double = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", _DOUBLE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert double.stdout is not None
+        env = {**env, **stripe_env(double.stdout.readline().strip())}
     seed.create(args.admin_url, args.database, seed.FULL, password_hash(env))
     try:
         import uvloop
 
-        rows = uvloop.run(
-            run(env, seed.plain_dsn(url), args.requests, "orders" if args.orders else "", args.profile)
-        )
+        only = "payments" if args.payments else "orders" if args.orders else ""
+        to_pay = pending_orders(url, args.requests) if args.payments else (0, 0)
+        rows = uvloop.run(run(env, seed.plain_dsn(url), args.requests, only, args.profile, to_pay))
     finally:
+        if double is not None:
+            double.communicate("")
         delete_redis_keys(options)
         if not args.keep:
             asyncio.run(seed.drop_database(args.admin_url, args.database))

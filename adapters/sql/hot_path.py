@@ -35,12 +35,12 @@ from adapters.sql.errors import domain_error_for
 from adapters.sql.order_events import SqlOrderEventRepository
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository, _line
 from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository, _payment
-from application.ports import OrderableProduct
+from application.ports import NewPayment, OrderableProduct, OrderToPay
 from domain.catalog import Product
 from domain.money import Money
 from domain.order_events import OrderEvent
 from domain.orders import Order, OrderLine, OrderStatus
-from domain.payments import Outcome, Payment, PaymentEvent
+from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
 
 
 async def driver_connection(conn: AsyncConnection) -> Any:
@@ -73,6 +73,15 @@ class _Driver:
         if self._driver is None:
             self._driver = await driver_connection(self._conn)
         return self._driver
+
+    async def as_is(self) -> Any:
+        """The asyncpg connection without beginning a transaction: a statement sent before the
+        unit of work began one runs on its own (autocommit), inside the transaction otherwise."""
+        if self._driver is not None:
+            return self._driver
+        raw = await self._conn.get_raw_connection()
+        adapted: Any = raw.dbapi_connection
+        return adapted._connection
 
 
 _ORDERABLE = _one_line("""
@@ -139,6 +148,25 @@ _ORDER = "SELECT * FROM orders WHERE id = $1"
 _ORDER_FOR_UPDATE = "SELECT * FROM orders WHERE id = $1 FOR UPDATE"
 _LINES = "SELECT * FROM order_lines WHERE order_id = $1 ORDER BY id"
 _SAVE_STATUS = "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4"
+
+# Starting a payment: the order without its lines (its stored total), the payment inserted
+# unless the order has an active one (the partial unique index `uq_payments_order_id` decides,
+# its predicate repeated so that PostgreSQL infers it), and the opened payment saved in one
+# conditional statement.
+_ORDER_TO_PAY = "SELECT id, user_id, status, total_minor, currency FROM orders WHERE id = $1 FOR UPDATE"
+_ADD_PAYMENT_UNLESS_ACTIVE = _one_line("""
+INSERT INTO payments (order_id, user_id, amount_minor, currency, provider, status, refund_required,
+    created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, false, $7, $7)
+ON CONFLICT (order_id) WHERE status IN ('created', 'pending') DO NOTHING
+RETURNING id
+""")
+_ACTIVE_PAYMENT = "SELECT * FROM payments WHERE order_id = $1 AND status IN ('created', 'pending')"
+_SAVE_OPENED = _one_line("""
+UPDATE payments SET provider_payment_id = $2, checkout_url = $3, updated_at = $4
+WHERE id = $1 AND status = $5 AND provider_payment_id IS NULL
+RETURNING *
+""")
 
 _PAYMENT_BY_PROVIDER_ID = "SELECT * FROM payments WHERE provider = $1 AND provider_payment_id = $2"
 _PAYMENT_FOR_UPDATE = "SELECT * FROM payments WHERE id = $1 FOR UPDATE"
@@ -274,6 +302,13 @@ class PgOrderRepository(SqlOrderRepository):
             refunded_minor=int(row["refunded_minor"]),
         )
 
+    async def lock_to_pay(self, order_id: int) -> OrderToPay | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_ORDER_TO_PAY, order_id)
+        if row is None:
+            return None
+        return OrderToPay(row[0], row[1], OrderStatus(row[2]), Money(row[3], row[4]))
+
     async def save_status(self, order: Order, expected: OrderStatus) -> bool:
         driver = await self._driver.get()
         done = await driver.execute(
@@ -283,11 +318,60 @@ class PgOrderRepository(SqlOrderRepository):
 
 
 class PgPaymentRepository(SqlPaymentRepository):
-    """What settling a webhook reads and writes, as prepared statements."""
+    """What settling a webhook and starting a payment read and write, as prepared statements."""
 
     def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
         super().__init__(conn)
         self._driver = driver
+
+    async def add_unless_active(self, new: NewPayment, now: datetime) -> Payment | None:
+        driver = await self._driver.get()
+        row = await _write(
+            driver,
+            _ADD_PAYMENT_UNLESS_ACTIVE,
+            new.order_id,
+            new.user_id,
+            new.amount.minor,
+            new.amount.currency,
+            new.provider,
+            PaymentStatus.CREATED.value,
+            now,
+        )
+        if row is None:
+            return None
+        return Payment(
+            id=int(row[0]),
+            order_id=new.order_id,
+            user_id=new.user_id,
+            amount=new.amount,
+            provider=new.provider,
+            provider_payment_id=None,
+            checkout_url=None,
+            status=PaymentStatus.CREATED,
+            fail_reason=None,
+            refund_required=False,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def active_for_order(self, order_id: int) -> Payment | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_ACTIVE_PAYMENT, order_id)
+        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+
+    async def save_opened(self, opened: Payment) -> Payment | None:
+        # As the unit of work's first statement: on its own, no BEGIN/COMMIT round trips.
+        driver = await self._driver.as_is()
+        row = await _write(
+            driver,
+            _SAVE_OPENED,
+            opened.id,
+            opened.provider_payment_id,
+            opened.checkout_url,
+            opened.updated_at,
+            PaymentStatus.CREATED.value,
+        )
+        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
 
     async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
         driver = await self._driver.get()

@@ -77,32 +77,43 @@ class StartPayment:
     async def __call__(self, actor: Actor, order_id: int, provider: str | None = None) -> Payment:
         gateway = self._gateway(provider if provider is not None else self._gateways.default)
         async with self._uow as uow:
-            order = await uow.orders.get(order_id, for_update=True) if is_storable_id(order_id) else None
+            order = await uow.orders.lock_to_pay(order_id) if is_storable_id(order_id) else None
             if order is None or order.user_id != actor.user_id:
                 raise NotFound(f"order {order_id} not found")
             if not order.is_payable:
                 raise InvalidTransition(
                     f"order {order_id} is {order.status.value}; only a pending order can be paid"
                 )
-            active = await uow.payments.active_for_order(order.id)
-            if active is not None and not active.is_unopened:
-                raise InvalidTransition(f"order {order_id} already has an active payment")
-            if active is not None and active.provider == gateway.name:
-                # Never opened at the provider (it was unreachable): resumed under its own
-                # reference, so the provider opens one payment however often this is retried.
-                payment = active
-            else:
-                if active is not None:
-                    # Never opened, for another provider: retired, so that the new one may start.
-                    retired = active.moved_to(PaymentStatus.CANCELED, self._clock.now(), fail_reason=REPLACED)
-                    await uow.payments.save(retired)
-                    await uow.order_events.append(OrderEvent.of_payment(retired, EventActor.of(actor)))
-                new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
-                payment = await uow.payments.add(new, self._clock.now())
+            new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
+            # The usual case, no active payment, in one statement; the constraint decides.
+            started = await uow.payments.add_unless_active(new, self._clock.now())
+            if started is not None:
+                payment = started
                 await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.of(actor)))
+            else:
+                payment = await self._instead_of_active(uow, actor, new)
             await uow.idempotency.record_created(payment.id)
             await uow.commit()
         return await self._open(payment)
+
+    async def _instead_of_active(self, uow: UnitOfWork, actor: Actor, new: NewPayment) -> Payment:
+        """The order already has an active payment (its row is locked: no start races this one)."""
+        active = await uow.payments.active_for_order(new.order_id)
+        if active is not None and not active.is_unopened:
+            raise InvalidTransition(f"order {new.order_id} already has an active payment")
+        if active is not None and active.provider == new.provider:
+            # Never opened at the provider (it was unreachable): resumed under its own
+            # reference, so the provider opens one payment however often this is retried.
+            return active
+        if active is not None:
+            # Never opened, for another provider: retired, so that the new one may start.
+            retired = active.moved_to(PaymentStatus.CANCELED, self._clock.now(), fail_reason=REPLACED)
+            await uow.payments.save(retired)
+            await uow.order_events.append(OrderEvent.of_payment(retired, EventActor.of(actor)))
+        # (None: it stopped being active since the insert looked, e.g. it expired meanwhile.)
+        payment = await uow.payments.add(new, self._clock.now())
+        await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.of(actor)))
+        return payment
 
     async def resume(self, actor: Actor, payment_id: int) -> Payment:
         """The payment an earlier request (under the same idempotency key) created, as it is now;
@@ -155,16 +166,19 @@ class StartPayment:
             raise Conflict(f"the payment provider refused the payment: {error.message}") from None
 
         async with self._uow as uow:
-            current = await uow.payments.lock(payment.id)
-            assert current is not None
-            if current.status is not PaymentStatus.CREATED:
-                # Retired by a start for another provider while the provider was being asked:
-                # its checkout page is never shown, so nobody can pay it.
-                raise InvalidTransition(f"payment {payment.id} was {current.status} while it was opened")
-            if current.provider_payment_id is None:
-                current = current.opened(opened.provider_payment_id, opened.checkout_url, self._clock.now())
-                await uow.payments.save(current)
-                await uow.commit()
+            # One conditional statement (PostgreSQL: in autocommit, no lock held around it).
+            current = await uow.payments.save_opened(
+                payment.opened(opened.provider_payment_id, opened.checkout_url, self._clock.now())
+            )
+            if current is None:
+                current = await uow.payments.get(payment.id)
+                assert current is not None
+                if current.status is not PaymentStatus.CREATED:
+                    # Retired by a start for another provider while the provider was being asked:
+                    # its checkout page is never shown, so nobody can pay it.
+                    raise InvalidTransition(f"payment {payment.id} was {current.status} while it was opened")
+                # Opened meanwhile by a concurrent resume under the same reference: that one stands.
+            await uow.commit()
         return current
 
     async def _fail(self, payment: Payment, reason: str) -> None:

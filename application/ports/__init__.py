@@ -59,7 +59,13 @@ from application.ports.metrics import (
 )
 from application.ports.order_events import OrderEventOut, OrderEventRepository
 from application.ports.order_reads import OrderItemOut, OrderOut, OrderReadModel
-from application.ports.orders import OrderableProduct, OrderFilter, OrderRepository, StockRepository
+from application.ports.orders import (
+    OrderableProduct,
+    OrderFilter,
+    OrderRepository,
+    OrderToPay,
+    StockRepository,
+)
 from application.ports.payment_reads import PaymentOut, RefundOut
 from application.ports.payments import (
     CheckoutRequest,
@@ -124,6 +130,7 @@ __all__ = [
     "OrderOut",
     "OrderReadModel",
     "OrderRepository",
+    "OrderToPay",
     "OrderableProduct",
     "PasswordHasher",
     "PaymentEventRepository",

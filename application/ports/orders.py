@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.catalog import Product
+from domain.money import Money
 from domain.orders import Order, OrderStatus
 
 
@@ -56,6 +57,22 @@ class OrderFilter:
     created_to: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OrderToPay:
+    """What starting a payment needs of an order: who owns it, its status and its total (the
+    total as stored with the order when it was placed: the sum of its lines), not the lines."""
+
+    id: int
+    user_id: int
+    status: OrderStatus
+    total: Money
+
+    @property
+    def is_payable(self) -> bool:
+        """As `Order.is_payable`: only a pending order can still be paid."""
+        return self.status is OrderStatus.PENDING
+
+
 class OrderRepository(Protocol):
     @abstractmethod
     async def add(self, order: Order) -> Order:
@@ -64,6 +81,14 @@ class OrderRepository(Protocol):
     @abstractmethod
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         """One order; `for_update` locks its row until the transaction ends (PostgreSQL)."""
+
+    async def lock_to_pay(self, order_id: int) -> OrderToPay | None:
+        """The order as a payment start needs it, its row locked as by `get(for_update=True)`;
+        an implementation may read it without its lines (PostgreSQL: one row, one statement)."""
+        order = await self.get(order_id, for_update=True)
+        if order is None:
+            return None
+        return OrderToPay(order.id, order.user_id, order.status, order.total)
 
     @abstractmethod
     async def list_for_user(

@@ -199,6 +199,33 @@ class PaymentRepository(Protocol):
     @abstractmethod
     async def active_for_order(self, order_id: int) -> Payment | None: ...
 
+    async def add_unless_active(self, new: NewPayment, now: datetime) -> Payment | None:
+        """Insert as `created` unless the order already has an active payment: then None, and
+        nothing inserted (the caller reads it with `active_for_order`). An implementation may
+        leave the check to the one-active-payment constraint (PostgreSQL: one `INSERT … ON
+        CONFLICT DO NOTHING`)."""
+        if await self.active_for_order(new.order_id) is not None:
+            return None
+        return await self.add(new, now)
+
+    async def save_opened(self, opened: Payment) -> Payment | None:
+        """Store what `Payment.opened` gave `opened` (the provider's id, the checkout page,
+        `updated_at`) only if the stored payment is still `created` and never opened: the payment
+        as stored then, or None (nothing written) when it was retired or opened meanwhile.
+
+        One conditional statement is enough, and as the only statement of its unit of work it
+        may be committed at once (PostgreSQL: an `UPDATE … RETURNING` outside any transaction,
+        no `BEGIN`, lock or `COMMIT` round trips): a unit of work that runs it does nothing else
+        before `commit()`."""
+        provider_payment_id, checkout_url = opened.provider_payment_id, opened.checkout_url
+        assert provider_payment_id is not None and checkout_url is not None, "not opened"
+        current = await self.lock(opened.id)
+        if current is None or not current.is_unopened:
+            return None
+        stored = current.opened(provider_payment_id, checkout_url, opened.updated_at)
+        await self.save(stored)
+        return stored
+
     @abstractmethod
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[Payment]:
         """Oldest first."""
