@@ -23,6 +23,7 @@ Each trick's measurement is in `docs/performance.md`, "Write path".
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -32,15 +33,30 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.errors import domain_error_for
+from adapters.sql.jobs import SqlJobRepository
 from adapters.sql.order_events import SqlOrderEventRepository
 from adapters.sql.orders import SqlOrderRepository, SqlStockRepository, _line
 from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository, _payment
-from application.ports import NewPayment, OrderableProduct, OrderToPay
+from adapters.sql.refunds import SqlRefundRepository, _refund
+from application.ports import NewJob, NewPayment, NewRefund, OrderableProduct, OrderToPay
 from domain.catalog import Product
+from domain.jobs import Job, JobStatus
 from domain.money import Money
 from domain.order_events import OrderEvent
 from domain.orders import Order, OrderLine, OrderStatus
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
+from domain.refunds import Refund, RefundStatus
+
+
+def adapted_connection(conn: AsyncConnection) -> Any:
+    """SQLAlchemy's asyncpg adapter under the checked-out `conn`, without a greenlet hop.
+
+    `AsyncConnection.get_raw_connection()` runs the same attribute lookup through
+    `greenlet_spawn`; on a connection already checked out the lookup does no I/O.
+    """
+    sync = conn.sync_connection
+    assert sync is not None  # checked out: the unit of work holds it
+    return sync.connection.dbapi_connection
 
 
 async def driver_connection(conn: AsyncConnection) -> Any:
@@ -48,13 +64,32 @@ async def driver_connection(conn: AsyncConnection) -> Any:
 
     SQLAlchemy's asyncpg adapter sends `BEGIN` lazily, before the first statement it runs
     itself; a statement sent to the driver directly must start it the same way, or it would run
-    outside the unit of work's transaction. The adapter then commits or rolls back as usual.
+    outside the unit of work's transaction. The unit of work then commits or rolls back through
+    `end_transaction`.
     """
-    raw = await conn.get_raw_connection()
-    adapted: Any = raw.dbapi_connection
+    adapted = adapted_connection(conn)
     if adapted._transaction is None:
         await adapted._start_transaction()
     return adapted._connection
+
+
+async def end_transaction(conn: AsyncConnection, *, commit: bool) -> None:
+    """Commit or roll back the unit of work's transaction on PostgreSQL.
+
+    The unit of work on PostgreSQL opens no SQLAlchemy transaction of its own (`begin()` is a
+    greenlet hop that sends nothing: the adapter begins lazily anyway). When SQLAlchemy ran a
+    statement, it autobegan, and its own commit or rollback ends everything; when only the
+    prepared statements above ran, the adapter's asyncpg transaction is ended directly, which
+    skips a greenlet hop and SQLAlchemy's transaction bookkeeping. Measured with the unit of work's
+    other hops (docs/performance.md, "Write path", "This round").
+    """
+    if conn.in_transaction():
+        await (conn.commit() if commit else conn.rollback())
+        return
+    adapted = adapted_connection(conn)
+    transaction = adapted._transaction
+    if transaction is not None:
+        await adapted._call_and_discard(transaction.commit if commit else transaction.rollback)
 
 
 def _one_line(sql: str) -> str:
@@ -79,9 +114,7 @@ class _Driver:
         unit of work began one runs on its own (autocommit), inside the transaction otherwise."""
         if self._driver is not None:
             return self._driver
-        raw = await self._conn.get_raw_connection()
-        adapted: Any = raw.dbapi_connection
-        return adapted._connection
+        return adapted_connection(self._conn)._connection
 
 
 _ORDERABLE = _one_line("""
@@ -168,6 +201,7 @@ WHERE id = $1 AND status = $5 AND provider_payment_id IS NULL
 RETURNING *
 """)
 
+_PAYMENT = "SELECT * FROM payments WHERE id = $1"
 _PAYMENT_BY_PROVIDER_ID = "SELECT * FROM payments WHERE provider = $1 AND provider_payment_id = $2"
 _PAYMENT_FOR_UPDATE = "SELECT * FROM payments WHERE id = $1 FOR UPDATE"
 _SAVE_PAYMENT = _one_line("""
@@ -182,6 +216,21 @@ INSERT INTO payment_events (provider, event_id, payment_id, status, amount_minor
     fail_reason, outcome, received_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (provider, event_id) DO NOTHING
+RETURNING id
+""")
+
+
+_REFUNDS_OF_PAYMENT = "SELECT * FROM refunds WHERE payment_id = $1 ORDER BY id"
+_ADD_REFUND = _one_line("""
+INSERT INTO refunds (payment_id, order_id, amount_minor, currency, status, reason, provider_refund_id,
+    failure_reason, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, $7)
+RETURNING id
+""")
+_ADD_JOB = _one_line("""
+INSERT INTO jobs (kind, payload, key, status, attempts, run_after, last_error, locked_until, locked_by,
+    created_at, updated_at)
+VALUES ($1, $2, $3, $4, 0, $5, NULL, NULL, NULL, $5, $5)
 RETURNING id
 """)
 
@@ -373,6 +422,11 @@ class PgPaymentRepository(SqlPaymentRepository):
         )
         return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
 
+    async def get(self, payment_id: int) -> Payment | None:
+        driver = await self._driver.get()
+        row = await driver.fetchrow(_PAYMENT, payment_id)
+        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+
     async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
         driver = await self._driver.get()
         row = await driver.fetchrow(_PAYMENT_BY_PROVIDER_ID, provider, provider_payment_id)
@@ -449,6 +503,79 @@ class PgOrderEventRepository(SqlOrderEventRepository):
         )
 
 
+class PgRefundRepository(SqlRefundRepository):
+    """What requesting a refund reads and writes (the payment's refunds, the new one)."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def of_payment(self, payment_id: int) -> list[Refund]:
+        driver = await self._driver.get()
+        return [_refund(_ByName(row)) for row in await driver.fetch(_REFUNDS_OF_PAYMENT, payment_id)]  # type: ignore[arg-type]
+
+    async def add(self, new: NewRefund, now: datetime) -> Refund:
+        driver = await self._driver.get()
+        row = await _write(
+            driver,
+            _ADD_REFUND,
+            new.payment_id,
+            new.order_id,
+            new.amount.minor,
+            new.amount.currency,
+            RefundStatus.PENDING.value,
+            new.reason,
+            now,
+        )
+        return Refund(
+            id=int(row[0]),
+            payment_id=new.payment_id,
+            order_id=new.order_id,
+            amount=new.amount,
+            status=RefundStatus.PENDING,
+            reason=new.reason,
+            provider_refund_id=None,
+            failure_reason=None,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+class PgJobRepository(SqlJobRepository):
+    """`add` (a refund request's job) as one prepared statement."""
+
+    def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
+        super().__init__(conn)
+        self._driver = driver
+
+    async def add(self, new: NewJob, now: datetime) -> Job:
+        driver = await self._driver.get()
+        payload = dict(new.payload)
+        row = await _write(
+            driver,
+            _ADD_JOB,
+            new.kind.value,
+            json.dumps(payload, sort_keys=True),
+            new.key,
+            JobStatus.DUE.value,
+            now,
+        )
+        return Job(
+            id=int(row[0]),
+            kind=new.kind,
+            payload=payload,
+            key=new.key,
+            status=JobStatus.DUE,
+            attempts=0,
+            run_after=now,
+            last_error=None,
+            locked_until=None,
+            locked_by=None,
+            created_at=now,
+            updated_at=now,
+        )
+
+
 class HotRepositories:
     """The hot repositories of one unit of work, sharing its connection's driver."""
 
@@ -459,3 +586,5 @@ class HotRepositories:
         self.order_events = PgOrderEventRepository(conn, driver)
         self.payments = PgPaymentRepository(conn, driver)
         self.payment_events = PgPaymentEventRepository(conn, driver)
+        self.refunds = PgRefundRepository(conn, driver)
+        self.jobs = PgJobRepository(conn, driver)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Self
@@ -7,7 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import Database
-from adapters.sql.hot_path import HotRepositories
+from adapters.sql.hot_path import HotRepositories, end_transaction
 from adapters.sql.idempotency import SqlIdempotencyRecords
 from adapters.sql.jobs import SqlJobRepository
 from adapters.sql.order_events import SqlOrderEventRepository
@@ -19,7 +20,12 @@ from application.ports import UnitOfWork
 
 
 class SqlUnitOfWork(UnitOfWork):
-    """One transaction on one connection; rolled back on exit unless committed."""
+    """One transaction on one connection; rolled back on exit unless committed.
+
+    On SQLite the transaction begins at once (`BEGIN IMMEDIATE`, `Database.transaction`); on
+    PostgreSQL the connection is checked out and the transaction begins with the first statement
+    (adapters/sql/hot_path.py, `end_transaction`).
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -27,8 +33,11 @@ class SqlUnitOfWork(UnitOfWork):
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        self._tx = self._db.transaction()
-        conn = self._conn = await self._tx.__aenter__()
+        if self._db.is_sqlite:
+            self._tx = self._db.transaction()
+            conn = self._conn = await self._tx.__aenter__()
+        else:
+            conn = self._conn = await self._db.engine.connect().start()
         self.users = SqlUserRepository(conn)
         self.categories = SqlCategoryRepository(conn)
         self.products = SqlProductRepository(conn)
@@ -38,13 +47,14 @@ class SqlUnitOfWork(UnitOfWork):
             self.order_events = SqlOrderEventRepository(conn)
             self.payments = SqlPaymentRepository(conn)
             self.payment_events = SqlPaymentEventRepository(conn)
+            self.refunds = SqlRefundRepository(conn)
+            self.jobs = SqlJobRepository(conn)
         else:  # the hot write paths' prepared statements (adapters/sql/hot_path.py)
             hot = HotRepositories(conn)
             self.orders, self.stock, self.order_events = hot.orders, hot.stock, hot.order_events
             self.payments, self.payment_events = hot.payments, hot.payment_events
+            self.refunds, self.jobs = hot.refunds, hot.jobs
         self.idempotency = SqlIdempotencyRecords(conn)
-        self.refunds = SqlRefundRepository(conn)
-        self.jobs = SqlJobRepository(conn)
         return self
 
     async def __aexit__(
@@ -53,7 +63,14 @@ class SqlUnitOfWork(UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._tx is not None and self._conn is not None
+        assert self._conn is not None
+        if self._tx is None:  # PostgreSQL
+            conn, self._conn = self._conn, None
+            try:
+                await end_transaction(conn, commit=False)
+            finally:
+                await asyncio.shield(conn.close())
+            return
         try:
             if self._conn.in_transaction():
                 await self._conn.rollback()
@@ -63,4 +80,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         assert self._conn is not None
-        await self._conn.commit()
+        if self._tx is None:
+            await end_transaction(self._conn, commit=True)
+        else:
+            await self._conn.commit()

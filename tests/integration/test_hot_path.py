@@ -78,3 +78,48 @@ async def test_parallel_orders_over_the_same_products_in_opposite_orders_never_d
             assert [(await uow.products.get(pid)).stock for pid in ids] == [0, 0, 0, 0]  # type: ignore[union-attr]
     finally:
         await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_unit_of_work_rolls_back_or_commits_prepared_and_sqlalchemy_statements_alike(
+    postgres_database: str,
+) -> None:
+    """The PostgreSQL unit of work opens no SQLAlchemy transaction (hot_path.end_transaction):
+    prepared statements alone, SQLAlchemy's alone, or both, are rolled back on exit without
+    `commit()` and kept with it."""
+    db = Database(create_engine(postgres_database, pool_size=2))
+    try:
+        async with SqlUnitOfWork(db) as uow:
+            category = await uow.categories.add(NewCategory("Tea", "tea"), NOW)
+            product = await uow.products.add(NewProduct("A", "", 100, "RUB", category.id, 10), NOW)
+            await uow.commit()
+
+        async def stock() -> int | None:
+            async with SqlUnitOfWork(db) as uow:
+                found = await uow.products.get(product.id)
+                assert found is not None
+                return found.stock
+
+        async with SqlUnitOfWork(db) as uow:  # prepared only, no commit
+            assert await uow.stock.reserve({product.id: 1}) == {}
+        assert await stock() == 10
+        async with SqlUnitOfWork(db) as uow:  # SQLAlchemy first, then prepared, no commit
+            await uow.categories.add(NewCategory("Coffee", "coffee"), NOW)
+            assert await uow.stock.reserve({product.id: 2}) == {}
+        assert await stock() == 10
+        async with SqlUnitOfWork(db) as uow:  # prepared only, committed
+            assert await uow.stock.reserve({product.id: 3}) == {}
+            await uow.commit()
+        assert await stock() == 7
+        async with SqlUnitOfWork(db) as uow:  # prepared then SQLAlchemy, committed; then again
+            assert await uow.stock.reserve({product.id: 1}) == {}
+            await uow.categories.add(NewCategory("Cocoa", "cocoa"), NOW)
+            await uow.commit()
+            assert await uow.stock.reserve({product.id: 1}) == {}
+            await uow.commit()
+        assert await stock() == 5
+        async with SqlUnitOfWork(db) as uow:
+            assert await uow.categories.get_by_slug("coffee") is None
+            assert await uow.categories.get_by_slug("cocoa") is not None
+    finally:
+        await db.dispose()
