@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sql.entity_rows import EntityRows
 from adapters.sql.errors import to_domain_error
 from adapters.sql.product_filter import product_filter
 from adapters.sql.tables import categories, products, users
@@ -23,7 +25,6 @@ from application.ports import (
     UserRepository,
 )
 from domain.catalog import Category, Product
-from domain.money import Money
 from domain.users import Role, User
 
 
@@ -96,8 +97,17 @@ class SqlUserRepository(UserRepository):
         return [_user(row) for row in await self._conn.execute(query)]
 
 
+def _created(new: Any, now: datetime) -> dict[str, Any]:
+    """A new category's or product's row (`NewCategory`, `NewProduct`: named as its columns),
+    active, its id 0 until stored."""
+    return {**asdict(new), "id": 0, "is_active": True, "created_at": now, "updated_at": now}
+
+
+CATEGORIES = EntityRows(Category, categories)
+
+
 def _category(row: Row[Any]) -> Category:
-    return Category(row.id, row.name, row.slug, row.is_active, row.created_at, row.updated_at)
+    return CATEGORIES.from_row(row._mapping)
 
 
 class SqlCategoryRepository(CategoryRepository):
@@ -105,14 +115,11 @@ class SqlCategoryRepository(CategoryRepository):
         self._conn = conn
 
     async def add(self, new: NewCategory, now: datetime) -> Category:
+        fresh = CATEGORIES.from_row(_created(new, now))
         result = await execute_write(
-            self._conn,
-            insert(categories)
-            .values(name=new.name, slug=new.slug, is_active=True, created_at=now, updated_at=now)
-            .returning(categories.c.id),
+            self._conn, insert(categories).values(CATEGORIES.values(fresh)).returning(categories.c.id)
         )
-        category_id = result.scalar_one()
-        return Category(category_id, new.name, new.slug, True, now, now)
+        return replace(fresh, id=result.scalar_one())
 
     async def get(self, category_id: int) -> Category | None:
         row = (await self._conn.execute(select(categories).where(categories.c.id == category_id))).first()
@@ -127,14 +134,7 @@ class SqlCategoryRepository(CategoryRepository):
     async def save(self, category: Category) -> None:
         await execute_write(
             self._conn,
-            update(categories)
-            .where(categories.c.id == category.id)
-            .values(
-                name=category.name,
-                slug=category.slug,
-                is_active=category.is_active,
-                updated_at=category.updated_at,
-            ),
+            update(categories).where(categories.c.id == category.id).values(CATEGORIES.changes(category)),
         )
 
     async def list(self, only_active: bool, limit: int, offset: int) -> list[Category]:
@@ -144,18 +144,12 @@ class SqlCategoryRepository(CategoryRepository):
         return [_category(row) for row in await self._conn.execute(query)]
 
 
+# `search_name`: the name lower-cased by Python for `q` (see the table).
+PRODUCTS = EntityRows(Product, products, computed={"search_name": lambda product: product.name.lower()})
+
+
 def _product(row: Row[Any]) -> Product:
-    return Product(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        price=Money(row.price_minor, row.currency),
-        category_id=row.category_id,
-        stock=row.stock,
-        is_active=row.is_active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return PRODUCTS.from_row(row._mapping)
 
 
 def product_query(criteria: ProductFilter) -> Select[Any]:
@@ -182,35 +176,11 @@ class SqlProductRepository(ProductRepository):
         self._conn = conn
 
     async def add(self, new: NewProduct, now: datetime) -> Product:
+        fresh = PRODUCTS.from_row(_created(new, now))
         result = await execute_write(
-            self._conn,
-            insert(products)
-            .values(
-                name=new.name,
-                search_name=new.name.lower(),
-                description=new.description,
-                price_minor=new.price_minor,
-                currency=new.currency,
-                category_id=new.category_id,
-                stock=new.stock,
-                is_active=True,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(products.c.id),
+            self._conn, insert(products).values(PRODUCTS.values(fresh)).returning(products.c.id)
         )
-        product_id = result.scalar_one()
-        return Product(
-            id=product_id,
-            name=new.name,
-            description=new.description,
-            price=Money(new.price_minor, new.currency),
-            category_id=new.category_id,
-            stock=new.stock,
-            is_active=True,
-            created_at=now,
-            updated_at=now,
-        )
+        return replace(fresh, id=result.scalar_one())
 
     async def get(self, product_id: int) -> Product | None:
         row = (await self._conn.execute(select(products).where(products.c.id == product_id))).first()
@@ -219,19 +189,7 @@ class SqlProductRepository(ProductRepository):
     async def save(self, product: Product) -> None:
         await execute_write(
             self._conn,
-            update(products)
-            .where(products.c.id == product.id)
-            .values(
-                name=product.name,
-                search_name=product.name.lower(),
-                description=product.description,
-                price_minor=product.price.minor,
-                currency=product.price.currency,
-                category_id=product.category_id,
-                stock=product.stock,
-                is_active=product.is_active,
-                updated_at=product.updated_at,
-            ),
+            update(products).where(products.c.id == product.id).values(PRODUCTS.changes(product)),
         )
 
     async def list(self, criteria: ProductFilter) -> list[Product]:
