@@ -13,8 +13,8 @@ SQLAlchemy connection, inside the same transaction:
   Python-side compilation happens at all;
 - arrays (`= ANY($1::bigint[])`, `unnest`) keep one statement whatever the number of lines (an
   `IN ($1, $2, …)` list is a new statement per length);
-- whole rows (`SELECT *`) are read by the generic repositories' own row mappings (an entity's
-  `EntityRows`, or a payment's through `_ByName`), and the column lists written out here are
+- whole rows (`SELECT *`) are read by the generic repositories' own row mappings (the entity's
+  `EntityRows`), and the column lists written out here are
   the same mappings' (`columns`, `written`), made once at import: a column added later is read
   and written the same way on both paths, and the text is still constant at runtime;
 - stock is checked, locked and taken for every line in one statement instead of one `UPDATE`
@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sql.errors import domain_error_for
 from adapters.sql.order_events import SqlOrderEventRepository
 from adapters.sql.orders import ORDER_LINES, ORDERS, SqlOrderRepository, SqlStockRepository
-from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository, _payment
+from adapters.sql.payments import PAYMENTS, SqlPaymentEventRepository, SqlPaymentRepository
 from adapters.sql.repositories import PRODUCTS
 from adapters.sql.tables import order_lines
 from application.ports import OrderableProduct
@@ -177,21 +177,6 @@ RETURNING id
 """)
 
 
-class _ByName:
-    """An asyncpg record read by attribute, as the generic repositories read SQLAlchemy rows."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, record: Any) -> None:
-        self._record = record
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._record[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 async def _write(driver: Any, query: str, *args: Any) -> Any:
     """`fetchrow`; a named constraint violation becomes its domain error (as `execute_write`)."""
     try:
@@ -284,12 +269,12 @@ class PgPaymentRepository(SqlPaymentRepository):
     async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
         driver = await self._driver.get()
         row = await driver.fetchrow(_PAYMENT_BY_PROVIDER_ID, provider, provider_payment_id)
-        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+        return None if row is None else PAYMENTS.from_row(row)
 
     async def lock(self, payment_id: int) -> Payment | None:
         driver = await self._driver.get()
         row = await driver.fetchrow(_PAYMENT_FOR_UPDATE, payment_id)
-        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+        return None if row is None else PAYMENTS.from_row(row)
 
     async def save(self, payment: Payment) -> None:
         driver = await self._driver.get()

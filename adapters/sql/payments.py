@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -10,30 +11,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sql.entity_rows import EntityRows
 from adapters.sql.repositories import execute_write
 from adapters.sql.tables import payment_events, payments
 from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
-from domain.money import Money
 from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent, PaymentStatus
+
+PAYMENTS = EntityRows(Payment, payments)
 
 
 def _payment(row: Row[Any]) -> Payment:
-    return Payment(
-        id=row.id,
-        order_id=row.order_id,
-        user_id=row.user_id,
-        amount=Money(row.amount_minor, row.currency),
-        provider=row.provider,
-        provider_payment_id=row.provider_payment_id,
-        checkout_url=row.checkout_url,
-        status=PaymentStatus(row.status),
-        fail_reason=row.fail_reason,
-        refund_required=bool(row.refund_required),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        refunded_minor=int(row.refunded_minor),
-        capture_reference=row.capture_reference,
-    )
+    return PAYMENTS.from_row(row._mapping)
 
 
 def payment_list(criteria: PaymentFilter, limit: int, offset: int) -> Select[Any]:
@@ -57,35 +45,24 @@ class SqlPaymentRepository(PaymentRepository):
         self._conn = conn
 
     async def add(self, new: NewPayment, now: datetime) -> Payment:
-        values = {
-            "order_id": new.order_id,
-            "user_id": new.user_id,
-            "amount_minor": new.amount.minor,
-            "currency": new.amount.currency,
-            "provider": new.provider,
-            "provider_payment_id": None,
-            "checkout_url": None,
-            "status": PaymentStatus.CREATED.value,
-            "fail_reason": None,
-            "refund_required": False,
-            "created_at": now,
-            "updated_at": now,
-        }
-        result = await execute_write(self._conn, insert(payments).values(**values).returning(payments.c.id))
-        return Payment(
-            id=int(result.scalar_one()),
-            order_id=new.order_id,
-            user_id=new.user_id,
-            amount=new.amount,
-            provider=new.provider,
-            provider_payment_id=None,
-            checkout_url=None,
-            status=PaymentStatus.CREATED,
-            fail_reason=None,
-            refund_required=False,
-            created_at=now,
-            updated_at=now,
+        fresh = Payment(
+            0,
+            new.order_id,
+            new.user_id,
+            new.amount,
+            new.provider,
+            None,
+            None,
+            PaymentStatus.CREATED,
+            None,
+            False,
+            now,
+            now,
         )
+        result = await execute_write(
+            self._conn, insert(payments).values(PAYMENTS.values(fresh)).returning(payments.c.id)
+        )
+        return replace(fresh, id=int(result.scalar_one()))
 
     async def get(self, payment_id: int) -> Payment | None:
         row = (await self._conn.execute(select(payments).where(payments.c.id == payment_id))).first()
@@ -106,18 +83,7 @@ class SqlPaymentRepository(PaymentRepository):
     async def save(self, payment: Payment) -> None:
         await execute_write(
             self._conn,
-            update(payments)
-            .where(payments.c.id == payment.id)
-            .values(
-                provider_payment_id=payment.provider_payment_id,
-                checkout_url=payment.checkout_url,
-                status=payment.status.value,
-                fail_reason=payment.fail_reason,
-                refund_required=payment.refund_required,
-                refunded_minor=payment.refunded_minor,
-                capture_reference=payment.capture_reference,
-                updated_at=payment.updated_at,
-            ),
+            update(payments).where(payments.c.id == payment.id).values(PAYMENTS.changes(payment)),
         )
 
     async def active_for_order(self, order_id: int) -> Payment | None:

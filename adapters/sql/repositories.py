@@ -43,11 +43,12 @@ async def execute_write(conn: AsyncConnection, statement: Any) -> Any:
         raise domain_error from None
 
 
+USERS = EntityRows(User, users)
+
+
 def user_of(row: Mapping[Any, Any]) -> User:
     """A user from a row of `users`, by column name: a SQLAlchemy row's mapping or an asyncpg record."""
-    return User(
-        row["id"], row["email"], row["password_hash"], Role(row["role"]), row["is_active"], row["created_at"]
-    )
+    return USERS.from_row(row)
 
 
 def _user(row: Row[Any]) -> User:
@@ -59,13 +60,11 @@ class SqlUserRepository(UserRepository):
         self._conn = conn
 
     async def add(self, email: str, password_hash: str, role: Role, now: datetime) -> User:
+        fresh = User(0, email, password_hash, role, True, now)
         result = await execute_write(
-            self._conn,
-            insert(users)
-            .values(email=email, password_hash=password_hash, role=role.value, is_active=True, created_at=now)
-            .returning(users.c.id),
+            self._conn, insert(users).values(USERS.values(fresh)).returning(users.c.id)
         )
-        return User(result.scalar_one(), email, password_hash, role, True, now)
+        return replace(fresh, id=result.scalar_one())
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._conn.execute(select(users).where(users.c.id == user_id))).first()
@@ -80,14 +79,7 @@ class SqlUserRepository(UserRepository):
     async def save(self, user: User) -> None:
         await execute_write(
             self._conn,
-            update(users)
-            .where(users.c.id == user.id)
-            .values(
-                email=user.email,
-                password_hash=user.password_hash,
-                role=user.role.value,
-                is_active=user.is_active,
-            ),
+            update(users).where(users.c.id == user.id).values(USERS.changes(user)),
         )
 
     async def list(self, email: str | None, limit: int, offset: int) -> list[User]:
