@@ -6,7 +6,7 @@ stored field is the entity's field and the table's column of the same name: no r
 (and no prepared statement of `hot_path.py`) lists it. The few conversions are declared here,
 once, by the field's type:
 
-- an `Enum` field is stored as its value in the column of its name;
+- an `Enum` field (or an optional one) is stored as its value in the column of its name;
 - a `Money` field `x` is stored as `x_minor`, its currency in the table's `currency` column
   (or, for a table without one, passed in by the caller: an order line's is its order's).
 
@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields
 from enum import Enum
-from typing import Any, Generic, TypeVar, get_type_hints
+from types import NoneType, UnionType
+from typing import Any, Generic, TypeVar, get_args, get_type_hints
 
 from sqlalchemy import Table
 
@@ -39,6 +40,25 @@ DATABASE_KEPT = frozenset({"version"})
 
 WRITTEN_ONCE = frozenset({"created_at"})
 """Columns written when the row is made and never changed by saving the entity again."""
+
+
+def _enum(kind: Any) -> type[Enum] | None:
+    """The enum of a field typed `SomeEnum` or `SomeEnum | None`."""
+    if isinstance(kind, type):
+        return kind if issubclass(kind, Enum) else None
+    if isinstance(kind, UnionType):
+        members = [member for member in get_args(kind) if member is not NoneType]
+        if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], Enum):
+            return members[0]
+    return None
+
+
+def _value(member: Enum | None) -> Any:
+    return None if member is None else member.value
+
+
+def _optional(enum: type[Enum], value: Any) -> Enum | None:
+    return None if value is None else enum(value)
 
 
 class EntityRows(Generic[E]):
@@ -66,7 +86,13 @@ class EntityRows(Generic[E]):
         self.kept_apart = kept_apart = frozenset(kept_apart)
         columns = list(table.columns.keys())
         hints = get_type_hints(entity)
-        names: dict[str, Any] = {"entity": entity, "Money": Money, "computed": computed}
+        names: dict[str, Any] = {
+            "entity": entity,
+            "Money": Money,
+            "computed": computed,
+            "_value": _value,
+            "_optional": _optional,
+        }
 
         reads: dict[str, tuple[str, ...]] = {}  # field -> the columns it is read from
         writes: dict[str, str] = {}  # column -> the expression of its value, of `e`
@@ -81,10 +107,10 @@ class EntityRows(Generic[E]):
                 writes[minor] = f"e.{name}.minor"
                 if "currency" in columns and "currency" not in self.read_args:
                     writes["currency"] = f"e.{name}.currency"
-            elif isinstance(kind, type) and issubclass(kind, Enum):
-                names[kind.__name__] = kind
+            elif enum := _enum(kind):
+                names[enum.__name__] = enum
                 reads[name] = (name,)
-                writes[name] = f"e.{name}.value"
+                writes[name] = f"e.{name}.value" if enum is kind else f"_value(e.{name})"
             else:
                 reads[name] = (name,)
                 writes[name] = f"e.{name}"
@@ -123,8 +149,10 @@ class EntityRows(Generic[E]):
                     currency = value_of(used[1]) if len(used) > 1 else "currency"
                     return f"Money({value_of(used[0])}, {currency})"
                 kind = hints[name]
-                if isinstance(kind, type) and issubclass(kind, Enum):
-                    return f"{kind.__name__}({value_of(name)})"
+                if enum := _enum(kind):
+                    if enum is kind:
+                        return f"{enum.__name__}({value_of(name)})"
+                    return f"_optional({enum.__name__}, {value_of(name)})"
                 return value_of(name)
 
             arguments = ", ".join(

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.entity_rows import EntityRows
-from adapters.sql.repositories import execute_write
+from adapters.sql.repositories import execute_write, page_of
 from adapters.sql.tables import payment_events, payments
 from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
 from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent, PaymentStatus
@@ -95,13 +95,7 @@ class SqlPaymentRepository(PaymentRepository):
         return _payment(row) if row else None
 
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[Payment]:
-        query = (
-            select(payments)
-            .where(payments.c.order_id == order_id)
-            .order_by(payments.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
+        query = page_of(payments, "order_id", order_id, limit, offset)
         return [_payment(row) for row in await self._conn.execute(query)]
 
     async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:

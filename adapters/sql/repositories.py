@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, text, update
+from sqlalchemy import Select, Table, insert, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,6 +41,12 @@ async def execute_write(conn: AsyncConnection, statement: Any) -> Any:
         if domain_error is None:
             raise
         raise domain_error from None
+
+
+def page_of(table: Table, parent: str, parent_id: int, limit: int, offset: int) -> Select[Any]:
+    """A page of the rows of `table` under one parent (`parent`: the column naming it), by id:
+    an order's events and payments, a payment's refunds."""
+    return select(table).where(table.c[parent] == parent_id).order_by(table.c.id).limit(limit).offset(offset)
 
 
 USERS = EntityRows(User, users)
