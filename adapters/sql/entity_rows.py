@@ -30,6 +30,7 @@ from types import NoneType, UnionType
 from typing import Any, Generic, TypeVar, get_args, get_type_hints
 
 from sqlalchemy import Table
+from sqlalchemy.engine import Row
 
 from domain.money import Money
 
@@ -177,6 +178,10 @@ class EntityRows(Generic[E]):
         """The entity from a row read by column name (a SQLAlchemy row's `_mapping`, an asyncpg
         record, a dict); `given`: the `read_args`."""
         return self._from_row(row, **given)
+
+    def from_sql(self, row: Row[Any], **given: Any) -> E:
+        """The entity from a SQLAlchemy row (by column name)."""
+        return self._from_row(row._mapping, **given)
 
     def from_values(self, row: Sequence[Any], **given: Any) -> E:
         """The entity from a row whose first values are `columns`, in that order."""

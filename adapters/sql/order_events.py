@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import insert
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.entity_rows import EntityRows
@@ -15,10 +12,6 @@ from application.ports import OrderEventRepository
 from domain.order_events import OrderEvent
 
 ORDER_EVENTS = EntityRows(OrderEvent, order_events)
-
-
-def _event(row: Row[Any]) -> OrderEvent:
-    return ORDER_EVENTS.from_row(row._mapping)
 
 
 class SqlOrderEventRepository(OrderEventRepository):
@@ -31,4 +24,4 @@ class SqlOrderEventRepository(OrderEventRepository):
 
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[OrderEvent]:
         query = page_of(order_events, "order_id", order_id, limit, offset)
-        return [_event(row) for row in await self._conn.execute(query)]
+        return [ORDER_EVENTS.from_sql(row) for row in await self._conn.execute(query)]

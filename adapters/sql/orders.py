@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.entity_rows import EntityRows
-from adapters.sql.repositories import _product, execute_write
+from adapters.sql.repositories import PRODUCTS, execute_write
 from adapters.sql.tables import categories, order_lines, orders, products, users
 from application.ports import OrderableProduct, OrderFilter, OrderRepository, StockRepository
 from domain.orders import Order, OrderLine, OrderStatus
@@ -40,7 +40,7 @@ class SqlStockRepository(StockRepository):
         )
         found = {}
         for row in await self._conn.execute(query):
-            found[row.id] = OrderableProduct(_product(row), bool(row.category_active))
+            found[row.id] = OrderableProduct(PRODUCTS.from_sql(row), bool(row.category_active))
         return found
 
     async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.entity_rows import EntityRows
-from adapters.sql.repositories import execute_write, page_of
+from adapters.sql.repositories import insert_new, page_of, save_row
 from adapters.sql.tables import payment_events, payments
 from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
 from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent, PaymentStatus
 
 PAYMENTS = EntityRows(Payment, payments)
-
-
-def _payment(row: Row[Any]) -> Payment:
-    return PAYMENTS.from_row(row._mapping)
 
 
 def payment_list(criteria: PaymentFilter, limit: int, offset: int) -> Select[Any]:
@@ -59,32 +53,26 @@ class SqlPaymentRepository(PaymentRepository):
             now,
             now,
         )
-        result = await execute_write(
-            self._conn, insert(payments).values(PAYMENTS.values(fresh)).returning(payments.c.id)
-        )
-        return replace(fresh, id=int(result.scalar_one()))
+        return await insert_new(self._conn, PAYMENTS, fresh)
 
     async def get(self, payment_id: int) -> Payment | None:
         row = (await self._conn.execute(select(payments).where(payments.c.id == payment_id))).first()
-        return _payment(row) if row else None
+        return PAYMENTS.from_sql(row) if row else None
 
     async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
         query = select(payments).where(
             payments.c.provider == provider, payments.c.provider_payment_id == provider_payment_id
         )
         row = (await self._conn.execute(query)).first()
-        return _payment(row) if row else None
+        return PAYMENTS.from_sql(row) if row else None
 
     async def lock(self, payment_id: int) -> Payment | None:
         query = select(payments).where(payments.c.id == payment_id).with_for_update()
         row = (await self._conn.execute(query)).first()
-        return _payment(row) if row else None
+        return PAYMENTS.from_sql(row) if row else None
 
     async def save(self, payment: Payment) -> None:
-        await execute_write(
-            self._conn,
-            update(payments).where(payments.c.id == payment.id).values(PAYMENTS.changes(payment)),
-        )
+        await save_row(self._conn, PAYMENTS, payment)
 
     async def active_for_order(self, order_id: int) -> Payment | None:
         query = select(payments).where(
@@ -92,14 +80,16 @@ class SqlPaymentRepository(PaymentRepository):
             payments.c.status.in_([status.value for status in ACTIVE_STATUSES]),
         )
         row = (await self._conn.execute(query)).first()
-        return _payment(row) if row else None
+        return PAYMENTS.from_sql(row) if row else None
 
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[Payment]:
         query = page_of(payments, "order_id", order_id, limit, offset)
-        return [_payment(row) for row in await self._conn.execute(query)]
+        return [PAYMENTS.from_sql(row) for row in await self._conn.execute(query)]
 
     async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:
-        return [_payment(row) for row in await self._conn.execute(payment_list(criteria, limit, offset))]
+        return [
+            PAYMENTS.from_sql(row) for row in await self._conn.execute(payment_list(criteria, limit, offset))
+        ]
 
 
 class SqlPaymentEventRepository(PaymentEventRepository):

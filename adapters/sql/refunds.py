@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.entity_rows import EntityRows
-from adapters.sql.repositories import execute_write, page_of
+from adapters.sql.repositories import insert_new, page_of, save_row
 from adapters.sql.tables import payments, refunds
 from application.ports import NewRefund, RefundRepository
 from domain.refunds import Refund, RefundStatus
 
 REFUNDS = EntityRows(Refund, refunds)
-
-
-def _refund(row: Row[Any]) -> Refund:
-    return REFUNDS.from_row(row._mapping)
 
 
 class SqlRefundRepository(RefundRepository):
@@ -40,19 +33,16 @@ class SqlRefundRepository(RefundRepository):
             now,
             now,
         )
-        result = await execute_write(
-            self._conn, insert(refunds).values(REFUNDS.values(fresh)).returning(refunds.c.id)
-        )
-        return replace(fresh, id=int(result.scalar_one()))
+        return await insert_new(self._conn, REFUNDS, fresh)
 
     async def get(self, refund_id: int) -> Refund | None:
         row = (await self._conn.execute(select(refunds).where(refunds.c.id == refund_id))).first()
-        return _refund(row) if row else None
+        return REFUNDS.from_sql(row) if row else None
 
     async def lock(self, refund_id: int) -> Refund | None:
         query = select(refunds).where(refunds.c.id == refund_id).with_for_update()
         row = (await self._conn.execute(query)).first()
-        return _refund(row) if row else None
+        return REFUNDS.from_sql(row) if row else None
 
     async def find_by_provider_id(self, provider: str, provider_refund_id: str) -> Refund | None:
         query = (
@@ -62,18 +52,15 @@ class SqlRefundRepository(RefundRepository):
             .order_by(refunds.c.id)
         )
         row = (await self._conn.execute(query)).first()
-        return _refund(row) if row else None
+        return REFUNDS.from_sql(row) if row else None
 
     async def of_payment(self, payment_id: int) -> list[Refund]:
         query = select(refunds).where(refunds.c.payment_id == payment_id).order_by(refunds.c.id)
-        return [_refund(row) for row in await self._conn.execute(query)]
+        return [REFUNDS.from_sql(row) for row in await self._conn.execute(query)]
 
     async def list_for_payment(self, payment_id: int, limit: int, offset: int) -> list[Refund]:
         query = page_of(refunds, "payment_id", payment_id, limit, offset)
-        return [_refund(row) for row in await self._conn.execute(query)]
+        return [REFUNDS.from_sql(row) for row in await self._conn.execute(query)]
 
     async def save(self, refund: Refund) -> None:
-        await execute_write(
-            self._conn,
-            update(refunds).where(refunds.c.id == refund.id).values(REFUNDS.changes(refund)),
-        )
+        await save_row(self._conn, REFUNDS, refund)

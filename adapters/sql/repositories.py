@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, Table, insert, select, text, update
 from sqlalchemy.engine import Row
@@ -27,6 +27,8 @@ from application.ports import (
 from domain.catalog import Category, Product
 from domain.users import Role, User
 
+E = TypeVar("E")
+
 
 async def execute_write(conn: AsyncConnection, statement: Any) -> Any:
     """Run a write; a named constraint violation becomes its domain error.
@@ -41,6 +43,22 @@ async def execute_write(conn: AsyncConnection, statement: Any) -> Any:
         if domain_error is None:
             raise
         raise domain_error from None
+
+
+async def insert_new(conn: AsyncConnection, rows: EntityRows[E], fresh: E) -> E:
+    """Store a new entity (its id 0); the entity with the id the database gave it."""
+    table = rows.table
+    result = await execute_write(conn, insert(table).values(rows.values(fresh)).returning(table.c.id))
+    stored: E = replace(cast(Any, fresh), id=int(result.scalar_one()))
+    return stored
+
+
+async def save_row(conn: AsyncConnection, rows: EntityRows[E], entity: E) -> None:
+    """Write an entity over its row (found by id): every column but the creation time."""
+    table = rows.table
+    await execute_write(
+        conn, update(table).where(table.c.id == cast(Any, entity).id).values(rows.changes(entity))
+    )
 
 
 def page_of(table: Table, parent: str, parent_id: int, limit: int, offset: int) -> Select[Any]:
@@ -67,32 +85,26 @@ class SqlUserRepository(UserRepository):
 
     async def add(self, email: str, password_hash: str, role: Role, now: datetime) -> User:
         fresh = User(0, email, password_hash, role, True, now)
-        result = await execute_write(
-            self._conn, insert(users).values(USERS.values(fresh)).returning(users.c.id)
-        )
-        return replace(fresh, id=result.scalar_one())
+        return await insert_new(self._conn, USERS, fresh)
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._conn.execute(select(users).where(users.c.id == user_id))).first()
-        return _user(row) if row else None
+        return USERS.from_sql(row) if row else None
 
     async def get_by_email(self, email: str) -> User | None:
         if "\x00" in email:
             return None
         row = (await self._conn.execute(select(users).where(users.c.email == email))).first()
-        return _user(row) if row else None
+        return USERS.from_sql(row) if row else None
 
     async def save(self, user: User) -> None:
-        await execute_write(
-            self._conn,
-            update(users).where(users.c.id == user.id).values(USERS.changes(user)),
-        )
+        await save_row(self._conn, USERS, user)
 
     async def list(self, email: str | None, limit: int, offset: int) -> list[User]:
         query = select(users).order_by(users.c.id).limit(limit).offset(offset)
         if email is not None:
             query = query.where(users.c.email == email)
-        return [_user(row) for row in await self._conn.execute(query)]
+        return [USERS.from_sql(row) for row in await self._conn.execute(query)]
 
 
 def _created(new: Any, now: datetime) -> dict[str, Any]:
@@ -104,50 +116,36 @@ def _created(new: Any, now: datetime) -> dict[str, Any]:
 CATEGORIES = EntityRows(Category, categories)
 
 
-def _category(row: Row[Any]) -> Category:
-    return CATEGORIES.from_row(row._mapping)
-
-
 class SqlCategoryRepository(CategoryRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
     async def add(self, new: NewCategory, now: datetime) -> Category:
         fresh = CATEGORIES.from_row(_created(new, now))
-        result = await execute_write(
-            self._conn, insert(categories).values(CATEGORIES.values(fresh)).returning(categories.c.id)
-        )
-        return replace(fresh, id=result.scalar_one())
+        return await insert_new(self._conn, CATEGORIES, fresh)
 
     async def get(self, category_id: int) -> Category | None:
         row = (await self._conn.execute(select(categories).where(categories.c.id == category_id))).first()
-        return _category(row) if row else None
+        return CATEGORIES.from_sql(row) if row else None
 
     async def get_by_slug(self, slug: str) -> Category | None:
         if "\x00" in slug:
             return None
         row = (await self._conn.execute(select(categories).where(categories.c.slug == slug))).first()
-        return _category(row) if row else None
+        return CATEGORIES.from_sql(row) if row else None
 
     async def save(self, category: Category) -> None:
-        await execute_write(
-            self._conn,
-            update(categories).where(categories.c.id == category.id).values(CATEGORIES.changes(category)),
-        )
+        await save_row(self._conn, CATEGORIES, category)
 
     async def list(self, only_active: bool, limit: int, offset: int) -> list[Category]:
         query = select(categories).order_by(categories.c.id).limit(limit).offset(offset)
         if only_active:
             query = query.where(categories.c.is_active.is_(True))
-        return [_category(row) for row in await self._conn.execute(query)]
+        return [CATEGORIES.from_sql(row) for row in await self._conn.execute(query)]
 
 
 # `search_name`: the name lower-cased by Python for `q` (see the table).
 PRODUCTS = EntityRows(Product, products, computed={"search_name": lambda product: product.name.lower()})
-
-
-def _product(row: Row[Any]) -> Product:
-    return PRODUCTS.from_row(row._mapping)
 
 
 def product_query(criteria: ProductFilter) -> Select[Any]:
@@ -175,20 +173,14 @@ class SqlProductRepository(ProductRepository):
 
     async def add(self, new: NewProduct, now: datetime) -> Product:
         fresh = PRODUCTS.from_row(_created(new, now))
-        result = await execute_write(
-            self._conn, insert(products).values(PRODUCTS.values(fresh)).returning(products.c.id)
-        )
-        return replace(fresh, id=result.scalar_one())
+        return await insert_new(self._conn, PRODUCTS, fresh)
 
     async def get(self, product_id: int) -> Product | None:
         row = (await self._conn.execute(select(products).where(products.c.id == product_id))).first()
-        return _product(row) if row else None
+        return PRODUCTS.from_sql(row) if row else None
 
     async def save(self, product: Product) -> None:
-        await execute_write(
-            self._conn,
-            update(products).where(products.c.id == product.id).values(PRODUCTS.changes(product)),
-        )
+        await save_row(self._conn, PRODUCTS, product)
 
     async def list(self, criteria: ProductFilter) -> list[Product]:
-        return [_product(row) for row in await self._conn.execute(product_query(criteria))]
+        return [PRODUCTS.from_sql(row) for row in await self._conn.execute(product_query(criteria))]
