@@ -34,6 +34,7 @@ def payment_list(criteria: PaymentFilter, limit: int, offset: int) -> Select[Any
     return query.order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit).offset(offset)
 
 
+# Alike by shape with SqlRefundRepository (see there).
 class SqlPaymentRepository(PaymentRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn

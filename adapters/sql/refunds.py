@@ -16,6 +16,8 @@ from domain.refunds import Refund, RefundStatus
 REFUNDS = EntityRows(Refund, refunds)
 
 
+# Alike by shape with SqlPaymentRepository: each is its port's few queries over its
+# `EntityRows`; the storing and saving are shared (`insert_new`, `save_row`).
 class SqlRefundRepository(RefundRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn

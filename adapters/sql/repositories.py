@@ -116,6 +116,8 @@ def _created(new: Any, now: datetime) -> dict[str, Any]:
 CATEGORIES = EntityRows(Category, categories)
 
 
+# Alike by shape with SqlUserRepository above and SqlProductRepository below: each is its
+# port's few queries over its `EntityRows`; the storing and saving are shared (`insert_new`, `save_row`).
 class SqlCategoryRepository(CategoryRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn

@@ -12,6 +12,8 @@ _BAD_CREDENTIALS = "incorrect email or password"
 __all__ = ["Credentials", "IssuedTokens", "LogIn"]
 
 
+# Deliberate twin of `register.Registration`: the same three inputs for another use case,
+# which may take more of them later.
 @dataclass(frozen=True, slots=True)
 class Credentials:
     email: str

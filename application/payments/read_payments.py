@@ -26,6 +26,8 @@ class GetPayment:
         return payment
 
 
+# Deliberate twin of ListOrderEvents: a page of an order's children, the order found (and
+# its owner checked) first.
 class ListOrderPayments:
     """An order's payments, oldest first, for its owner or an admin."""
 

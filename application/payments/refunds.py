@@ -209,6 +209,8 @@ class ExecuteRefund:
     job is retried. A provider's refusal (Conflict, 4xx) is its answer: the refund fails with it.
     """
 
+    # Deliberate twin of StartPayment's constructor: both call a provider through its gateway
+    # and name this store to it (the installation id).
     def __init__(
         self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, installation: Installation
     ) -> None:

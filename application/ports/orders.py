@@ -56,6 +56,9 @@ class OrderFilter:
     created_to: datetime | None = None
 
 
+# Repository ports are alike by shape (add, get, find, save, list): one Protocol per
+# resource, each method with its own contract.
+# The order pages here and `OrderReadModel`'s are twins too: entities for use cases, views for the API.
 class OrderRepository(Protocol):
     @abstractmethod
     async def add(self, order: Order) -> Order:
