@@ -38,6 +38,7 @@ class LogIn:
     - each login opens a new session (a refresh-token family).
     """
 
+    # Stores its collaborators, as every use case's constructor does (alike by shape only).
     def __init__(
         self,
         uow: UnitOfWork,

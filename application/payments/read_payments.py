@@ -40,6 +40,7 @@ class ListOrderPayments:
             return await uow.payments.list_for_order(order.id, page.limit, page.offset)
 
 
+# Alike by shape only with ports' OrderableProduct: a value with the state it is judged by.
 @dataclass(frozen=True, slots=True)
 class Checkout:
     """A payment as its hosted checkout page shows it: with the state of its order."""

@@ -90,6 +90,7 @@ class RecordedAnswer:
         return self.refund.status is not self.before
 
 
+# Alike by shape only with the mock gateway's `event_body` (ids, a status, optional reasons).
 async def record_refund_answer(
     uow: UnitOfWork,
     refund_id: int,

@@ -12,6 +12,7 @@ from domain.catalog import Product
 from domain.orders import Order, OrderStatus
 
 
+# Alike by shape only with payments' Checkout: a value with the state it is judged by.
 @dataclass(frozen=True, slots=True)
 class OrderableProduct:
     """A product as an order sees it: with whether its category is active."""

@@ -102,6 +102,7 @@ class MockGateway(PaymentGateway):
         return body, {HEADER: sign(self._secret, timestamp, body), "content-type": "application/json"}
 
 
+# Alike by shape only with refunds' `record_refund_answer` (ids, a status, optional reasons).
 def event_body(
     provider_payment_id: str,
     status: PaymentStatus,
