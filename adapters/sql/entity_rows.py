@@ -23,7 +23,7 @@ entity, one dict or tuple out), so the hot path pays nothing for them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from enum import Enum
 from types import NoneType, UnionType
@@ -165,32 +165,24 @@ class EntityRows(Generic[E]):
             return f"lambda row{keywords}: entity({arguments})"
 
         position = {column: i for i, column in enumerate(self.columns)}
-        # Generated from the entity's own field names and the table's column names only.
-        self._from_row: Callable[..., E] = eval(reader(lambda c: f"row[{c!r}]"), names)  # noqa: S307
-        self._from_values: Callable[..., E] = eval(reader(lambda c: f"row[{position[c]}]"), names)  # noqa: S307
         keywords = "".join(f", {name}" for name in write_args)
         items = ", ".join(f"{column!r}: {writes[column]}" for column in self.written)
-        self._values: Callable[..., dict[str, Any]] = eval(f"lambda e{keywords}: {{{items}}}", names)  # noqa: S307
         changes = ", ".join(f"{column!r}: {writes[column]}" for column in self.updated)
-        self._changes: Callable[..., dict[str, Any]] = eval(f"lambda e{keywords}: {{{changes}}}", names)  # noqa: S307
-
-    def from_row(self, row: Mapping[Any, Any], **given: Any) -> E:
+        values = "".join(f"{writes[column]}, " for column in self.written)
+        # Generated from the entity's own field names and the table's column names only, and
+        # called directly (no method in between): the hot path reads and writes through these.
+        self.from_row: Callable[..., E] = eval(reader(lambda c: f"row[{c!r}]"), names)  # noqa: S307
         """The entity from a row read by column name (a SQLAlchemy row's `_mapping`, an asyncpg
-        record, a dict); `given`: the `read_args`."""
-        return self._from_row(row, **given)
+        record, a dict); the `read_args` as keywords."""
+        self.from_values: Callable[..., E] = eval(reader(lambda c: f"row[{position[c]}]"), names)  # noqa: S307
+        """The entity from a row whose first values are `columns`, in that order."""
+        self.values: Callable[..., dict[str, Any]] = eval(f"lambda e{keywords}: {{{items}}}", names)  # noqa: S307
+        """The `written` columns' values of an entity, by name; the `write_args` as keywords."""
+        self.row: Callable[..., tuple[Any, ...]] = eval(f"lambda e{keywords}: ({values})", names)  # noqa: S307
+        """The same values as a tuple in `written` order."""
+        self.changes: Callable[..., dict[str, Any]] = eval(f"lambda e{keywords}: {{{changes}}}", names)  # noqa: S307
+        """The `updated` columns' values of an entity (for saving it again)."""
 
     def from_sql(self, row: Row[Any], **given: Any) -> E:
         """The entity from a SQLAlchemy row (by column name)."""
-        return self._from_row(row._mapping, **given)
-
-    def from_values(self, row: Sequence[Any], **given: Any) -> E:
-        """The entity from a row whose first values are `columns`, in that order."""
-        return self._from_values(row, **given)
-
-    def values(self, entity: E, **given: Any) -> dict[str, Any]:
-        """The `written` columns' values of `entity`; `given`: the `write_args`."""
-        return self._values(entity, **given)
-
-    def changes(self, entity: E, **given: Any) -> dict[str, Any]:
-        """The `updated` columns' values of `entity` (for saving it again)."""
-        return self._changes(entity, **given)
+        return self.from_row(row._mapping, **given)

@@ -124,6 +124,7 @@ def _array_of(column: str) -> str:
 
 
 _LINE_COLUMNS = [column for column in ORDER_LINES.written if column != "order_id"]
+_LINE_AT = [ORDER_LINES.written.index(column) for column in _LINE_COLUMNS]
 _ORDER_VALUES = ", ".join(f"${n}" for n in range(1, len(ORDERS.written) + 1))
 _LINE_ARRAYS = ", ".join(
     f"${len(ORDERS.written) + n}::{_array_of(column)}[]" for n, column in enumerate(_LINE_COLUMNS, 1)
@@ -223,13 +224,8 @@ class PgOrderRepository(SqlOrderRepository):
     async def add(self, order: Order) -> Order:
         driver = await self._driver.get()
         lines = order.lines
-        line_values = [ORDER_LINES.values(line, order_id=None) for line in lines]
-        row = await _write(
-            driver,
-            _ADD_ORDER,
-            *ORDERS.values(order).values(),
-            *([values[column] for values in line_values] for column in _LINE_COLUMNS),
-        )
+        by_column = list(zip(*[ORDER_LINES.row(line, None) for line in lines], strict=True))
+        row = await _write(driver, _ADD_ORDER, *ORDERS.row(order), *(list(by_column[at]) for at in _LINE_AT))
         stored = tuple(replace(line, id=int(line_id)) for line, line_id in zip(lines, row[1], strict=True))
         return replace(order, id=int(row[0]), lines=stored)
 
