@@ -79,12 +79,7 @@ class LimitsRateLimiter(RateLimiter):
         return cls(storage, limits)
 
     async def hit(self, limit: RateLimit, key: str) -> None:
-        item = self._limits.get(limit)
-        if item is None:
-            return
-        strategy = self._strategies[limit]
-        if not await _reach(lambda: strategy.hit(item, limit.value, key)):
-            await self._refuse(limit, item, key)
+        await self._check(limit, key, take=True)
 
     async def count(self, limit: RateLimit, key: str) -> None:
         item = self._limits.get(limit)
@@ -93,11 +88,16 @@ class LimitsRateLimiter(RateLimiter):
             await _reach(lambda: strategy.hit(item, limit.value, key))
 
     async def ensure_open(self, limit: RateLimit, key: str) -> None:
+        await self._check(limit, key, take=False)
+
+    async def _check(self, limit: RateLimit, key: str, *, take: bool) -> None:
+        """Refuse when `limit` is spent for `key`; `take`: count this request too."""
         item = self._limits.get(limit)
         if item is None:
             return
         strategy = self._strategies[limit]
-        if not await _reach(lambda: strategy.test(item, limit.value, key)):
+        check = strategy.hit if take else strategy.test
+        if not await _reach(lambda: check(item, limit.value, key)):
             await self._refuse(limit, item, key)
 
     async def give_back(self, limit: RateLimit, key: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from application.ports import Metrics, RateLimit, RateLimiter
 from domain.errors import TooManyRequests
 
@@ -14,18 +16,19 @@ class CountedRateLimiter(RateLimiter):
         self._metrics = metrics
 
     async def hit(self, limit: RateLimit, key: str) -> None:
-        try:
-            await self._inner.hit(limit, key)
-        except TooManyRequests:
-            self._metrics.rate_limited(limit.value)
-            raise
+        await self._counted(self._inner.hit, limit, key)
 
     async def count(self, limit: RateLimit, key: str) -> None:
         await self._inner.count(limit, key)
 
     async def ensure_open(self, limit: RateLimit, key: str) -> None:
+        await self._counted(self._inner.ensure_open, limit, key)
+
+    async def _counted(
+        self, check: Callable[[RateLimit, str], Awaitable[None]], limit: RateLimit, key: str
+    ) -> None:
         try:
-            await self._inner.ensure_open(limit, key)
+            await check(limit, key)
         except TooManyRequests:
             self._metrics.rate_limited(limit.value)
             raise

@@ -61,6 +61,8 @@ def check_stock(raw: int | None, field: str = "stock") -> int | None:
     return raw
 
 
+# Deliberate twin of its view, `CategoryOut` (application/ports/catalog_reads.py): the
+# entity stays separate from what the API shows.
 @dataclass(frozen=True, slots=True)
 class Category:
     id: int

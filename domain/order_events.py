@@ -83,6 +83,7 @@ PAYMENT_EVENTS: dict[PaymentStatus, OrderEventType] = {
 }
 
 
+# Alike by shape only with `payments.PaymentEvent` (ids, a status, optional details).
 @dataclass(frozen=True, slots=True)
 class OrderEvent:
     """One entry of an order's timeline; `id` is 0 until stored (ids rise with time)."""

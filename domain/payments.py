@@ -134,6 +134,7 @@ class Payment:
         )
 
 
+# Alike by shape only with `order_events.OrderEvent` (ids, a status, optional details).
 @dataclass(frozen=True, slots=True)
 class PaymentEvent:
     """A provider's event, verified and normalised by its gateway adapter."""

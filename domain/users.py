@@ -103,6 +103,8 @@ class User:
         return replace(self, password_hash=password_hash)
 
 
+# `is_admin` here and on User are twins: the caller of a use case and the stored account
+# each answer it from their own role.
 @dataclass(frozen=True, slots=True)
 class Actor:
     """The authenticated caller of a use case."""

@@ -196,6 +196,7 @@ def _innermost(error: BaseException) -> BaseException:
     return error
 
 
+# Deliberate twin of `order_expiry.order_expiry_lifespan` (see there).
 def job_worker_lifespan(
     container: AsyncContainer,
     settings: Settings,

@@ -89,6 +89,8 @@ class OrderExpirySweeper:
         )
 
 
+# Deliberate twin of `jobs.job_worker_lifespan`: each background loop its own lifespan hook,
+# started and stopped with the app.
 def order_expiry_lifespan(
     container: AsyncContainer,
     interval_seconds: float,

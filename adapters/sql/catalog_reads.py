@@ -219,6 +219,8 @@ class ReadPool:
             self._pool = None
 
 
+# `AsyncpgRows` and `SqlAlchemyRows` below are deliberate twins: one `Rows` per database
+# family, the same two methods over a different driver.
 class AsyncpgRows(Rows):
     """One statement on the read pool: no transaction, one round trip."""
 

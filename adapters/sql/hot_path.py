@@ -13,8 +13,10 @@ SQLAlchemy connection, inside the same transaction:
   Python-side compilation happens at all;
 - arrays (`= ANY($1::bigint[])`, `unnest`) keep one statement whatever the number of lines (an
   `IN ($1, $2, …)` list is a new statement per length);
-- whole rows (`SELECT *`) are read into the generic repositories' own row mappings through
-  `_ByName`, so a column added later is read the same way on both paths;
+- whole rows (`SELECT *`) are read by the generic repositories' own row mappings (the entity's
+  `EntityRows`), and the column lists written out here are
+  the same mappings' (`columns`, `written`), made once at import: a column added later is read
+  and written the same way on both paths, and the text is still constant at runtime;
 - stock is checked, locked and taken for every line in one statement instead of one `UPDATE`
   per line, and the order and its lines are inserted in one statement.
 
@@ -30,20 +32,22 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.errors import domain_error_for
 from adapters.sql.jobs import SqlJobRepository
 from adapters.sql.order_events import SqlOrderEventRepository
-from adapters.sql.orders import SqlOrderRepository, SqlStockRepository, _line
-from adapters.sql.payments import SqlPaymentEventRepository, SqlPaymentRepository, _payment
-from adapters.sql.refunds import SqlRefundRepository, _refund
+from adapters.sql.orders import ORDER_LINES, ORDERS, SqlOrderRepository, SqlStockRepository
+from adapters.sql.payments import PAYMENTS, SqlPaymentEventRepository, SqlPaymentRepository
+from adapters.sql.refunds import REFUNDS, SqlRefundRepository
+from adapters.sql.repositories import PRODUCTS
+from adapters.sql.tables import order_lines
 from application.ports import NewJob, NewPayment, NewRefund, OrderableProduct, OrderToPay
-from domain.catalog import Product
 from domain.jobs import Job, JobStatus
 from domain.money import Money
 from domain.order_events import OrderEvent
-from domain.orders import Order, OrderLine, OrderStatus
+from domain.orders import Order, OrderStatus
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
 from domain.refunds import Refund, RefundStatus
 
@@ -117,12 +121,13 @@ class _Driver:
         return adapted_connection(self._conn)._connection
 
 
-_ORDERABLE = _one_line("""
-SELECT p.id, p.name, p.description, p.price_minor, p.currency, p.category_id, p.stock,
-       p.is_active, p.created_at, p.updated_at, c.is_active
+# The columns below are the entities' own (`EntityRows`), listed once at import: the text is
+# constant at runtime, as asyncpg's statement cache needs.
+_ORDERABLE = _one_line(f"""
+SELECT {", ".join(f"p.{column}" for column in PRODUCTS.columns)}, c.is_active
 FROM products p JOIN categories c ON c.id = p.category_id
 WHERE p.id = ANY($1::bigint[])
-""")
+""")  # noqa: S608 - column names of the table only
 
 # Every tracked line locked in product-id order (ORDER BY is applied before FOR NO KEY UPDATE,
 # so two orders over the same products queue instead of deadlocking), checked against its
@@ -152,21 +157,37 @@ SELECT id, stock, short FROM checked
 
 # The order and its lines in one statement; the line ids come back ascending, which is the
 # lines' order (one sequence, rows inserted in ordinality order).
-_ADD_ORDER = _one_line("""
+_PG_ARRAY = ((BigInteger, "bigint"), (Integer, "int"), (String, "text"), (Boolean, "boolean"))
+"""The array type of a column's values, for `unnest` (BigInteger before Integer: a subclass)."""
+
+
+def _array_of(column: str) -> str:
+    kind = order_lines.c[column].type
+    return next(name for sql_type, name in _PG_ARRAY if isinstance(kind, sql_type))
+
+
+_LINE_COLUMNS = [column for column in ORDER_LINES.written if column != "order_id"]
+_LINE_AT = [ORDER_LINES.written.index(column) for column in _LINE_COLUMNS]
+_ORDER_VALUES = ", ".join(f"${n}" for n in range(1, len(ORDERS.written) + 1))
+_LINE_ARRAYS = ", ".join(
+    f"${len(ORDERS.written) + n}::{_array_of(column)}[]" for n, column in enumerate(_LINE_COLUMNS, 1)
+)
+_LINES_AS = ", ".join(_LINE_COLUMNS)
+_ADD_ORDER = _one_line(f"""
 WITH o AS (
-    INSERT INTO orders (user_id, status, total_minor, currency, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6)
+    INSERT INTO orders ({", ".join(ORDERS.written)})
+    VALUES ({_ORDER_VALUES})
     RETURNING id
 ), l AS (
-    INSERT INTO order_lines (order_id, product_id, product_name, quantity, unit_price_minor)
-    SELECT o.id, w.product_id, w.product_name, w.quantity, w.unit_price_minor
-    FROM o, unnest($7::bigint[], $8::text[], $9::int[], $10::bigint[])
-        WITH ORDINALITY AS w(product_id, product_name, quantity, unit_price_minor, n)
+    INSERT INTO order_lines (order_id, {_LINES_AS})
+    SELECT o.id, {", ".join(f"w.{column}" for column in _LINE_COLUMNS)}
+    FROM o, unnest({_LINE_ARRAYS})
+        WITH ORDINALITY AS w({_LINES_AS}, n)
     ORDER BY w.n
     RETURNING id
 )
 SELECT (SELECT id FROM o) AS id, ARRAY(SELECT id FROM l ORDER BY id) AS line_ids
-""")
+""")  # noqa: S608 - column names of the tables only
 
 _LOCK_USER = "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE"
 _PENDING = "SELECT count(*) FROM (SELECT 1 FROM orders WHERE user_id = $1 AND status = $2 LIMIT $3) AS p"
@@ -235,21 +256,6 @@ RETURNING id
 """)
 
 
-class _ByName:
-    """An asyncpg record read by attribute, as the generic repositories read SQLAlchemy rows."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, record: Any) -> None:
-        self._record = record
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._record[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 async def _write(driver: Any, query: str, *args: Any) -> Any:
     """`fetchrow`; a named constraint violation becomes its domain error (as `execute_write`)."""
     try:
@@ -274,18 +280,7 @@ class PgStockRepository(SqlStockRepository):
         driver = await self._driver.get()
         found = {}
         for r in await driver.fetch(_ORDERABLE, list(product_ids)):
-            product = Product(
-                id=r[0],
-                name=r[1],
-                description=r[2],
-                price=Money(r[3], r[4]),
-                category_id=r[5],
-                stock=r[6],
-                is_active=r[7],
-                created_at=r[8],
-                updated_at=r[9],
-            )
-            found[r[0]] = OrderableProduct(product, bool(r[10]))
+            found[r[0]] = OrderableProduct(PRODUCTS.from_values(r), bool(r[-1]))
         return found
 
     async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
@@ -307,20 +302,8 @@ class PgOrderRepository(SqlOrderRepository):
     async def add(self, order: Order) -> Order:
         driver = await self._driver.get()
         lines = order.lines
-        row = await _write(
-            driver,
-            _ADD_ORDER,
-            order.user_id,
-            order.status.value,
-            order.total.minor,
-            order.currency,
-            order.created_at,
-            order.updated_at,
-            [line.product_id for line in lines],
-            [line.product_name for line in lines],
-            [line.quantity for line in lines],
-            [line.unit_price.minor for line in lines],
-        )
+        by_column = list(zip(*[ORDER_LINES.row(line, None) for line in lines], strict=True))
+        row = await _write(driver, _ADD_ORDER, *ORDERS.row(order), *(list(by_column[at]) for at in _LINE_AT))
         stored = tuple(replace(line, id=int(line_id)) for line, line_id in zip(lines, row[1], strict=True))
         return replace(order, id=int(row[0]), lines=stored)
 
@@ -336,20 +319,11 @@ class PgOrderRepository(SqlOrderRepository):
         row = await driver.fetchrow(_ORDER_FOR_UPDATE if for_update else _ORDER, order_id)
         if row is None:
             return None
-        lines: list[OrderLine] = [
-            _line(_ByName(line), row["currency"])  # type: ignore[arg-type]
-            for line in await driver.fetch(_LINES, order_id)
-        ]
-        return Order(
-            id=row["id"],
-            user_id=row["user_id"],
-            status=OrderStatus(row["status"]),
-            lines=tuple(lines),
-            currency=row["currency"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            refunded_minor=int(row["refunded_minor"]),
+        currency = row["currency"]
+        lines = tuple(
+            ORDER_LINES.from_row(line, currency=currency) for line in await driver.fetch(_LINES, order_id)
         )
+        return ORDERS.from_row(row, lines=lines)
 
     async def lock_to_pay(self, order_id: int) -> OrderToPay | None:
         driver = await self._driver.get()
@@ -406,7 +380,7 @@ class PgPaymentRepository(SqlPaymentRepository):
     async def active_for_order(self, order_id: int) -> Payment | None:
         driver = await self._driver.get()
         row = await driver.fetchrow(_ACTIVE_PAYMENT, order_id)
-        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+        return None if row is None else PAYMENTS.from_row(row)
 
     async def save_opened(self, opened: Payment) -> Payment | None:
         # As the unit of work's first statement: on its own, no BEGIN/COMMIT round trips.
@@ -420,22 +394,22 @@ class PgPaymentRepository(SqlPaymentRepository):
             opened.updated_at,
             PaymentStatus.CREATED.value,
         )
-        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+        return None if row is None else PAYMENTS.from_row(row)
 
     async def get(self, payment_id: int) -> Payment | None:
         driver = await self._driver.get()
         row = await driver.fetchrow(_PAYMENT, payment_id)
-        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+        return None if row is None else PAYMENTS.from_row(row)
 
     async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
         driver = await self._driver.get()
         row = await driver.fetchrow(_PAYMENT_BY_PROVIDER_ID, provider, provider_payment_id)
-        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+        return None if row is None else PAYMENTS.from_row(row)
 
     async def lock(self, payment_id: int) -> Payment | None:
         driver = await self._driver.get()
         row = await driver.fetchrow(_PAYMENT_FOR_UPDATE, payment_id)
-        return None if row is None else _payment(_ByName(row))  # type: ignore[arg-type]
+        return None if row is None else PAYMENTS.from_row(row)
 
     async def save(self, payment: Payment) -> None:
         driver = await self._driver.get()
@@ -512,7 +486,7 @@ class PgRefundRepository(SqlRefundRepository):
 
     async def of_payment(self, payment_id: int) -> list[Refund]:
         driver = await self._driver.get()
-        return [_refund(_ByName(row)) for row in await driver.fetch(_REFUNDS_OF_PAYMENT, payment_id)]  # type: ignore[arg-type]
+        return [REFUNDS.from_row(row) for row in await driver.fetch(_REFUNDS_OF_PAYMENT, payment_id)]
 
     async def add(self, new: NewRefund, now: datetime) -> Refund:
         driver = await self._driver.get()

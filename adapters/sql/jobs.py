@@ -129,6 +129,8 @@ class SqlJobRepository(JobRepository):
         row = result.first()
         return _job(row) if row else None
 
+    # Not on EntityRows: a job's `payload` is a dict stored as JSON text, a conversion the
+    # mapping does not declare; the columns a job's run changes are listed here.
     async def save(self, job: Job) -> None:
         await self._conn.execute(
             update(jobs)

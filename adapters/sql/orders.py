@@ -19,10 +19,10 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sql.repositories import _product, execute_write
+from adapters.sql.entity_rows import EntityRows
+from adapters.sql.repositories import PRODUCTS, execute_write
 from adapters.sql.tables import categories, order_lines, orders, products, users
 from application.ports import OrderableProduct, OrderFilter, OrderRepository, StockRepository
-from domain.money import Money
 from domain.orders import Order, OrderLine, OrderStatus
 
 
@@ -40,7 +40,7 @@ class SqlStockRepository(StockRepository):
         )
         found = {}
         for row in await self._conn.execute(query):
-            found[row.id] = OrderableProduct(_product(row), bool(row.category_active))
+            found[row.id] = OrderableProduct(PRODUCTS.from_sql(row), bool(row.category_active))
         return found
 
     async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
@@ -90,14 +90,17 @@ def order_conditions(criteria: OrderFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _line(row: Row[Any], currency: str) -> OrderLine:
-    return OrderLine(
-        product_id=row.product_id,
-        product_name=row.product_name,
-        quantity=row.quantity,
-        unit_price=Money(row.unit_price_minor, currency),
-        id=row.id,
-    )
+# An order's lines are read with it; its total is kept for the database's check and readers;
+# `refunded_minor` is added to by `add_refunded` only.
+ORDERS = EntityRows(
+    Order,
+    orders,
+    read_args=("lines",),
+    computed={"total_minor": lambda order: order.total.minor},
+    kept_apart=("refunded_minor",),
+)
+# A line's unit price is in its order's currency.
+ORDER_LINES = EntityRows(OrderLine, order_lines, read_args=("currency",), write_args=("order_id",))
 
 
 class SqlOrderRepository(OrderRepository):
@@ -106,31 +109,12 @@ class SqlOrderRepository(OrderRepository):
 
     async def add(self, order: Order) -> Order:
         result = await execute_write(
-            self._conn,
-            insert(orders)
-            .values(
-                user_id=order.user_id,
-                status=order.status.value,
-                total_minor=order.total.minor,
-                currency=order.currency,
-                created_at=order.created_at,
-                updated_at=order.updated_at,
-            )
-            .returning(orders.c.id),
+            self._conn, insert(orders).values(ORDERS.values(order)).returning(orders.c.id)
         )
         order_id = int(result.scalar_one())
         line_ids = await self._conn.execute(
             insert(order_lines).returning(order_lines.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "order_id": order_id,
-                    "product_id": line.product_id,
-                    "product_name": line.product_name,
-                    "quantity": line.quantity,
-                    "unit_price_minor": line.unit_price.minor,
-                }
-                for line in order.lines
-            ],
+            [ORDER_LINES.values(line, order_id=order_id) for line in order.lines],
         )
         # What was stored, without reading it back: ids from RETURNING, in the lines' order.
         lines = tuple(
@@ -221,17 +205,5 @@ class SqlOrderRepository(OrderRepository):
             .order_by(order_lines.c.order_id, order_lines.c.id)
         )
         for line in await self._conn.execute(query):
-            lines[line.order_id].append(_line(line, currency[line.order_id]))
-        return [
-            Order(
-                id=row.id,
-                user_id=row.user_id,
-                status=OrderStatus(row.status),
-                lines=tuple(lines[row.id]),
-                currency=row.currency,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-                refunded_minor=int(row.refunded_minor),
-            )
-            for row in rows
-        ]
+            lines[line.order_id].append(ORDER_LINES.from_row(line._mapping, currency=currency[line.order_id]))
+        return [ORDERS.from_row(row._mapping, lines=tuple(lines[row.id])) for row in rows]

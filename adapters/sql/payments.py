@@ -5,35 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sql.repositories import execute_write
+from adapters.sql.entity_rows import EntityRows
+from adapters.sql.repositories import insert_new, page_of, save_row
 from adapters.sql.tables import payment_events, payments
 from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
-from domain.money import Money
 from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent, PaymentStatus
 
-
-def _payment(row: Row[Any]) -> Payment:
-    return Payment(
-        id=row.id,
-        order_id=row.order_id,
-        user_id=row.user_id,
-        amount=Money(row.amount_minor, row.currency),
-        provider=row.provider,
-        provider_payment_id=row.provider_payment_id,
-        checkout_url=row.checkout_url,
-        status=PaymentStatus(row.status),
-        fail_reason=row.fail_reason,
-        refund_required=bool(row.refund_required),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        refunded_minor=int(row.refunded_minor),
-        capture_reference=row.capture_reference,
-    )
+PAYMENTS = EntityRows(Payment, payments)
 
 
 def payment_list(criteria: PaymentFilter, limit: int, offset: int) -> Select[Any]:
@@ -52,73 +34,46 @@ def payment_list(criteria: PaymentFilter, limit: int, offset: int) -> Select[Any
     return query.order_by(payments.c.created_at.desc(), payments.c.id.desc()).limit(limit).offset(offset)
 
 
+# Alike by shape with SqlRefundRepository (see there).
 class SqlPaymentRepository(PaymentRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
     async def add(self, new: NewPayment, now: datetime) -> Payment:
-        values = {
-            "order_id": new.order_id,
-            "user_id": new.user_id,
-            "amount_minor": new.amount.minor,
-            "currency": new.amount.currency,
-            "provider": new.provider,
-            "provider_payment_id": None,
-            "checkout_url": None,
-            "status": PaymentStatus.CREATED.value,
-            "fail_reason": None,
-            "refund_required": False,
-            "created_at": now,
-            "updated_at": now,
-        }
-        result = await execute_write(self._conn, insert(payments).values(**values).returning(payments.c.id))
-        return Payment(
-            id=int(result.scalar_one()),
-            order_id=new.order_id,
-            user_id=new.user_id,
-            amount=new.amount,
-            provider=new.provider,
-            provider_payment_id=None,
-            checkout_url=None,
-            status=PaymentStatus.CREATED,
-            fail_reason=None,
-            refund_required=False,
-            created_at=now,
-            updated_at=now,
+        fresh = Payment(
+            0,
+            new.order_id,
+            new.user_id,
+            new.amount,
+            new.provider,
+            None,
+            None,
+            PaymentStatus.CREATED,
+            None,
+            False,
+            now,
+            now,
         )
+        return await insert_new(self._conn, PAYMENTS, fresh)
 
     async def get(self, payment_id: int) -> Payment | None:
         row = (await self._conn.execute(select(payments).where(payments.c.id == payment_id))).first()
-        return _payment(row) if row else None
+        return PAYMENTS.from_sql(row) if row else None
 
     async def find_by_provider_id(self, provider: str, provider_payment_id: str) -> Payment | None:
         query = select(payments).where(
             payments.c.provider == provider, payments.c.provider_payment_id == provider_payment_id
         )
         row = (await self._conn.execute(query)).first()
-        return _payment(row) if row else None
+        return PAYMENTS.from_sql(row) if row else None
 
     async def lock(self, payment_id: int) -> Payment | None:
         query = select(payments).where(payments.c.id == payment_id).with_for_update()
         row = (await self._conn.execute(query)).first()
-        return _payment(row) if row else None
+        return PAYMENTS.from_sql(row) if row else None
 
     async def save(self, payment: Payment) -> None:
-        await execute_write(
-            self._conn,
-            update(payments)
-            .where(payments.c.id == payment.id)
-            .values(
-                provider_payment_id=payment.provider_payment_id,
-                checkout_url=payment.checkout_url,
-                status=payment.status.value,
-                fail_reason=payment.fail_reason,
-                refund_required=payment.refund_required,
-                refunded_minor=payment.refunded_minor,
-                capture_reference=payment.capture_reference,
-                updated_at=payment.updated_at,
-            ),
-        )
+        await save_row(self._conn, PAYMENTS, payment)
 
     async def active_for_order(self, order_id: int) -> Payment | None:
         query = select(payments).where(
@@ -126,20 +81,16 @@ class SqlPaymentRepository(PaymentRepository):
             payments.c.status.in_([status.value for status in ACTIVE_STATUSES]),
         )
         row = (await self._conn.execute(query)).first()
-        return _payment(row) if row else None
+        return PAYMENTS.from_sql(row) if row else None
 
     async def list_for_order(self, order_id: int, limit: int, offset: int) -> list[Payment]:
-        query = (
-            select(payments)
-            .where(payments.c.order_id == order_id)
-            .order_by(payments.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_payment(row) for row in await self._conn.execute(query)]
+        query = page_of(payments, "order_id", order_id, limit, offset)
+        return [PAYMENTS.from_sql(row) for row in await self._conn.execute(query)]
 
     async def list_all(self, criteria: PaymentFilter, limit: int, offset: int) -> list[Payment]:
-        return [_payment(row) for row in await self._conn.execute(payment_list(criteria, limit, offset))]
+        return [
+            PAYMENTS.from_sql(row) for row in await self._conn.execute(payment_list(criteria, limit, offset))
+        ]
 
 
 class SqlPaymentEventRepository(PaymentEventRepository):

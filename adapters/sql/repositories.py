@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, insert, select, text, update
+from sqlalchemy import Select, Table, insert, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sql.entity_rows import EntityRows
 from adapters.sql.errors import to_domain_error
 from adapters.sql.product_filter import product_filter
 from adapters.sql.tables import categories, products, users
@@ -23,8 +25,9 @@ from application.ports import (
     UserRepository,
 )
 from domain.catalog import Category, Product
-from domain.money import Money
 from domain.users import Role, User
+
+E = TypeVar("E")
 
 
 async def execute_write(conn: AsyncConnection, statement: Any) -> Any:
@@ -42,11 +45,34 @@ async def execute_write(conn: AsyncConnection, statement: Any) -> Any:
         raise domain_error from None
 
 
+async def insert_new(conn: AsyncConnection, rows: EntityRows[E], fresh: E) -> E:
+    """Store a new entity (its id 0); the entity with the id the database gave it."""
+    table = rows.table
+    result = await execute_write(conn, insert(table).values(rows.values(fresh)).returning(table.c.id))
+    stored: E = replace(cast(Any, fresh), id=int(result.scalar_one()))
+    return stored
+
+
+async def save_row(conn: AsyncConnection, rows: EntityRows[E], entity: E) -> None:
+    """Write an entity over its row (found by id): every column but the creation time."""
+    table = rows.table
+    await execute_write(
+        conn, update(table).where(table.c.id == cast(Any, entity).id).values(rows.changes(entity))
+    )
+
+
+def page_of(table: Table, parent: str, parent_id: int, limit: int, offset: int) -> Select[Any]:
+    """A page of the rows of `table` under one parent (`parent`: the column naming it), by id:
+    an order's events and payments, a payment's refunds."""
+    return select(table).where(table.c[parent] == parent_id).order_by(table.c.id).limit(limit).offset(offset)
+
+
+USERS = EntityRows(User, users)
+
+
 def user_of(row: Mapping[Any, Any]) -> User:
     """A user from a row of `users`, by column name: a SQLAlchemy row's mapping or an asyncpg record."""
-    return User(
-        row["id"], row["email"], row["password_hash"], Role(row["role"]), row["is_active"], row["created_at"]
-    )
+    return USERS.from_row(row)
 
 
 def _user(row: Row[Any]) -> User:
@@ -58,104 +84,70 @@ class SqlUserRepository(UserRepository):
         self._conn = conn
 
     async def add(self, email: str, password_hash: str, role: Role, now: datetime) -> User:
-        result = await execute_write(
-            self._conn,
-            insert(users)
-            .values(email=email, password_hash=password_hash, role=role.value, is_active=True, created_at=now)
-            .returning(users.c.id),
-        )
-        return User(result.scalar_one(), email, password_hash, role, True, now)
+        fresh = User(0, email, password_hash, role, True, now)
+        return await insert_new(self._conn, USERS, fresh)
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._conn.execute(select(users).where(users.c.id == user_id))).first()
-        return _user(row) if row else None
+        return USERS.from_sql(row) if row else None
 
     async def get_by_email(self, email: str) -> User | None:
         if "\x00" in email:
             return None
         row = (await self._conn.execute(select(users).where(users.c.email == email))).first()
-        return _user(row) if row else None
+        return USERS.from_sql(row) if row else None
 
     async def save(self, user: User) -> None:
-        await execute_write(
-            self._conn,
-            update(users)
-            .where(users.c.id == user.id)
-            .values(
-                email=user.email,
-                password_hash=user.password_hash,
-                role=user.role.value,
-                is_active=user.is_active,
-            ),
-        )
+        await save_row(self._conn, USERS, user)
 
     async def list(self, email: str | None, limit: int, offset: int) -> list[User]:
         query = select(users).order_by(users.c.id).limit(limit).offset(offset)
         if email is not None:
             query = query.where(users.c.email == email)
-        return [_user(row) for row in await self._conn.execute(query)]
+        return [USERS.from_sql(row) for row in await self._conn.execute(query)]
 
 
-def _category(row: Row[Any]) -> Category:
-    return Category(row.id, row.name, row.slug, row.is_active, row.created_at, row.updated_at)
+def _created(new: Any, now: datetime) -> dict[str, Any]:
+    """A new category's or product's row (`NewCategory`, `NewProduct`: named as its columns),
+    active, its id 0 until stored."""
+    return {**asdict(new), "id": 0, "is_active": True, "created_at": now, "updated_at": now}
 
 
+CATEGORIES = EntityRows(Category, categories)
+
+
+# Alike by shape with SqlUserRepository above and SqlProductRepository below: each is its
+# port's few queries over its `EntityRows`; the storing and saving are shared (`insert_new`, `save_row`).
 class SqlCategoryRepository(CategoryRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
     async def add(self, new: NewCategory, now: datetime) -> Category:
-        result = await execute_write(
-            self._conn,
-            insert(categories)
-            .values(name=new.name, slug=new.slug, is_active=True, created_at=now, updated_at=now)
-            .returning(categories.c.id),
-        )
-        category_id = result.scalar_one()
-        return Category(category_id, new.name, new.slug, True, now, now)
+        fresh = CATEGORIES.from_row(_created(new, now))
+        return await insert_new(self._conn, CATEGORIES, fresh)
 
     async def get(self, category_id: int) -> Category | None:
         row = (await self._conn.execute(select(categories).where(categories.c.id == category_id))).first()
-        return _category(row) if row else None
+        return CATEGORIES.from_sql(row) if row else None
 
     async def get_by_slug(self, slug: str) -> Category | None:
         if "\x00" in slug:
             return None
         row = (await self._conn.execute(select(categories).where(categories.c.slug == slug))).first()
-        return _category(row) if row else None
+        return CATEGORIES.from_sql(row) if row else None
 
     async def save(self, category: Category) -> None:
-        await execute_write(
-            self._conn,
-            update(categories)
-            .where(categories.c.id == category.id)
-            .values(
-                name=category.name,
-                slug=category.slug,
-                is_active=category.is_active,
-                updated_at=category.updated_at,
-            ),
-        )
+        await save_row(self._conn, CATEGORIES, category)
 
     async def list(self, only_active: bool, limit: int, offset: int) -> list[Category]:
         query = select(categories).order_by(categories.c.id).limit(limit).offset(offset)
         if only_active:
             query = query.where(categories.c.is_active.is_(True))
-        return [_category(row) for row in await self._conn.execute(query)]
+        return [CATEGORIES.from_sql(row) for row in await self._conn.execute(query)]
 
 
-def _product(row: Row[Any]) -> Product:
-    return Product(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        price=Money(row.price_minor, row.currency),
-        category_id=row.category_id,
-        stock=row.stock,
-        is_active=row.is_active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+# `search_name`: the name lower-cased by Python for `q` (see the table).
+PRODUCTS = EntityRows(Product, products, computed={"search_name": lambda product: product.name.lower()})
 
 
 def product_query(criteria: ProductFilter) -> Select[Any]:
@@ -182,57 +174,15 @@ class SqlProductRepository(ProductRepository):
         self._conn = conn
 
     async def add(self, new: NewProduct, now: datetime) -> Product:
-        result = await execute_write(
-            self._conn,
-            insert(products)
-            .values(
-                name=new.name,
-                search_name=new.name.lower(),
-                description=new.description,
-                price_minor=new.price_minor,
-                currency=new.currency,
-                category_id=new.category_id,
-                stock=new.stock,
-                is_active=True,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(products.c.id),
-        )
-        product_id = result.scalar_one()
-        return Product(
-            id=product_id,
-            name=new.name,
-            description=new.description,
-            price=Money(new.price_minor, new.currency),
-            category_id=new.category_id,
-            stock=new.stock,
-            is_active=True,
-            created_at=now,
-            updated_at=now,
-        )
+        fresh = PRODUCTS.from_row(_created(new, now))
+        return await insert_new(self._conn, PRODUCTS, fresh)
 
     async def get(self, product_id: int) -> Product | None:
         row = (await self._conn.execute(select(products).where(products.c.id == product_id))).first()
-        return _product(row) if row else None
+        return PRODUCTS.from_sql(row) if row else None
 
     async def save(self, product: Product) -> None:
-        await execute_write(
-            self._conn,
-            update(products)
-            .where(products.c.id == product.id)
-            .values(
-                name=product.name,
-                search_name=product.name.lower(),
-                description=product.description,
-                price_minor=product.price.minor,
-                currency=product.price.currency,
-                category_id=product.category_id,
-                stock=product.stock,
-                is_active=product.is_active,
-                updated_at=product.updated_at,
-            ),
-        )
+        await save_row(self._conn, PRODUCTS, product)
 
     async def list(self, criteria: ProductFilter) -> list[Product]:
-        return [_product(row) for row in await self._conn.execute(product_query(criteria))]
+        return [PRODUCTS.from_sql(row) for row in await self._conn.execute(product_query(criteria))]

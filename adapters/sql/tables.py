@@ -169,6 +169,8 @@ ACTIVE_PAYMENT = text("status IN ('created', 'pending')")
 REFUND_REQUIRED = text("refund_required")
 REFUND_REQUIRED_SQLITE = text("refund_required = 1")
 
+# Deliberate twins: `payments` and `refunds` below are alike by shape (an amount in minor units with
+# its currency, a status, provider ids, times); each is its own resource with its own constraints.
 payments = Table(
     "payments",
     metadata,
@@ -259,6 +261,7 @@ order_events = Table(
 )
 
 # Refunds of payments (migration 0012). Requested (pending) together with their job.
+# Deliberate twins: shaped like `payments` above (see there).
 refunds = Table(
     "refunds",
     metadata,

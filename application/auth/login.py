@@ -12,6 +12,8 @@ _BAD_CREDENTIALS = "incorrect email or password"
 __all__ = ["Credentials", "IssuedTokens", "LogIn"]
 
 
+# Deliberate twin of `register.Registration`: the same three inputs for another use case,
+# which may take more of them later.
 @dataclass(frozen=True, slots=True)
 class Credentials:
     email: str
@@ -36,6 +38,7 @@ class LogIn:
     - each login opens a new session (a refresh-token family).
     """
 
+    # Stores its collaborators, as every use case's constructor does (alike by shape only).
     def __init__(
         self,
         uow: UnitOfWork,

@@ -6,6 +6,7 @@ from application.ports import Clock, PasswordHasher, RateLimit, RateLimiter, Uni
 from domain.users import Role, User, check_password_policy, normalize_email
 
 
+# Deliberate twin of `login.Credentials` (see there).
 @dataclass(frozen=True, slots=True)
 class Registration:
     email: str

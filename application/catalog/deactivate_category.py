@@ -6,6 +6,7 @@ from domain.catalog import Category
 from domain.users import Actor
 
 
+# Deliberate twin of DeactivateProduct (see there).
 class DeactivateCategory:
     """Soft delete: the category and its products leave active listings and cannot be ordered.
 

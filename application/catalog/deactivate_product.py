@@ -6,6 +6,8 @@ from domain.catalog import Product
 from domain.users import Actor
 
 
+# Deliberate twin of DeactivateCategory and of auth's ActivateUser/DeactivateUser: one use case
+# per action on its own entity; the entity's `deactivated` holds the rule.
 class DeactivateProduct:
     """Soft delete: hidden from active listings, cannot be ordered; idempotent."""
 

@@ -48,6 +48,7 @@ class HandOutJobs:
     A handed-out job is marked so that no relay hands it out again for `lease`; if the queue
     loses it meanwhile, it is handed out again after that."""
 
+    # Stores its collaborators, as every use case's constructor does (alike by shape only).
     def __init__(
         self,
         uow: UnitOfWork,

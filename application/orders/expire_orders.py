@@ -18,6 +18,7 @@ class ExpireOrders:
     timeline. Returns how many this run expired.
     """
 
+    # Stores its collaborators, as every use case's constructor does (alike by shape only).
     def __init__(
         self,
         uow: UnitOfWork,

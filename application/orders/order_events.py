@@ -7,6 +7,7 @@ from domain.order_events import OrderEvent
 from domain.users import Actor
 
 
+# Deliberate twin of payments' ListOrderPayments (see there).
 class ListOrderEvents:
     """An order's timeline, oldest first, for its owner or an admin (anyone else: NotFound).
 

@@ -33,6 +33,7 @@ class PlaceOrder:
     a key lost to such a retry meanwhile → Conflict, and nothing is placed.
     """
 
+    # Stores its collaborators, as every use case's constructor does (alike by shape only).
     def __init__(
         self,
         uow: UnitOfWork,

@@ -26,6 +26,8 @@ class GetPayment:
         return payment
 
 
+# Deliberate twin of ListOrderEvents: a page of an order's children, the order found (and
+# its owner checked) first.
 class ListOrderPayments:
     """An order's payments, oldest first, for its owner or an admin."""
 
@@ -38,6 +40,7 @@ class ListOrderPayments:
             return await uow.payments.list_for_order(order.id, page.limit, page.offset)
 
 
+# Alike by shape only with ports' OrderableProduct: a value with the state it is judged by.
 @dataclass(frozen=True, slots=True)
 class Checkout:
     """A payment as its hosted checkout page shows it: with the state of its order."""

@@ -92,6 +92,7 @@ class RecordedAnswer:
         return self.refund.status is not self.before
 
 
+# Alike by shape only with the mock gateway's `event_body` (ids, a status, optional reasons).
 async def record_refund_answer(
     uow: UnitOfWork,
     refund_id: int,
@@ -211,6 +212,8 @@ class ExecuteRefund:
     job is retried. A provider's refusal (Conflict, 4xx) is its answer: the refund fails with it.
     """
 
+    # Deliberate twin of StartPayment's constructor: both call a provider through its gateway
+    # and name this store to it (the installation id).
     def __init__(
         self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, installation: Installation
     ) -> None:

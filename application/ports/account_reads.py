@@ -29,6 +29,8 @@ class UserOut(msgspec.Struct, kw_only=True):
     is_active: bool
     created_at: datetime
 
+    # Views are deliberate twins of their entities and of each other: one view per resource,
+    # its `of` copying the entity field by field (test_view_shapes.py holds each view to its table).
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls(

@@ -48,6 +48,8 @@ class ProductFilter:
     offset: int = 0
 
 
+# Repository ports are alike by shape (add, get, find, save, list): one Protocol per
+# resource, each method with its own contract.
 class CategoryRepository(Protocol):
     @abstractmethod
     async def add(self, new: NewCategory, now: datetime) -> Category:

@@ -37,6 +37,8 @@ T = TypeVar("T")
 
 # kw_only keeps the fields in the order written (and shown), `category` in the middle;
 # gc=False: views never take part in reference cycles, so the collector skips them.
+# The view is a deliberate twin of `domain.catalog.Category`: the domain entity stays
+# separate from what the API shows (issue 13, "one read view per resource").
 class CategoryOut(msgspec.Struct, kw_only=True, gc=False):
     """A category as shown."""
 
@@ -73,6 +75,8 @@ def price_text(minor: int) -> str:
     return f"{minor // 100}.{minor % 100:02d}"
 
 
+# Views are deliberate twins of their entities and of each other: one view per resource,
+# its `of` copying the entity field by field (test_view_shapes.py holds each view to its table).
 def category_out(category: Category) -> CategoryOut:
     return CategoryOut(
         id=category.id,

@@ -34,6 +34,7 @@ LEASE = timedelta(seconds=60)
 LEASE_LOST = "the idempotency key of this request was taken over by a retry; nothing was done"
 
 
+# Small frozen value classes (here and in security.py) are alike by shape only.
 @dataclass(frozen=True, slots=True)
 class IdempotencyScope:
     user_id: int

@@ -23,6 +23,8 @@ class NewJob:
     key: str  # the job's idempotency key, unique
 
 
+# Repository ports are alike by shape (add, get, find, save, list): one Protocol per
+# resource, each method with its own contract.
 class JobRepository(Protocol):
     @abstractmethod
     async def add(self, new: NewJob, now: datetime) -> Job:

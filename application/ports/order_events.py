@@ -38,6 +38,8 @@ class OrderEventOut(Struct, kw_only=True):
     detail: str | None
     created_at: datetime
 
+    # Views are deliberate twins of their entities and of each other: one view per resource,
+    # its `of` copying the entity field by field (test_view_shapes.py holds each view to its table).
     @classmethod
     def of(cls, event: OrderEvent) -> OrderEventOut:
         return cls(

@@ -71,6 +71,8 @@ class OrderOut(msgspec.Struct, gc=False):
         )
 
 
+# Deliberate twin of OrderRepository's pages: the same pages as views for the API, read
+# without building domain orders.
 class OrderReadModel(Protocol):
     @abstractmethod
     async def orders_of(

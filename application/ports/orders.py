@@ -13,6 +13,7 @@ from domain.money import Money
 from domain.orders import Order, OrderStatus
 
 
+# Alike by shape only with payments' Checkout: a value with the state it is judged by.
 @dataclass(frozen=True, slots=True)
 class OrderableProduct:
     """A product as an order sees it: with whether its category is active."""
@@ -73,6 +74,9 @@ class OrderToPay:
         return self.status is OrderStatus.PENDING
 
 
+# Repository ports are alike by shape (add, get, find, save, list): one Protocol per
+# resource, each method with its own contract.
+# The order pages here and `OrderReadModel`'s are twins too: entities for use cases, views for the API.
 class OrderRepository(Protocol):
     @abstractmethod
     async def add(self, order: Order) -> Order:

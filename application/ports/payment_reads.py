@@ -37,6 +37,8 @@ class PaymentOut(msgspec.Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
 
+    # Views are deliberate twins of their entities and of each other: one view per resource,
+    # its `of` copying the entity field by field (test_view_shapes.py holds each view to its table).
     @classmethod
     def of(cls, payment: Payment) -> PaymentOut:
         return cls(
@@ -75,6 +77,8 @@ class RefundOut(msgspec.Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
 
+    # Views are deliberate twins of their entities and of each other: one view per resource,
+    # its `of` copying the entity field by field (test_view_shapes.py holds each view to its table).
     @classmethod
     def of(cls, refund: Refund) -> RefundOut:
         return cls(

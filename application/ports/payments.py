@@ -178,6 +178,8 @@ class PaymentFilter:
     refund_required: bool | None = None
 
 
+# Repository ports are alike by shape (add, get, find, save, list): one Protocol per
+# resource, each method with its own contract.
 class PaymentRepository(Protocol):
     @abstractmethod
     async def add(self, new: NewPayment, now: datetime) -> Payment:

@@ -22,6 +22,7 @@ class PasswordHasher(Protocol):
         """Spend the time of one verification, for unknown emails (no timing oracle)."""
 
 
+# Small frozen value classes (here and in idempotency.py) are alike by shape only.
 @dataclass(frozen=True, slots=True)
 class AccessToken:
     token: str

@@ -67,6 +67,9 @@ class CategoryController(Controller):
     ) -> CategoryOut:
         return category_out(await create(actor, CategoryDraft(name=data.name, slug=data.slug)))
 
+    # Deliberate twins: one declared route per action, each a single call to its use case
+    # answered with the view; what differs lives in the use case. Alike: the product's change and
+    # deactivate routes below, and users.py's deactivate.
     @patch("/{ref:str}", summary="Change a category (admin)", security=BEARER, guards=ADMIN)
     async def update_category(
         self,
@@ -147,6 +150,9 @@ class ProductController(Controller):
         )
         return product_out(await create(actor, draft))
 
+    # Deliberate twins: one declared route per action, each a single call to its use case
+    # answered with the view; what differs lives in the use case. Alike: the category's change and
+    # deactivate routes above.
     @patch("/{product_id:int}", summary="Change a product (admin)", security=BEARER, guards=ADMIN)
     async def update_product(
         self,

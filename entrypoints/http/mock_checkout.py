@@ -90,6 +90,7 @@ class MockCheckoutController(Controller):
             return _html(not_found_page(provider_payment_id), 404)
         return _html(checkout_page(found))
 
+    # Deliberate twins: pay and decline are two buttons, two routes; `_press` holds all they share.
     @post("/{provider_payment_id:str}/pay", status_code=200, summary="The customer pays")
     async def pay(
         self,

@@ -81,32 +81,29 @@ class MoneySchemaPlugin(OpenAPISchemaPlugin):
         if field_definition.annotation is PriceAmount:
             # The bounds in JSON Schema's own terms: `exclusiveMinimum` and `maximum` for a
             # number, and a pattern that no string of zeros matches.
-            return Schema(
-                title=MONEY_SCHEMA_TITLE,
-                type=[OpenAPIType.STRING, OpenAPIType.NUMBER],
-                pattern=POSITIVE_MONEY_PATTERN,
+            return _money_schema(
+                POSITIVE_MONEY_PATTERN,
+                f"{description}; greater than 0, at most {MAX_PRICE}",
                 exclusive_minimum=0,
                 maximum=float(MAX_PRICE),
-                description=f"{description}; greater than 0, at most {MAX_PRICE}",
-                examples=["149.90"],
             )
         if field_definition.annotation is PositiveAmount:
-            return Schema(
-                title=MONEY_SCHEMA_TITLE,
-                type=[OpenAPIType.STRING, OpenAPIType.NUMBER],
-                pattern=POSITIVE_MONEY_PATTERN,
-                exclusive_minimum=0,
-                description=f"{description}; greater than 0",
-                examples=["149.90"],
+            return _money_schema(
+                POSITIVE_MONEY_PATTERN, f"{description}; greater than 0", exclusive_minimum=0
             )
-        return Schema(
-            title=MONEY_SCHEMA_TITLE,
-            type=[OpenAPIType.STRING, OpenAPIType.NUMBER],
-            pattern=f"^{MONEY_STRING.pattern}$",
-            minimum=0,
-            description=description,
-            examples=["149.90"],
-        )
+        return _money_schema(f"^{MONEY_STRING.pattern}$", description, minimum=0)
+
+
+def _money_schema(pattern: str, description: str, **bounds: float) -> Schema:
+    """A money field's schema: a string of `pattern` or a number within `bounds`."""
+    return Schema(
+        title=MONEY_SCHEMA_TITLE,
+        type=[OpenAPIType.STRING, OpenAPIType.NUMBER],
+        pattern=pattern,
+        description=description,
+        examples=["149.90"],
+        **bounds,  # type: ignore[arg-type]
+    )
 
 
 # A money string with a digit other than 0 in it: digits before the point, or after it.

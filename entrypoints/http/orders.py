@@ -118,6 +118,9 @@ class OrderController(Controller):
         encoded: Response[Any] = Response(content=_encoder.encode(views), media_type="application/json")
         return encoded
 
+    # Deliberate twins: one declared route per action, each a single call to its use case
+    # answered with the view; what differs lives in the use case. Alike: get, cancel, ship and
+    # deliver here, payments.py's get and users.py's deactivate/activate.
     @get("/{order_id:int}", summary="One order (owner or admin)", guards=USER)
     async def get_order(
         self, order_id: int, actor: FromDishka[Actor], get_order: FromDishka[GetOrder]

@@ -195,6 +195,10 @@ class PaymentController(Controller):
     ) -> RefundOut:
         return RefundOut.of(await request_refund(actor, payment_id, data.amount, data.reason))
 
+    # Deliberate twins: one declared route per action, each a single call to its use case
+    # answered with the view; what differs lives in the use case. Alike: a payment's refunds here
+    # and an order's payments below (pages of a parent's children), the single payment and
+    # orders.py's single-order routes.
     @get(
         "/{payment_id:int}/refunds",
         summary="A payment's refunds, oldest first (owner or admin)",
@@ -239,6 +243,8 @@ class OrderPaymentsController(Controller):
     path = "/orders"
     tags = ["payments"]
 
+    # Deliberate twins: one declared route per action, each a single call to its use case
+    # answered with the view; what differs lives in the use case. Alike: a payment's refunds above.
     @get(
         "/{order_id:int}/payments",
         summary="An order's payments, oldest first (owner or admin)",

@@ -64,6 +64,8 @@ Slug = Annotated[
         examples=["green-tea"],
     ),
 ]
+# The field types here are deliberate twins: one `Annotated[..., Meta(...)]` per field, each
+# with its own bounds, pattern and example for the API document.
 ProductName = Annotated[
     str,
     Meta(min_length=1, max_length=PRODUCT_NAME_MAX, pattern=PLAIN_TEXT_PATTERN, examples=["Sencha, 100 g"]),

@@ -31,7 +31,8 @@ class UserController(Controller):
         return [UserOut.of(user) for user in users]
 
     # Deactivate and activate are deliberate twins: one route per action, each calling its own
-    # use case (`application/auth/users.py`), which holds what differs.
+    # use case (`application/auth/users.py`), which holds what differs (as catalog.py's
+    # deactivate routes, orders.py's cancel/ship/deliver and payments.py's get).
     @post(
         "/{user_id:int}/deactivate",
         status_code=200,

@@ -71,6 +71,7 @@ class UseCases(Provider):
     def create_product(self, uow: UnitOfWork, clock: Clock, settings: Settings) -> CreateProduct:
         return CreateProduct(uow, clock, settings.store_currency)
 
+    # One provider line (or method) per use case, by area: a list, alike by shape across areas.
     # orders
     list_my_orders = provide(ListMyOrders)
     list_orders = provide(ListOrders)

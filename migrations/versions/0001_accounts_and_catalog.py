@@ -15,6 +15,9 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Deliberate twins: a revision is self-contained and never changes once applied, so it
+# repeats what its siblings also write rather than import it; here tables of one shape (users, categories, products: id, names, flags, times).
+
 
 def upgrade() -> None:
     op.create_table(

@@ -15,6 +15,9 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Deliberate twins: a revision is self-contained and never changes once applied, so it
+# repeats what its siblings also write rather than import it; here `_id`, the header and the downgrade's order of drops (as 0003, 0009, 0012).
+
 
 def _id() -> sa.types.TypeEngine[int]:
     return sa.BigInteger().with_variant(sa.Integer(), "sqlite")

@@ -15,6 +15,9 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Deliberate twins: a revision is self-contained and never changes once applied, so it
+# repeats what its siblings also write rather than import it; here `_id`, the header and a table shaped like 0012's refunds (an amount, a status, times).
+
 ACTIVE_PAYMENT = sa.text("status IN ('created', 'pending')")
 
 

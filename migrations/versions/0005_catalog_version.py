@@ -17,6 +17,9 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Deliberate twins: a revision is self-contained and never changes once applied, so it
+# repeats what its siblings also write rather than import it; here the `catalog_version` table, which 0011's downgrade makes again as it was here.
+
 
 def upgrade() -> None:
     op.create_table(

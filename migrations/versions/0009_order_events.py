@@ -20,6 +20,9 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Deliberate twins: a revision is self-contained and never changes once applied, so it
+# repeats what its siblings also write rather than import it; here `_id` and the columns shaped like 0002's and 0003's tables.
+
 TYPES = (
     "'placed', 'cancelled', 'expired', 'payment_started', 'payment_pending', 'payment_succeeded', "
     "'payment_failed', 'payment_canceled', 'paid', 'shipped', 'delivered', 'refund_requested', "

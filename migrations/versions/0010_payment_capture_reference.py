@@ -19,6 +19,9 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Deliberate twins: a revision is self-contained and never changes once applied, so it
+# repeats what its siblings also write rather than import it; here the add-a-column-and-index steps of 0006 and 0008.
+
 
 def upgrade() -> None:
     with op.batch_alter_table("payments", schema=None) as batch_op:

@@ -27,6 +27,9 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Deliberate twins: a revision is self-contained and never changes once applied, so it
+# repeats what its siblings also write rather than import it; here 0005's `catalog_version` table in its downgrade: the table back as 0005 made it.
+
 TABLES = ("categories", "products")
 
 POSTGRESQL_FUNCTION = """

@@ -19,6 +19,9 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Deliberate twins: a revision is self-contained and never changes once applied, so it
+# repeats what its siblings also write rather than import it; here `_id`, the header, the refunds table shaped like 0003's payments and 0002's drops.
+
 JOB_READY = sa.text("status IN ('due', 'running')")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import httpx
 import msgspec
 
+from adapters.payments.event_bodies import decode_event
 from adapters.payments.yookassa.client import OBJECT_ID, Amount, PaymentObject, RefundObject, YooKassaClient
 from adapters.payments.yookassa.settings import YooKassaSettings, is_trusted
 from application.ports import (
@@ -21,9 +22,7 @@ from application.ports import (
 from domain.errors import (
     Conflict,
     DependencyUnavailable,
-    FieldError,
     InvalidInput,
-    MalformedInput,
     NotAuthenticated,
 )
 from domain.money import Money
@@ -146,14 +145,7 @@ class YooKassaGateway(PaymentGateway):
 
 def parse_notification(body: bytes) -> Notification:
     """Strict: MalformedInput for bytes that are not JSON, InvalidInput naming the field otherwise."""
-    try:
-        return msgspec.json.decode(body, type=Notification)
-    except msgspec.ValidationError as error:
-        message, _, where = str(error).partition(" - at `$")
-        field = where.rstrip("`").lstrip(".") or "body"
-        raise InvalidInput(message, [FieldError(field, message)]) from None
-    except msgspec.DecodeError:
-        raise MalformedInput("the notification body is not valid JSON") from None
+    return decode_event(body, Notification, "notification")
 
 
 def payment_event(payment: PaymentObject) -> PaymentEvent:
