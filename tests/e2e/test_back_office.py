@@ -24,7 +24,13 @@ PAYMENTS = "/api/v1/payments"
 
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
-    return {"payment_webhook_secret": WEBHOOK_SECRET, "public_url": "https://shop.example"}
+    # No job worker: Bob's refund stays owed (its job due) while the lists are read, instead of
+    # being carried out by the mock provider at some moment between two of the test's queries.
+    return {
+        "payment_webhook_secret": WEBHOOK_SECRET,
+        "public_url": "https://shop.example",
+        "run_worker": False,
+    }
 
 
 @pytest.fixture
