@@ -362,20 +362,7 @@ class PgPaymentRepository(SqlPaymentRepository):
         )
         if row is None:
             return None
-        return Payment(
-            id=int(row[0]),
-            order_id=new.order_id,
-            user_id=new.user_id,
-            amount=new.amount,
-            provider=new.provider,
-            provider_payment_id=None,
-            checkout_url=None,
-            status=PaymentStatus.CREATED,
-            fail_reason=None,
-            refund_required=False,
-            created_at=now,
-            updated_at=now,
-        )
+        return new.created(int(row[0]), now)
 
     async def active_for_order(self, order_id: int) -> Payment | None:
         driver = await self._driver.get()
@@ -501,18 +488,7 @@ class PgRefundRepository(SqlRefundRepository):
             new.reason,
             now,
         )
-        return Refund(
-            id=int(row[0]),
-            payment_id=new.payment_id,
-            order_id=new.order_id,
-            amount=new.amount,
-            status=RefundStatus.PENDING,
-            reason=new.reason,
-            provider_refund_id=None,
-            failure_reason=None,
-            created_at=now,
-            updated_at=now,
-        )
+        return new.created(int(row[0]), now)
 
 
 class PgJobRepository(SqlJobRepository):
@@ -534,20 +510,7 @@ class PgJobRepository(SqlJobRepository):
             JobStatus.DUE.value,
             now,
         )
-        return Job(
-            id=int(row[0]),
-            kind=new.kind,
-            payload=payload,
-            key=new.key,
-            status=JobStatus.DUE,
-            attempts=0,
-            run_after=now,
-            last_error=None,
-            locked_until=None,
-            locked_by=None,
-            created_at=now,
-            updated_at=now,
-        )
+        return new.created(int(row[0]), now)
 
 
 class HotRepositories:

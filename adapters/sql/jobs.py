@@ -65,20 +65,7 @@ class SqlJobRepository(JobRepository):
             "updated_at": now,
         }
         result = await execute_write(self._conn, insert(jobs).values(**values).returning(jobs.c.id))
-        return Job(
-            id=int(result.scalar_one()),
-            kind=new.kind,
-            payload=dict(new.payload),
-            key=new.key,
-            status=JobStatus.DUE,
-            attempts=0,
-            run_after=now,
-            last_error=None,
-            locked_until=None,
-            locked_by=None,
-            created_at=now,
-            updated_at=now,
-        )
+        return new.created(int(result.scalar_one()), now)
 
     async def get(self, job_id: int) -> Job | None:
         row = (await self._conn.execute(select(jobs).where(jobs.c.id == job_id))).first()

@@ -13,7 +13,7 @@ from adapters.sql.entity_rows import EntityRows
 from adapters.sql.repositories import insert_new, page_of, save_row
 from adapters.sql.tables import payment_events, payments
 from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
-from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent, PaymentStatus
+from domain.payments import ACTIVE_STATUSES, Outcome, Payment, PaymentEvent
 
 PAYMENTS = EntityRows(Payment, payments)
 
@@ -40,21 +40,7 @@ class SqlPaymentRepository(PaymentRepository):
         self._conn = conn
 
     async def add(self, new: NewPayment, now: datetime) -> Payment:
-        fresh = Payment(
-            0,
-            new.order_id,
-            new.user_id,
-            new.amount,
-            new.provider,
-            None,
-            None,
-            PaymentStatus.CREATED,
-            None,
-            False,
-            now,
-            now,
-        )
-        return await insert_new(self._conn, PAYMENTS, fresh)
+        return await insert_new(self._conn, PAYMENTS, new.created(0, now))
 
     async def get(self, payment_id: int) -> Payment | None:
         row = (await self._conn.execute(select(payments).where(payments.c.id == payment_id))).first()

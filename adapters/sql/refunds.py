@@ -11,7 +11,7 @@ from adapters.sql.entity_rows import EntityRows
 from adapters.sql.repositories import insert_new, page_of, save_row
 from adapters.sql.tables import payments, refunds
 from application.ports import NewRefund, RefundRepository
-from domain.refunds import Refund, RefundStatus
+from domain.refunds import Refund
 
 REFUNDS = EntityRows(Refund, refunds)
 
@@ -23,19 +23,7 @@ class SqlRefundRepository(RefundRepository):
         self._conn = conn
 
     async def add(self, new: NewRefund, now: datetime) -> Refund:
-        fresh = Refund(
-            0,
-            new.payment_id,
-            new.order_id,
-            new.amount,
-            RefundStatus.PENDING,
-            new.reason,
-            None,
-            None,
-            now,
-            now,
-        )
-        return await insert_new(self._conn, REFUNDS, fresh)
+        return await insert_new(self._conn, REFUNDS, new.created(0, now))
 
     async def get(self, refund_id: int) -> Refund | None:
         row = (await self._conn.execute(select(refunds).where(refunds.c.id == refund_id))).first()

@@ -65,6 +65,8 @@ class StartPayment:
     a retry meanwhile → Conflict, and nothing is started.
     """
 
+    # Deliberate twin of ExecuteRefund's constructor: both call a provider through its gateway
+    # and name this store to it (the installation id).
     def __init__(
         self, uow: UnitOfWork, gateways: PaymentGateways, clock: Clock, installation: Installation
     ) -> None:

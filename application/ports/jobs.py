@@ -22,6 +22,23 @@ class NewJob:
     payload: JobPayload
     key: str  # the job's idempotency key, unique
 
+    def created(self, job_id: int, now: datetime) -> Job:
+        """The job as it is once stored under `job_id`: due now, no attempt yet."""
+        return Job(
+            id=job_id,
+            kind=self.kind,
+            payload=dict(self.payload),
+            key=self.key,
+            status=JobStatus.DUE,
+            attempts=0,
+            run_after=now,
+            last_error=None,
+            locked_until=None,
+            locked_by=None,
+            created_at=now,
+            updated_at=now,
+        )
+
 
 # Repository ports are alike by shape (add, get, find, save, list): one Protocol per
 # resource, each method with its own contract.

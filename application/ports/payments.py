@@ -168,6 +168,23 @@ class NewPayment:
     amount: Money
     provider: str
 
+    def created(self, payment_id: int, now: datetime) -> Payment:
+        """The payment as it is once stored under `payment_id`: `created`, not opened anywhere."""
+        return Payment(
+            id=payment_id,
+            order_id=self.order_id,
+            user_id=self.user_id,
+            amount=self.amount,
+            provider=self.provider,
+            provider_payment_id=None,
+            checkout_url=None,
+            status=PaymentStatus.CREATED,
+            fail_reason=None,
+            refund_required=False,
+            created_at=now,
+            updated_at=now,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentFilter:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.money import Money
-from domain.refunds import Refund
+from domain.refunds import Refund, RefundStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,21 @@ class NewRefund:
     order_id: int
     amount: Money
     reason: str | None
+
+    def created(self, refund_id: int, now: datetime) -> Refund:
+        """The refund as it is once stored under `refund_id`: `pending`, not asked yet."""
+        return Refund(
+            id=refund_id,
+            payment_id=self.payment_id,
+            order_id=self.order_id,
+            amount=self.amount,
+            status=RefundStatus.PENDING,
+            reason=self.reason,
+            provider_refund_id=None,
+            failure_reason=None,
+            created_at=now,
+            updated_at=now,
+        )
 
 
 class RefundRepository(Protocol):

@@ -23,20 +23,7 @@ class MemoryJobRepository(JobRepository):
     async def add(self, new: NewJob, now: datetime) -> Job:
         if any(job.key == new.key for job in self._s.jobs.values()):
             raise AlreadyExists(UNIQUE_VIOLATIONS["uq_jobs_key"])
-        job = Job(
-            id=self._s.next_id("jobs"),
-            kind=new.kind,
-            payload=dict(new.payload),
-            key=new.key,
-            status=JobStatus.DUE,
-            attempts=0,
-            run_after=now,
-            last_error=None,
-            locked_until=None,
-            locked_by=None,
-            created_at=now,
-            updated_at=now,
-        )
+        job = new.created(self._s.next_id("jobs"), now)
         self._s.jobs[job.id] = job
         return job
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from adapters.sql.errors import UNIQUE_VIOLATIONS
 from application.ports import NewPayment, PaymentEventRepository, PaymentFilter, PaymentRepository
 from domain.errors import AlreadyExists
-from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
+from domain.payments import Outcome, Payment, PaymentEvent
 from tests.fakes.state import MemoryState, PaymentEventRecord
 
 
@@ -25,20 +25,7 @@ class MemoryPaymentRepository(PaymentRepository):
 
     async def add(self, new: NewPayment, now: datetime) -> Payment:
         self._check_one_active(new.order_id, None)
-        payment = Payment(
-            id=self._s.next_id("payments"),
-            order_id=new.order_id,
-            user_id=new.user_id,
-            amount=new.amount,
-            provider=new.provider,
-            provider_payment_id=None,
-            checkout_url=None,
-            status=PaymentStatus.CREATED,
-            fail_reason=None,
-            refund_required=False,
-            created_at=now,
-            updated_at=now,
-        )
+        payment = new.created(self._s.next_id("payments"), now)
         self._s.payments[payment.id] = payment
         return payment
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.ports import NewRefund, RefundRepository
-from domain.refunds import Refund, RefundStatus
+from domain.refunds import Refund
 from tests.fakes.state import MemoryState
 
 
@@ -15,18 +15,7 @@ class MemoryRefundRepository(RefundRepository):
         self._s = state
 
     async def add(self, new: NewRefund, now: datetime) -> Refund:
-        refund = Refund(
-            id=self._s.next_id("refunds"),
-            payment_id=new.payment_id,
-            order_id=new.order_id,
-            amount=new.amount,
-            status=RefundStatus.PENDING,
-            reason=new.reason,
-            provider_refund_id=None,
-            failure_reason=None,
-            created_at=now,
-            updated_at=now,
-        )
+        refund = new.created(self._s.next_id("refunds"), now)
         self._s.refunds[refund.id] = refund
         return refund
 
