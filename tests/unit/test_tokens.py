@@ -50,3 +50,25 @@ def test_a_token_signed_with_another_key_is_refused() -> None:
     token = a_token(JwtTokenIssuer("x" * 32, "HS256", timedelta(minutes=10), clock))
     with pytest.raises(NotAuthenticated, match="invalid"):
         issuer(clock).verify_access(token)
+
+
+def test_a_token_verified_before_is_still_refused_once_it_expires() -> None:
+    clock = SteppedClock(START)
+    tokens = issuer(clock)
+    token = a_token(tokens)
+    assert tokens.verify_access(token).user_id == 7
+    assert tokens.verify_access(token).user_id == 7  # the remembered check
+    clock.moment = START + timedelta(minutes=10)
+    with pytest.raises(NotAuthenticated, match="expired"):
+        tokens.verify_access(token)
+
+
+def test_a_tampered_token_is_refused_every_time() -> None:
+    clock = SteppedClock(START)
+    tokens = issuer(clock)
+    token = a_token(tokens)
+    tokens.verify_access(token)
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated, match="invalid"):
+            tokens.verify_access(tampered)
