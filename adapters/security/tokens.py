@@ -12,7 +12,6 @@ from application.ports import AccessClaims, AccessToken, Clock, TokenIssuer
 from domain.errors import NotAuthenticated
 from domain.users import Role, User
 
-
 # Tokens whose signature and claims were checked, kept per issuer (~0.6 KiB each).
 VERIFIED_TOKENS_KEPT = 1024
 

@@ -16,15 +16,13 @@ from application.auth.bootstrap_admin import EnsureAdmin
 from application.jobs.run_jobs import JobBacklog, ReadJobBacklog
 from application.ports import Installation
 from domain.errors import DomainError
-from entrypoints.http.access_log import access_log_middleware
 from entrypoints.http.auth import AuthController, no_store_middleware
 from entrypoints.http.bodies import CheckedRequest
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.docs import docs_router, swagger_plugin
-from entrypoints.http.fast_path import HttpMetrics, lazy_request_scope, share_container, wrap_router
+from entrypoints.http.fast_path import HttpMetrics, edge, lazy_request_scope, share_container, wrap_router
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import metrics_controller
-from entrypoints.http.middleware import arrival_clock_middleware, request_id_middleware
 from entrypoints.http.mock_checkout import MockCheckoutController
 from entrypoints.http.money import TYPE_DECODERS, MoneySchemaPlugin
 from entrypoints.http.openapi import COMPONENTS, declare_problem_responses
@@ -126,21 +124,19 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     )
     share_container(container, app)
     declare_problem_responses(app.openapi_schema, API_PREFIX)
-    # Around the router: these see its own 404s and 405s too. The arrival clock is outermost
-    # (a request's hashing-admission second starts as it arrives), then the request id, so
-    # that every answer carries it; a disabled limit is not installed at all.
+    # Around the router: these see its own 404s and 405s too. The edge is outermost: the
+    # arrival clock (a request's hashing-admission second starts as it arrives), the request
+    # id that every answer carries, the access log and the HTTP metrics; a disabled limit is
+    # not installed at all.
     wrap_router(
         app,
         [
-            arrival_clock_middleware,
-            request_id_middleware,
-            access_log_middleware,
+            edge(http_metrics),
             # Every answer of the credential exchanges, errors and rate limits included: no-store.
             partial(
                 no_store_middleware,
                 paths=frozenset({f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/refresh"}),
             ),
-            http_metrics.middleware,
             *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
         ],
     )
