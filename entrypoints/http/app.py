@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -168,6 +169,16 @@ def app_from_env() -> Litestar:
 
     Runs once in every worker process, so it also sets up that process's logging.
     """
+    skip_httpx_command_line()
     settings = Settings.load()
     configure_logging(settings)
     return create_app(settings)
+
+
+def skip_httpx_command_line() -> None:
+    """httpx imports its command line (`httpx._main`: rich, pygments, click) whenever those are
+    installed; a served worker never runs it, and it cost ~4 MiB of each worker's memory
+    (docs/performance.md, "Read path, this round"). A `None` in `sys.modules` makes that
+    import fail, which httpx expects (it then defines a `main` that says what to install)."""
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
