@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -16,15 +17,13 @@ from application.auth.bootstrap_admin import EnsureAdmin
 from application.jobs.run_jobs import JobBacklog, ReadJobBacklog
 from application.ports import Installation
 from domain.errors import DomainError
-from entrypoints.http.access_log import access_log_middleware
 from entrypoints.http.auth import AuthController, no_store_middleware
 from entrypoints.http.bodies import CheckedRequest
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.docs import docs_router, swagger_plugin
-from entrypoints.http.fast_path import HttpMetrics, lazy_request_scope, share_container, wrap_router
+from entrypoints.http.fast_path import HttpMetrics, edge, lazy_request_scope, share_container, wrap_router
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import metrics_controller
-from entrypoints.http.middleware import arrival_clock_middleware, request_id_middleware
 from entrypoints.http.mock_checkout import MockCheckoutController
 from entrypoints.http.money import TYPE_DECODERS, MoneySchemaPlugin
 from entrypoints.http.openapi import COMPONENTS, declare_problem_responses
@@ -126,21 +125,19 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
     )
     share_container(container, app)
     declare_problem_responses(app.openapi_schema, API_PREFIX)
-    # Around the router: these see its own 404s and 405s too. The arrival clock is outermost
-    # (a request's hashing-admission second starts as it arrives), then the request id, so
-    # that every answer carries it; a disabled limit is not installed at all.
+    # Around the router: these see its own 404s and 405s too. The edge is outermost: the
+    # arrival clock (a request's hashing-admission second starts as it arrives), the request
+    # id that every answer carries, the access log and the HTTP metrics; a disabled limit is
+    # not installed at all.
     wrap_router(
         app,
         [
-            arrival_clock_middleware,
-            request_id_middleware,
-            access_log_middleware,
+            edge(http_metrics),
             # Every answer of the credential exchanges, errors and rate limits included: no-store.
             partial(
                 no_store_middleware,
                 paths=frozenset({f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/refresh"}),
             ),
-            http_metrics.middleware,
             *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
         ],
     )
@@ -172,6 +169,16 @@ def app_from_env() -> Litestar:
 
     Runs once in every worker process, so it also sets up that process's logging.
     """
+    skip_httpx_command_line()
     settings = Settings.load()
     configure_logging(settings)
     return create_app(settings)
+
+
+def skip_httpx_command_line() -> None:
+    """httpx imports its command line (`httpx._main`: rich, pygments, click) whenever those are
+    installed; a served worker never runs it, and it cost ~4 MiB of each worker's memory
+    (docs/performance.md, "Read path, this round"). A `None` in `sys.modules` makes that
+    import fail, which httpx expects (it then defines a `main` that says what to install)."""
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

@@ -44,8 +44,15 @@ def no_store_middleware(app: ASGIApp, paths: frozenset[str]) -> ASGIApp:
     success or error, from the handler, an exception handler or a rate limit before
     routing, since what a credential exchange answers is nobody's to keep."""
 
+    # The paths' last segments first: a cheap test that spares other requests the normalization.
+    last_segments = tuple({path.rstrip("/").rsplit("/", 1)[-1] for path in paths})
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or normalize_path(scope["path"]) not in paths:
+        if (
+            scope["type"] != ScopeType.HTTP
+            or not scope["path"].rstrip("/").endswith(last_segments)
+            or normalize_path(scope["path"]) not in paths
+        ):
             await app(scope, receive, send)
             return
 

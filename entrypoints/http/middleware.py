@@ -1,16 +1,18 @@
-"""ASGI middleware that every response passes through."""
+"""What every HTTP answer carries: the request id and the security headers.
+
+The rules live here; `entrypoints.http.fast_path.edge` applies them, with the access log,
+the HTTP metrics and the hashing-admission clock, in one layer around Litestar's router.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from entrypoints.http.fast_path import new_request_id
-from entrypoints.ioc.security import request_arrived
+from litestar.types import Scope
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 # On every response: browsers must take the declared content type at its word.
@@ -20,49 +22,30 @@ NOSNIFF = (b"x-content-type-options", b"nosniff")
 _FRAMING = ((b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'"))
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Echo the caller's `X-Request-ID` (or a new one) on every response, errors included,
-    with the security headers every response carries (`NOSNIFF`, and on HTML the framing ban)."""
+def callers_request_id(scope: Scope) -> str | None:
+    """The caller's `X-Request-ID` when it is a safe one (else a new id is made)."""
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID_HEADER:
+            incoming = value.decode("latin-1")
+            return incoming if _SAFE_REQUEST_ID.match(incoming) else None
+    return None
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        incoming = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"),
-            None,
-        )
-        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        header = (REQUEST_ID_HEADER.encode(), request_id.encode("latin-1"))
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", ()), header, NOSNIFF]
-                if _is_html(headers):
-                    present = {name.lower() for name, _ in headers}
-                    headers += [pair for pair in _FRAMING if pair[0] not in present]
-                message["headers"] = headers
-            await send(message)
+def request_id_header(request_id: str) -> tuple[bytes, bytes]:
+    return (_REQUEST_ID_HEADER, request_id.encode("latin-1"))
 
-        await app(scope, receive, send_with_id)
 
-    return middleware
+def answer_headers(
+    headers: Iterable[tuple[bytes, bytes]], request_id: tuple[bytes, bytes]
+) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with the request id and the security headers every answer carries
+    (`NOSNIFF`, and on HTML the framing ban)."""
+    out = [*headers, request_id, NOSNIFF]
+    if _is_html(out):
+        present = {name.lower() for name, _ in out}
+        out += [pair for pair in _FRAMING if pair[0] not in present]
+    return out
 
 
 def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in headers)
-
-
-def arrival_clock_middleware(app: ASGIApp) -> ASGIApp:
-    """Start each request's hashing-admission second as it arrives (`request_arrived`), so
-    that a login or registration that cannot start hashing within it gets 503 at once."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        with request_arrived():
-            await app(scope, receive, send)
-
-    return middleware
+    return any(value.startswith(b"text/html") and name.lower() == b"content-type" for name, value in headers)

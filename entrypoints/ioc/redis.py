@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from dishka import Provider, Scope, provide
 
+from adapters.memory.no_rate_limits import NoRateLimits
 from adapters.memory.sessions import MemorySessionStore
-from adapters.rate_limits import LimitsRateLimiter, parse_limits
 from adapters.redis.client import RedisLink
 from adapters.redis.sessions import RedisSessionStore
 from application.counted_rate_limiter import CountedRateLimiter
@@ -34,13 +34,17 @@ class RedisAdapters(Provider):
 
     @provide
     def rate_limiter(self, settings: Settings, link: RedisLink, metrics: Metrics) -> RateLimiter:
-        limits = parse_limits(
-            {
-                RateLimit.FAILED_LOGINS: settings.rate_limit_login,
-                RateLimit.REGISTRATIONS: settings.rate_limit_register,
-                RateLimit.API_REQUESTS: settings.rate_limit_api,
-            }
-        )
+        configured = {
+            RateLimit.FAILED_LOGINS: settings.rate_limit_login,
+            RateLimit.REGISTRATIONS: settings.rate_limit_register,
+            RateLimit.API_REQUESTS: settings.rate_limit_api,
+        }
+        if all(text.strip() == "0" for text in configured.values()):
+            # Every limit off: the limits library is not even loaded (memory per worker).
+            return CountedRateLimiter(NoRateLimits(), metrics)
+        from adapters.rate_limits import LimitsRateLimiter, parse_limits
+
+        limits = parse_limits(configured)
         if link.client is None or link.url is None:
             return CountedRateLimiter(LimitsRateLimiter.in_memory(limits), metrics)
         return CountedRateLimiter(

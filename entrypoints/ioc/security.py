@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from dishka import Provider, Scope, provide
 
-from adapters.security.passwords import BcryptPasswordHasher, request_arrived
+from adapters.security.passwords import BcryptPasswordHasher, arrival_ended, arrival_started, request_arrived
 from adapters.security.tokens import JwtTokenIssuer
 from application.ports import Clock, PasswordHasher, TokenIssuer
 from entrypoints.settings import Settings
 
-__all__ = ["SecurityAdapters", "request_arrived"]
+__all__ = ["SecurityAdapters", "arrival_ended", "arrival_started", "request_arrived"]
 
 
 class SecurityAdapters(Provider):

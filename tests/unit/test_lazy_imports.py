@@ -106,3 +106,62 @@ def test_a_worker_with_redis_loads_taskiq_redis(tmp_path: Path) -> None:
     found = loaded(BUILD_WORKER, tmp_path, REDIS_URL="redis://127.0.0.1:6379/9")
     assert {"taskiq", "taskiq_redis"} <= found
     assert "alembic" not in found and "stripe" not in found
+
+
+RESOLVE_LIMITER = """
+    import asyncio
+
+    from application.ports import RateLimiter
+    from entrypoints.ioc import create_container
+    from entrypoints.settings import Settings
+
+    async def main() -> None:
+        container = create_container(Settings.load())
+        try:
+            await container.get(RateLimiter)
+        finally:
+            await container.close()
+
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("limits", "loads"),
+    [({"RATE_LIMIT_LOGIN": "0", "RATE_LIMIT_REGISTER": "0", "RATE_LIMIT_API": "0"}, False), ({}, True)],
+)
+def test_the_limits_library_loads_only_when_a_limit_is_on(
+    tmp_path: Path, limits: dict[str, str], loads: bool
+) -> None:
+    script = textwrap.dedent(RESOLVE_LIMITER) + "\nimport sys\nprint('limits' in sys.modules)\n"
+    environment = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'lazy.db'}", **limits}
+    environment.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == str(loads)
+
+
+def test_a_served_worker_skips_httpx_command_line() -> None:
+    script = (
+        "import sys\n"
+        "from entrypoints.http.app import skip_httpx_command_line\n"
+        "skip_httpx_command_line()\n"
+        "import httpx\n"
+        "print(sorted(n for n in ('httpx._main', 'rich', 'pygments') if sys.modules.get(n)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -4,9 +4,9 @@ Measured (docs/performance.md, "Per-request framework work"): with one prometheu
 update per event (in progress up and down, the count, the latency sum and its bucket: five
 per request), HTTP metrics were ~20 % of a get-product request's CPU: in multi-worker mode
 each update is a locked write to a memory-mapped file behind a check of the process id.
-Here a request adds to plain dictionaries; `publish` moves the tally into the metrics of
-`entrypoints.http.metrics` before every scrape this process answers, once a second from a
-background task (off the request path), and at shutdown.
+Here a request adds to plain dictionaries (`observe`, called by `edge` as it ends);
+`publish` moves the tally into the metrics of `entrypoints.http.metrics` before every scrape
+this process answers, once a second from a background task (off the request path), and at shutdown.
 
 What it relies on in prometheus_client (pinned in pyproject.toml, held by
 tests/unit/test_library_internals.py and tests/unit/test_http_metrics.py): a labelled
@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from bisect import bisect_left
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Histogram
 
 from entrypoints.http.metrics import (
@@ -36,7 +33,6 @@ from entrypoints.http.metrics import (
     IN_PROGRESS,
     LATENCY_BUCKETS,
     REQUESTS,
-    UNMATCHED_ROUTE,
 )
 
 PUBLISH_INTERVAL_SECONDS = 1.0
@@ -61,7 +57,7 @@ class HttpMetrics:
 
     def __init__(self) -> None:
         self._tallies: dict[_RouteKey, _Tally] = {}
-        self._in_flight = 0
+        self.in_flight = 0  # requests begun and not ended (`edge` counts them)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -81,34 +77,7 @@ class HttpMetrics:
             if status >= 500:
                 ERRORS.labels(*labels).inc(tally.count)
             observe_many(DURATION.labels(*labels), tally.total, tally.buckets)
-        IN_PROGRESS.labels(APP_NAME).set(self._in_flight)
-
-    def middleware(self, app: ASGIApp) -> ASGIApp:
-        """Counts every HTTP request but scrapes of `/metrics`, by route template (bounded labels)."""
-
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or scope["path"].startswith("/metrics"):
-                await app(scope, receive, send)
-                return
-            started = time.perf_counter()
-            status = 500
-            method: str = scope["method"]
-
-            async def send_and_note_status(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            self._in_flight += 1
-            try:
-                await app(scope, receive, send_and_note_status)
-            finally:
-                self._in_flight -= 1
-                route = str(scope.get("path_template") or UNMATCHED_ROUTE)
-                self.observe(method, route, status, time.perf_counter() - started)
-
-        return middleware
+        IN_PROGRESS.labels(APP_NAME).set(self.in_flight)
 
     def lifespan(self, _: Litestar) -> AbstractAsyncContextManager[None]:
         """Publishes every second (requests only tally) and once more at shutdown."""
