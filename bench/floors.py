@@ -87,6 +87,9 @@ class FloorSpec:
     scenario: str  # the bench scenario it sits beside
     prelude: str
     generated: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # SQL run once after each pgbench run: what the floor's transactions left that the app's
+    # processes would otherwise act on (not measured).
+    afterwards: str = ""
 
 
 # ---- reading the log ---------------------------------------------------------------------
@@ -219,6 +222,38 @@ def _explain_array(
     return f"ARRAY[{', '.join(explained)}]"
 
 
+def _explain_json(
+    values: Sequence[str | None], captures: Sequence[Capture], names: Sequence[str]
+) -> str | None:
+    """A JSON object parameter (a job's payload, `{"refund_id": 10000009}`) whose every value is
+    an input or a generated id in every capture: `format('{"refund_id": %s}', :refund_id)`, so
+    that each transaction's row names its own id, as the app's do (a constant would name one
+    refund that a job worker then looks for in vain); else None."""
+    try:
+        objects = [json.loads(v) if v is not None else None for v in values]
+    except ValueError:
+        return None
+    if not all(isinstance(o, dict) and o for o in objects) or len({tuple(o) for o in objects}) != 1:  # type: ignore[arg-type]
+        return None
+    first: dict[str, Any] = objects[0]  # type: ignore[assignment]
+    markers = {key: f"\u0000{n}\u0000" for n, key in enumerate(first)}
+    template = json.dumps({key: markers[key] for key in first})
+    arguments = []
+    for key in first:
+        found = _explain([str(o[key]) for o in objects], captures, names, [])  # type: ignore[index]
+        if found is None or found[1] is not None:
+            return None
+        template = template.replace(json.dumps(markers[key]), "%s")
+        arguments.append(f":{found[0]}")
+    if "'" in template or template.count("%") != len(arguments):
+        return None
+    for value, capture in zip(values, captures, strict=True):  # the template writes what the app wrote
+        names_of = {f":{var}": capture.values.get(var, "") for var in names}
+        if value != template % tuple(names_of[a] for a in arguments):
+            return None
+    return f"format('{template}', {', '.join(arguments)})"
+
+
 def _substitute(sql: str, replacements: Mapping[int, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: replacements.get(int(m.group(1)), m.group(0)), sql)
 
@@ -237,8 +272,11 @@ def pgbench_script(spec: FloorSpec, captures: Sequence[Capture]) -> str:
         for number, values in enumerate(columns, start=1):
             explained = _explain(values, captures, inputs + generated, inputs)
             array = None if explained is not None else _explain_array(values, captures, inputs + generated)
+            payload = None if explained or array else _explain_json(values, captures, inputs + generated)
             if array is not None:
                 replacements[number] = array
+            elif payload is not None:
+                replacements[number] = payload
             elif explained is not None:
                 name, expression = explained
                 if expression is not None:
@@ -385,6 +423,14 @@ def free_connections(database_url: str) -> int:
     return asyncio.run(count())
 
 
+async def _execute(database_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 def run_pgbench(
     spec: FloorSpec,
     database_url: str,
@@ -418,6 +464,8 @@ def run_pgbench(
         *pgbench_connection(database_url),
     ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=False)  # noqa: S603
+    if spec.afterwards:
+        asyncio.run(_execute(database_url, spec.afterwards))
     output = run.stdout + run.stderr
     processed = re.search(r"number of transactions actually processed: (\d+)", output)
     failed = re.search(r"number of failed transactions: (\d+)", output)

@@ -60,6 +60,25 @@ def test_the_script_draws_inputs_per_transaction_and_keeps_what_never_varies() -
     assert script.count("COMMIT;") == 1
 
 
+def test_a_json_payload_naming_a_generated_id_names_each_transaction_s_own() -> None:
+    job = "INSERT INTO jobs (kind, payload) VALUES ($1, $2)"
+    captures = [
+        Capture(
+            [
+                *capture.statements[:-1],
+                Statement(1, job, ("refund", f'{{"order_id": {order}}}')),
+                Statement(1, "COMMIT;", ()),
+            ],
+            capture.values,
+        )
+        for capture, order in zip(CAPTURES, (3_000_007, 3_000_008, 3_000_009), strict=True)
+    ]
+
+    script = floors.pgbench_script(SPEC, captures)
+
+    assert """VALUES ('refund', format('{"order_id": %s}', :order_id));""" in script
+
+
 def test_captures_that_disagree_keep_the_sequence_most_share() -> None:
     odd = Capture([Statement(2, "SELECT 1", ()), *CAPTURES[2].statements], CAPTURES[2].values)
 
