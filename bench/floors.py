@@ -226,7 +226,8 @@ def _explain_json(
     values: Sequence[str | None], captures: Sequence[Capture], names: Sequence[str]
 ) -> str | None:
     """A JSON object parameter (a job's payload, `{"refund_id": 10000009}`) whose every value is
-    an input or a generated id in every capture: `format('{"refund_id": %s}', :refund_id)`, so
+    an input or a generated id in every capture: `format('{"refund_id": %s}', :refund_id::bigint)`
+    (typed: pgbench's prepared mode sends it as a parameter, which `format` cannot infer), so
     that each transaction's row names its own id, as the app's do (a constant would name one
     refund that a job worker then looks for in vain); else None."""
     try:
@@ -244,12 +245,12 @@ def _explain_json(
         if found is None or found[1] is not None:
             return None
         template = template.replace(json.dumps(markers[key]), "%s")
-        arguments.append(f":{found[0]}")
+        arguments.append(f":{found[0]}::bigint" if str(first[key]).isdigit() else f":{found[0]}::text")
     if "'" in template or template.count("%") != len(arguments):
         return None
     for value, capture in zip(values, captures, strict=True):  # the template writes what the app wrote
         names_of = {f":{var}": capture.values.get(var, "") for var in names}
-        if value != template % tuple(names_of[a] for a in arguments):
+        if value != template % tuple(names_of[a.split("::")[0]] for a in arguments):
             return None
     return f"format('{template}', {', '.join(arguments)})"
 

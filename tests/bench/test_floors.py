@@ -76,7 +76,7 @@ def test_a_json_payload_naming_a_generated_id_names_each_transaction_s_own() -> 
 
     script = floors.pgbench_script(SPEC, captures)
 
-    assert """VALUES ('refund', format('{"order_id": %s}', :order_id));""" in script
+    assert """VALUES ('refund', format('{"order_id": %s}', :order_id::bigint));""" in script
 
 
 def test_captures_that_disagree_keep_the_sequence_most_share() -> None:
