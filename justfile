@@ -90,8 +90,9 @@ expire-orders:
     python -m entrypoints.cli expire-orders
 
 # Send a pending refund whose job died to the provider again, under the same reference.
-retry-refund refund_id:
-    python -m entrypoints.cli retry-refund {{refund_id}}
+[positional-arguments]
+retry-refund *args:
+    python -m entrypoints.cli retry-refund "$@"
 
 # Send a signed mock-provider webhook: `just mock-webhook mock_3f… succeeded --amount 299.80`.
 [positional-arguments]

@@ -114,6 +114,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "expire-orders":
         return asyncio.run(_expire_orders(settings))
     if args.command == "retry-refund":
+        startup.migrate(settings)
         return asyncio.run(_retry_refund(settings, args.refund_id))
     if args.command == "mock-webhook":
         return mock_webhook.run(settings, args)
@@ -235,7 +236,7 @@ async def _use_case_command(
     """Run one use case from the command line: `done`'s line on success (exit status 0);
     a domain error or a missing password as one line on standard error (exit status 1)."""
     from domain.errors import DomainError
-    from entrypoints.ioc import create_cli_container
+    from entrypoints.ioc import create_cli_container, unavailable_dependency
 
     container = create_cli_container(settings)
     try:
@@ -246,6 +247,11 @@ async def _use_case_command(
             except (DomainError, PasswordUnavailable) as error:
                 print(f"storefront: {command}: {_message(error)}", file=sys.stderr)
                 return 1
+    except Exception as error:
+        if (kind := unavailable_dependency(error)) is None:
+            raise
+        print(f"storefront: {command}: the {kind} is unavailable, nothing was done", file=sys.stderr)
+        return 1
     finally:
         await container.close()
     print(done(result))
@@ -322,7 +328,8 @@ async def _retry_refund(settings: Settings, refund_id: int) -> int:
         RetryRefund,
         act,
         lambda refund: (
-            f"refund {refund.id} ({refund.amount}) is due again: a worker sends it to the provider"
+            f"refund {refund.id} ({refund.amount}) is due again: a worker sends it to the provider "
+            "under the same reference"
         ),
     )
 

@@ -185,7 +185,8 @@ class RunJob:
             log.error(
                 "refund %s is left pending, its amount held: no attempt got the provider's answer, "
                 "so whether the provider made it is unknown; check the provider, then send it again "
-                "under the same reference with `storefront retry-refund %s`",
+                "under the same reference with `storefront retry-refund %s` (exactly once only while "
+                "the provider keeps the key: 24 hours at Stripe and YooKassa)",
                 job.payload["refund_id"],
                 job.payload["refund_id"],
             )

@@ -26,13 +26,12 @@ from application.ports import (
     NewJob,
     NewRefund,
     PaymentGateways,
-    ProviderRefund,
     RefundRequest,
     UnitOfWork,
     resumable,
 )
 from domain.errors import Conflict, DependencyUnavailable, InvalidInput, InvalidTransition, NotFound
-from domain.jobs import JobKind, JobStatus, refund_job_key
+from domain.jobs import Job, JobKind, JobStatus, refund_job_key
 from domain.money import Money, parse_amount
 from domain.order_events import EventActor, OrderEvent
 from domain.payments import Payment
@@ -243,18 +242,21 @@ class ExecuteRefund:
         )
         try:
             answer = await gateway.refund(request)
+            status, reason = answer.status, answer.failure_reason
+            provider_refund_id: str | None = answer.provider_refund_id
         except Conflict as refused:
+            # Refused (4xx): the provider's answer, though it names no refund of its own.
             log.warning("the provider refused refund %s: %s", refund.id, refused.message)
-            answer = ProviderRefund("", RefundStatus.FAILED, refused.message)
+            status, provider_refund_id, reason = RefundStatus.FAILED, None, refused.message
         async with self._uow as uow:
             recorded = await record_refund_answer(
                 uow,
                 refund.id,
-                answer.status,
+                status,
                 self._clock.now(),
                 EventActor.SYSTEM,
-                provider_refund_id=answer.provider_refund_id or None,
-                failure_reason=answer.failure_reason,
+                provider_refund_id=provider_refund_id,
+                failure_reason=reason,
             )
             await uow.commit()
         return recorded.refund
@@ -271,7 +273,8 @@ class RetryRefund:
     refund the provider did make is answered, not made twice. Providers keep idempotency keys
     for a limited time (Stripe and YooKassa: 24 hours, docs/payments.md "A refund whose job
     died"). Raises NotFound (no such refund); InvalidTransition (the refund is final, or its job
-    is not dead: it is still being retried by itself).
+    is not dead). The refund row is locked before its job is read, so two operators retrying at
+    once revive it once (the second finds it due); a dead job is claimed by no worker meanwhile.
     """
 
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
@@ -280,21 +283,26 @@ class RetryRefund:
 
     async def __call__(self, refund_id: int) -> Refund:
         async with self._uow as uow:
-            refund = await uow.refunds.get(refund_id) if is_storable_id(refund_id) else None
+            refund = await uow.refunds.lock(refund_id) if is_storable_id(refund_id) else None
             if refund is None:
                 raise NotFound(f"refund {refund_id} not found")
             if refund.status.is_final:
                 raise InvalidTransition(f"refund {refund_id} is {refund.status.value}: nothing to retry")
             job = await uow.jobs.find_by_key(refund_job_key(refund.id))
             if job is None or job.status is not JobStatus.DEAD:
-                state = "missing" if job is None else job.status.value
-                raise InvalidTransition(
-                    f"refund {refund_id}'s job is {state}, not dead: it is still retried by itself"
-                )
+                raise InvalidTransition(f"refund {refund_id} cannot be retried: {_why_not_dead(job)}")
             await uow.jobs.save(job.revived(self._clock.now()))
             await uow.commit()
         log.warning("refund %s: its dead job was revived by an operator", refund.id)
         return refund
+
+
+def _why_not_dead(job: Job | None) -> str:
+    if job is None:
+        return "it has no job"
+    if job.status is JobStatus.SUCCEEDED:
+        return "the provider has answered it (pending: its final answer comes by webhook)"
+    return f"its job is {job.status.value} and is retried by itself"
 
 
 def _money(amount: Decimal, currency: str) -> Money:

@@ -70,12 +70,15 @@ class ScriptedGateway(MockGateway):
         self.asked: list[str] = []
         self.event: ProviderEvent | None = None
         self.answer: ProviderRefund | None = None
+        self.refusal: str | None = None  # a 4xx: Conflict with the provider's message, no refund id
 
     async def refund(self, request: RefundRequest) -> ProviderRefund:
         self.asked.append(request.reference)
         if self.failures:
             self.failures -= 1
             raise DependencyUnavailable("the provider timed out")
+        if self.refusal is not None:
+            raise Conflict(self.refusal)
         return self.answer or await super().refund(request)
 
     async def verify_webhook(self, delivery: WebhookDelivery) -> ProviderEvent:
@@ -378,7 +381,7 @@ async def test_an_operator_revives_a_dead_refund_job_and_the_provider_is_asked_u
     assert (await retry(refund.id)).status is RefundStatus.PENDING
     revived = await shop.job_of(refund.id)
     assert (revived.status, revived.attempts, revived.run_after) == (JobStatus.DUE, 0, shop.clock.now())
-    with pytest.raises(InvalidTransition, match="not dead"):
+    with pytest.raises(InvalidTransition, match="its job is due and is retried by itself"):
         await retry(refund.id)  # due again: nothing to revive
     assert await shop.work() == [JobStatus.SUCCEEDED]
     assert (await shop.refund(refund.id)).status is RefundStatus.SUCCEEDED
@@ -387,6 +390,23 @@ async def test_an_operator_revives_a_dead_refund_job_and_the_provider_is_asked_u
         await retry(refund.id)
     with pytest.raises(NotFound):
         await retry(refund.id + 1000)
+
+
+async def test_a_refusal_raised_by_the_gateway_fails_the_refund_at_once_and_frees_its_amount() -> None:
+    shop = Shop()
+    shop.gateway.refusal = "Charge ch_1 has already been refunded."
+    payment = await shop.paid()
+    refund = await shop.request(ADMIN, payment.id)
+    assert await shop.work() == [JobStatus.SUCCEEDED]
+    refused = await shop.refund(refund.id)
+    assert (refused.status, refused.failure_reason, refused.provider_refund_id) == (
+        RefundStatus.FAILED,
+        "Charge ch_1 has already been refunded.",
+        None,
+    )
+    assert shop.gateway.asked == [refund_reference(INSTALLATION, refund.id)]
+    shop.gateway.refusal = None
+    assert (await shop.request(ADMIN, payment.id)).amount == payment.amount
 
 
 async def test_a_provider_refusal_fails_the_refund_and_ends_the_job() -> None:
