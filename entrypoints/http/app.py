@@ -21,7 +21,14 @@ from entrypoints.http.auth import AuthController, no_store_middleware
 from entrypoints.http.bodies import CheckedRequest
 from entrypoints.http.catalog import CategoryController, ProductController
 from entrypoints.http.docs import docs_router, swagger_plugin
-from entrypoints.http.fast_path import HttpMetrics, edge, lazy_request_scope, share_container, wrap_router
+from entrypoints.http.fast_path import (
+    HttpMetrics,
+    catalog_reads,
+    edge,
+    lazy_request_scope,
+    share_container,
+    wrap_router,
+)
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import metrics_controller
 from entrypoints.http.mock_checkout import MockCheckoutController
@@ -139,6 +146,8 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
                 paths=frozenset({f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/refresh"}),
             ),
             *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
+            # Innermost: plain catalog reads answered without the router (fast_path.catalog_reads).
+            catalog_reads(container, API_PREFIX),
         ],
     )
     return app

@@ -27,11 +27,13 @@ def known_versions(request: Request[Any, Any, Any]) -> frozenset[str]:
     """The catalog versions named in `If-None-Match` (weak or strong; `*` and others ignored)."""
     # Straight from the ASGI scope: cheaper than building the request's header mapping.
     raw = next((value for name, value in request.scope["headers"] if name == b"if-none-match"), None)
-    if not raw:
-        return frozenset()
-    header = raw.decode("latin-1")
+    return versions_in(raw) if raw else frozenset()
+
+
+def versions_in(if_none_match: bytes) -> frozenset[str]:
+    """The catalog versions named in one raw `If-None-Match` header value."""
     versions = set()
-    for entry in header.split(","):
+    for entry in if_none_match.decode("latin-1").split(","):
         tag = entry.strip().removeprefix("W/").strip('"')
         if tag.startswith(_PREFIX):
             versions.add(tag[len(_PREFIX) :])

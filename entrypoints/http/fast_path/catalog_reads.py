@@ -1,0 +1,153 @@
+"""The catalog's three busiest reads answered in front of Litestar's router, plain requests only.
+
+Measured (docs/performance.md, "Catalog reads in front of the router"): in process, a
+get-product request spent about half of its CPU between the edge and the use case —
+Litestar's routing, its exception and route middleware, the handler's signature model
+and parameter parsing, dishka's injection — against the bare floor's 124 µs for the same
+query and JSON. These three reads need none of it: their use cases are APP-scoped, take
+an id or a page, and answer with `CatalogAnswer`, an ASGI app Litestar passes through
+untouched. So this layer, the innermost of `wrap_router` (inside the edge, the no-store
+paths and the per-IP limit), answers them itself when the request is one of:
+
+- `GET {prefix}/products/{id}` with no query string, `id` ASCII digits without a leading zero;
+- `GET {prefix}/products` and `GET {prefix}/categories` (or `/categories/all`) whose query
+  string is only `limit`, `offset` (ASCII digits without a leading zero, within their
+  bounds) and `only_active` (`true` or `false`), each at most once;
+
+and no `Origin` header (an answer that CORS would decorate). It sets `scope["path_template"]`
+to the route's own template, so metrics and the access log name the route as Litestar
+would. Everything else — other methods, paths, parameters or spellings, and any request
+whose use case raises (an unknown product, an unavailable database) — goes to Litestar's
+router unchanged, which answers it as for any other request (asking the database again:
+errors are the rare case). `tests/e2e/test_catalog_reads_fast_path.py` holds every form
+served here to Litestar's own answer, byte for byte.
+
+What it relies on: nothing of Litestar's internals beyond `around_router`'s; the route
+templates are the catalog routes' (`entrypoints.http.catalog`), checked by the same test.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, cast
+
+from dishka import AsyncContainer
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
+
+from application.catalog.browse_categories import ListCategories
+from application.catalog.browse_products import GetProduct, ListProducts
+from application.ids import MAX_DB_ID
+from application.paging import MAX_LIMIT, Page
+from application.ports import ProductFilter
+from entrypoints.http.caching import versions_in
+from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
+
+_BOOLEANS = {b"true": True, b"false": False}
+_BOUNDS = {b"limit": (1, MAX_LIMIT), b"offset": (0, MAX_DB_ID)}
+_MAX_DIGITS = len(str(MAX_DB_ID))
+_ANY_ID = 10**_MAX_DIGITS  # GetProduct answers NotFound beyond MAX_DB_ID, as the route does
+T = TypeVar("T")
+
+
+def _number(text: bytes, low: int, high: int) -> int | None:
+    """`text` as an int when written plainly (ASCII digits, no leading zero) within [low, high]."""
+    if not text.isdigit() or len(text) > _MAX_DIGITS or (text[:1] == b"0" and len(text) > 1):
+        return None  # bytes.isdigit() is ASCII-only
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def _page_query(query: bytes) -> tuple[int, int, bool] | None:
+    """(limit, offset, only_active) from a plain query string; None for anything else."""
+    limit, offset, only_active = 50, 0, False
+    if not query:
+        return limit, offset, only_active
+    seen: set[bytes] = set()
+    for pair in query.split(b"&"):
+        name, equals, value = pair.partition(b"=")
+        if not equals or name in seen:
+            return None
+        seen.add(name)
+        if name == b"only_active":
+            if value not in _BOOLEANS:
+                return None
+            only_active = _BOOLEANS[value]
+            continue
+        bounds = _BOUNDS.get(name)
+        number = None if bounds is None else _number(value, *bounds)
+        if number is None:
+            return None
+        if name == b"limit":
+            limit = number
+        else:
+            offset = number
+    return limit, offset, only_active
+
+
+def _known_versions(scope: Scope) -> frozenset[str]:
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            return versions_in(value)
+    return frozenset()
+
+
+def _plain(scope: HTTPScope) -> bool:
+    """GET without an `Origin` header (CORS answers go through Litestar)."""
+    return scope["method"] == "GET" and not any(name == b"origin" for name, _ in scope["headers"])
+
+
+def catalog_reads(container: AsyncContainer, prefix: str) -> Any:
+    """The layer for `wrap_router` (innermost): the three catalog reads under `prefix`."""
+    products = f"{prefix}/products"
+    product_prefix = f"{products}/"
+    product_template = f"{products}/{{product_id}}"
+    categories = frozenset({f"{prefix}/categories", f"{prefix}/categories/all"})
+    use_cases: dict[type, Any] = {}
+
+    async def use_case(kind: type[T]) -> T:
+        found = use_cases.get(kind)
+        if found is None:
+            found = use_cases[kind] = await container.get(kind)
+        return cast(T, found)
+
+    async def served(scope: Scope) -> CatalogAnswer | None:
+        """The answer to a plain catalog read; None for any other request."""
+        path: str = scope["path"]
+        query: bytes = scope["query_string"]
+        if path.startswith(product_prefix):
+            product_id = None if query else _number(path[len(product_prefix) :].encode(), 0, _ANY_ID)
+            if product_id is None:
+                return None
+            scope["path_template"] = product_template
+            get_product = await use_case(GetProduct)
+            return CatalogAnswer(await get_product(product_id, _known_versions(scope)))
+        if path != products and path not in categories:
+            return None
+        page = _page_query(query)
+        if page is None:
+            return None
+        limit, offset, only_active = page
+        scope["path_template"] = path
+        if path == products:
+            list_products = await use_case(ListProducts)
+            criteria = ProductFilter(only_active=only_active, limit=limit, offset=offset)
+            return CatalogAnswer(await list_products(criteria, _known_versions(scope)))
+        list_categories = await use_case(ListCategories)
+        return CatalogAnswer(await list_categories(only_active, Page(limit, offset), _known_versions(scope)))
+
+    def layer(router: ASGIApp) -> ASGIApp:
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            result = None
+            if scope["type"] == ScopeType.HTTP and _plain(scope):
+                try:
+                    result = await served(scope)
+                except Exception:  # noqa: BLE001 - the router answers it, with the app's error handling
+                    scope.pop("path_template", None)  # type: ignore[misc]
+            if result is None:
+                await router(scope, receive, send)
+            else:
+                await result(scope, receive, send)
+
+        return answer
+
+    return layer
