@@ -88,6 +88,13 @@ class Gateways(PaymentGateways):
     def get(self, name: str) -> PaymentGateway | None:
         return self._by_name.get(name)
 
+    async def aclose(self) -> None:
+        """Close what the gateways keep open (an HTTP session per gateway that has one)."""
+        for gateway in self._by_name.values():
+            close = getattr(gateway, "aclose", None)
+            if close is not None:
+                await close()
+
 
 def create_gateways(names: Sequence[str], default: str | None, config: GatewayConfig) -> Gateways:
     """Every enabled provider's gateway; UnknownProvider or GatewaySettingsError otherwise."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from dishka import Provider, Scope, provide
 
 from adapters.payments.registry import GatewayConfig, create_gateways
@@ -26,9 +28,12 @@ def gateway_config(settings: Settings, clock: Clock) -> GatewayConfig:
 
 class PaymentGatewayAdapters(Provider):
     @provide(scope=Scope.APP)
-    def gateways(self, settings: Settings, clock: Clock) -> PaymentGateways:
-        return create_gateways(
+    async def gateways(self, settings: Settings, clock: Clock) -> AsyncIterator[PaymentGateways]:
+        """Closed with the container: their HTTP sessions' connections end with the process."""
+        gateways = create_gateways(
             settings.payment_providers_enabled,
             settings.default_payment_provider,
             gateway_config(settings, clock),
         )
+        yield gateways
+        await gateways.aclose()

@@ -7,7 +7,8 @@
 - errors as `{"error": {"type", "message", "code"}}`;
 - objects `checkout.session` (`cs_test_…`) and `refund` (`re_…`);
 - signed webhook events (`Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`);
-- switches: fail the next N requests with a status, or be unreachable (the port closed);
+- switches: fail the next N requests with a status, break the next N answers off mid-body (the
+  headers promise more than is sent, then the connection ends), or be unreachable (the port closed);
 - `latency_seconds`: how long each answer takes (default 0; the benchmark sets a fixed one).
 
 It runs uvicorn in a thread on a port chosen at run time.
@@ -75,6 +76,7 @@ class StripeDouble:
     checkout_url: str | None = None
     _idempotent: dict[str, tuple[str, int, bytes]] = field(default_factory=dict)
     _failures: list[int] = field(default_factory=list)
+    _broken: int = 0
     _port: int = 0
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -117,6 +119,10 @@ class StripeDouble:
 
     def fail_next(self, count: int, status: int = 500) -> None:
         self._failures.extend([status] * count)
+
+    def break_next(self, count: int) -> None:
+        """The next `count` requests are carried out, but their answers break off mid-body."""
+        self._broken += count
 
     def recover(self) -> None:
         """The failures still queued by `fail_next` are dropped: every request is answered again."""
@@ -173,13 +179,12 @@ class StripeDouble:
         status, payload = self._answer(method, path, headers, body)
         if self.latency_seconds:
             await asyncio.sleep(self.latency_seconds)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
+        headers_out = [(b"content-type", b"application/json")]
+        if self._broken:
+            self._broken -= 1
+            # More is promised than sent: the server ends the connection after the short body.
+            headers_out.append((b"content-length", str(len(payload) + 64).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers_out})
         await send({"type": "http.response.body", "body": payload})
 
     def _answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:

@@ -124,6 +124,25 @@ async def test_a_payment_never_opened_is_resumed_by_a_start_without_a_key(api: A
     assert twice.status_code == 409, twice.text  # opened now: it is the order's active payment
 
 
+async def test_an_answer_broken_off_mid_body_is_503_and_the_retry_opens_the_same_session(
+    api: Api, stripe_api: StripeDouble
+) -> None:
+    """Stripe's answer breaks off after its headers (the SDK's HTTP client reads the body outside
+    its own error handling): 503, and the retry under the same idempotency key gets the session
+    Stripe did open, so there is exactly one."""
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    stripe_api.break_next(1)
+    broken = await start(api, customer, order["id"], "stripe")
+    assert broken.status_code == 503, broken.text
+    assert broken.headers["content-type"].startswith("application/problem+json")
+    assert len(stripe_api.sessions) == 1  # Stripe did open it
+    again = await start(api, customer, order["id"], "stripe")
+    assert again.status_code == 201, again.text
+    assert again.json()["provider_payment_id"] == next(iter(stripe_api.sessions))
+    assert len(stripe_api.sessions) == 1
+
+
 async def test_a_payment_never_opened_is_retired_by_a_start_with_another_provider(
     api: Api, remote: Remote
 ) -> None:

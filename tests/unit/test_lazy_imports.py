@@ -86,7 +86,7 @@ def test_the_worker_in_the_api_process_without_redis_loads_taskiq_alone(tmp_path
         (
             "mock,stripe",
             {"STRIPE_SECRET_KEY": "sk_test_lazy", "STRIPE_WEBHOOK_SECRET": "whsec_lazy"},
-            {"stripe"},
+            {"stripe", "aiohttp"},  # aiohttp: the HTTP client the gateway gives the SDK
         ),
         (
             "mock,yookassa",
