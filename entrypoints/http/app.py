@@ -179,6 +179,7 @@ def app_from_env() -> Litestar:
     Runs once in every worker process, so it also sets up that process's logging.
     """
     skip_httpx_command_line()
+    skip_requests()
     settings = Settings.load()
     configure_logging(settings)
     return create_app(settings)
@@ -191,3 +192,14 @@ def skip_httpx_command_line() -> None:
     import fail, which httpx expects (it then defines a `main` that says what to install)."""
     if "httpx" not in sys.modules:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
+def skip_requests() -> None:
+    """The Stripe SDK imports `requests` (with urllib3, charset_normalizer and certifi) as it is
+    imported, to choose a default blocking HTTP client; the app never makes a blocking call, and
+    its gateway gives the SDK its aiohttp client. It cost ~5 MiB of each worker's memory
+    (docs/performance.md, "Starting a payment through Stripe"). A `None` in `sys.modules` makes
+    that import fail, which the SDK expects (it then falls back to urllib). Nothing else a served
+    worker runs imports `requests` (tests/unit/test_lazy_imports.py holds both)."""
+    if "requests" not in sys.modules:
+        sys.modules["requests"] = None  # type: ignore[assignment]

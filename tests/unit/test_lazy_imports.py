@@ -165,3 +165,53 @@ def test_a_served_worker_skips_httpx_command_line() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_served_worker_runs_every_provider_without_requests(tmp_path: Path) -> None:
+    """`skip_requests` leaves the Stripe SDK working (it builds its client) and nothing else in a
+    served worker with every provider and the worker on needs it, from start-up to shutdown."""
+    script = textwrap.dedent(
+        """
+        import asyncio, os, sys
+        from entrypoints.http.app import app_from_env
+        from entrypoints.migrations import upgrade
+
+        app = app_from_env()
+        upgrade(os.environ["DATABASE_URL"])  # as `serve` does before its workers start
+        import stripe
+
+        stripe.StripeClient("sk_test_lazy", http_client=stripe.AIOHTTPClient())
+
+        async def serve_and_stop():  # start-up (migrations, the worker) and shutdown
+            inbox, outbox = asyncio.Queue(), asyncio.Queue()
+            await inbox.put({"type": "lifespan.startup"})
+            running = asyncio.create_task(app({"type": "lifespan", "state": {}}, inbox.get, outbox.put))
+            assert (await outbox.get())["type"] == "lifespan.startup.complete"
+            await inbox.put({"type": "lifespan.shutdown"})
+            await running
+
+        asyncio.run(serve_and_stop())
+        assert sys.modules["requests"] is None
+        print("ok")
+        """
+    )
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "YOOKASSA_", "PAYMENT_"))},
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'lazy.db'}",
+        "PAYMENT_PROVIDERS": "mock,stripe,yookassa",
+        "STRIPE_SECRET_KEY": "sk_test_lazy",
+        "STRIPE_WEBHOOK_SECRET": "whsec_lazy",
+        "YOOKASSA_SHOP_ID": "123",
+        "YOOKASSA_SECRET_KEY": "test_lazy",
+        "RUN_WORKER": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "ok"
