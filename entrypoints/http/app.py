@@ -102,9 +102,10 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
         async with container() as scope:
             return await (await scope.get(ReadJobBacklog))()
 
+    errors = exception_handlers(unavailable_dependency)
     app = Litestar(
         route_handlers=[api, operations, metrics_controller(http_metrics.publish, job_backlog)],
-        exception_handlers=exception_handlers(unavailable_dependency),
+        exception_handlers=errors,
         middleware=[text_guard_middleware, lazy_request_scope(container)],
         request_max_body_size=MAX_BODY_BYTES,
         # Every body is judged as it is first read; every money value decoded by one rule.
@@ -147,7 +148,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             ),
             *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
             # Innermost: plain catalog reads answered without the router (fast_path.catalog_reads).
-            catalog_reads(container, API_PREFIX),
+            catalog_reads(container, API_PREFIX, errors),
         ],
     )
     return app

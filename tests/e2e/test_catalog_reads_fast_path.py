@@ -42,10 +42,11 @@ SERVED = [
     (f"{CATEGORIES}/all", b"limit=1&only_active=true"),
 ]
 
-# Forms the router answers: unknown rows, other spellings, other parameters, out of bounds.
+# Plain forms naming no product: the fast path answers them with the app's own 404 problem.
+NOT_FOUND = [(f"{PRODUCTS}/999", b""), (f"{PRODUCTS}/0", b""), (f"{PRODUCTS}/9223372036854775808", b"")]
+
+# Forms the router answers: other spellings, other parameters, out of bounds.
 ROUTED = [
-    (f"{PRODUCTS}/999", b""),
-    (f"{PRODUCTS}/0", b""),
     (f"{PRODUCTS}/01", b""),
     (f"{PRODUCTS}/99999999999999999999", b""),
     (f"{PRODUCTS}/1", b"limit=1"),
@@ -66,7 +67,15 @@ ROUTED = [
 ]
 
 
-async def call(app: Litestar, path: str, query: bytes, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+async def call(
+    app: Litestar,
+    path: str,
+    query: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    host: bytes = b"test",
+    root_path: str = "",
+) -> dict[str, Any]:
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -76,8 +85,8 @@ async def call(app: Litestar, path: str, query: bytes, headers: list[tuple[bytes
         "path": path,
         "raw_path": path.encode(),
         "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"test"), *headers],
+        "root_path": root_path,
+        "headers": [(b"host", host), *headers],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
         "state": {},
@@ -149,6 +158,35 @@ async def test_a_plain_catalog_read_is_answered_as_litestar_answers_it(
             k: litestars[k] for k in ("status", "headers", "body", "route")
         }
     assert ours["status"] == 200
+
+
+@pytest.mark.parametrize(("path", "query"), NOT_FOUND)
+async def test_a_plain_read_of_no_product_is_the_apps_own_404(app: Litestar, path: str, query: bytes) -> None:
+    ours = await call(app, path, query, [])
+    litestars = await call(app, path, query, [(b"origin", b"https://shop.example")])
+    assert not ours["routed"]
+    assert ours["status"] == 404
+    assert {k: ours[k] for k in ("status", "headers", "body", "route")} == {
+        k: litestars[k] for k in ("status", "headers", "body", "route")
+    }
+
+
+@pytest.mark.parametrize("host", [b"a b", b"a/b", b"a\\b", b"a?b", b"a#b", "\u00e9".encode()])
+async def test_a_host_litestar_refuses_reaches_the_router(app: Litestar, host: bytes) -> None:
+    answer = await call(app, f"{PRODUCTS}/1", b"", [], host=host)
+    assert answer["status"] == 400, answer
+    litestars = await call(app, f"{PRODUCTS}/1", b"", [(b"origin", b"https://shop.example")], host=host)
+    assert {k: answer[k] for k in ("status", "body")} == {k: litestars[k] for k in ("status", "body")}
+
+
+async def test_a_request_under_a_root_path_reaches_the_router(app: Litestar) -> None:
+    """A server mounted at `/api` sends `/api/v1/products/1` with the root path `/api`: Litestar
+    routes `/v1/products/1` (no such route), and so must the fast path."""
+    answer = await call(app, f"{PRODUCTS}/1", b"", [], root_path="/api")
+    origin = [(b"origin", b"https://shop.example")]
+    litestars = await call(app, f"{PRODUCTS}/1", b"", origin, root_path="/api")
+    assert answer["status"] == 404
+    assert {k: answer[k] for k in ("status", "body")} == {k: litestars[k] for k in ("status", "body")}
 
 
 @pytest.mark.parametrize(("path", "query"), ROUTED)

@@ -14,23 +14,29 @@ paths and the per-IP limit), answers them itself when the request is one of:
   string is only `limit`, `offset` (ASCII digits without a leading zero, within their
   bounds) and `only_active` (`true` or `false`), each at most once;
 
-and no `Origin` header (an answer that CORS would decorate). It sets `scope["path_template"]`
-to the route's own template, so metrics and the access log name the route as Litestar
-would. Everything else — other methods, paths, parameters or spellings, and any request
-whose use case raises (an unknown product, an unavailable database) — goes to Litestar's
-router unchanged, which answers it as for any other request (asking the database again:
-errors are the rare case). `tests/e2e/test_catalog_reads_fast_path.py` holds every form
-served here to Litestar's own answer, byte for byte.
+with no `Origin` header (an answer that CORS would decorate), no root path (which Litestar
+strips before routing) and a `Host` header, if any, of letters, digits, `.`, `-`, `:` and
+brackets only (Litestar answers 400 to a host it finds invalid; every host passed here is one
+it accepts). Everything else goes to Litestar's router unchanged. It sets
+`scope["path_template"]` to the route's own template, so metrics and the access log name the
+route as Litestar would. An error the use case raises (an unknown product, an unavailable
+database) is answered by the app's own exception handlers, as Litestar's exception middleware
+answers it, without asking the database a second time. `tests/e2e/test_catalog_reads_fast_path.py`
+holds every form served here to Litestar's own answer, byte for byte.
 
-What it relies on: nothing of Litestar's internals beyond `around_router`'s; the route
-templates are the catalog routes' (`entrypoints.http.catalog`), checked by the same test.
+What it relies on: nothing of Litestar's internals beyond `around_router`'s (errors are
+rendered with the public `Response.to_asgi_response`); the route templates are the catalog
+routes' (`entrypoints.http.catalog`), checked by the same test.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from dishka import AsyncContainer
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
@@ -91,13 +97,28 @@ def _known_versions(scope: Scope) -> frozenset[str]:
     return frozenset()
 
 
+_PLAIN_HOST = re.compile(rb"[0-9A-Za-z.\-:\[\]]*")
+
+
 def _plain(scope: HTTPScope) -> bool:
-    """GET without an `Origin` header (CORS answers go through Litestar)."""
-    return scope["method"] == "GET" and not any(name == b"origin" for name, _ in scope["headers"])
+    """GET without an `Origin` header (CORS answers go through Litestar), without a root path,
+    with a plain `Host` (the first one, which Litestar checks) or none."""
+    if scope["method"] != "GET" or scope.get("root_path"):
+        return False
+    host = None
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return False
+        if name == b"host" and host is None:
+            host = value
+    return host is None or _PLAIN_HOST.fullmatch(host) is not None
 
 
-def catalog_reads(container: AsyncContainer, prefix: str) -> Any:
-    """The layer for `wrap_router` (innermost): the three catalog reads under `prefix`."""
+def catalog_reads(
+    container: AsyncContainer, prefix: str, exception_handlers: Mapping[type[Exception], Any]
+) -> Any:
+    """The layer for `wrap_router` (innermost): the three catalog reads under `prefix`; errors are
+    answered by `exception_handlers` (the app's own: exception type → handler(request, error))."""
     products = f"{prefix}/products"
     product_prefix = f"{products}/"
     product_template = f"{products}/{{product_id}}"
@@ -135,14 +156,25 @@ def catalog_reads(container: AsyncContainer, prefix: str) -> Any:
         list_categories = await use_case(ListCategories)
         return CatalogAnswer(await list_categories(only_active, Page(limit, offset), _known_versions(scope)))
 
+    async def error_answer(scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
+        """As Litestar's exception middleware answers: the handler of the nearest class in the MRO."""
+        handlers = exception_handlers
+        handler = next((handlers[kind] for kind in type(error).__mro__ if kind in handlers), None)
+        if handler is None:
+            raise error
+        request: Request[Any, Any, Any] = Request(scope, receive, send)
+        await handler(request, error).to_asgi_response(app=None, request=request)(scope, receive, send)
+
     def layer(router: ASGIApp) -> ASGIApp:
         async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            result = None
-            if scope["type"] == ScopeType.HTTP and _plain(scope):
-                try:
-                    result = await served(scope)
-                except Exception:  # noqa: BLE001 - the router answers it, with the app's error handling
-                    scope.pop("path_template", None)  # type: ignore[misc]
+            if scope["type"] != ScopeType.HTTP or not _plain(scope):
+                await router(scope, receive, send)
+                return
+            try:
+                result = await served(scope)
+            except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
+                await error_answer(scope, receive, send, error)
+                return
             if result is None:
                 await router(scope, receive, send)
             else:
