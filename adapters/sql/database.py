@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a request waits for a new PostgreSQL connection (asyncpg's own default is 60 s): a
+# server that accepts the connection and then says nothing is an outage (503) after this.
+CONNECT_TIMEOUT_SECONDS = 10.0
 # The drivers the store runs on, by URL scheme.
 SUPPORTED_SCHEMES = ("postgresql+asyncpg", "sqlite+aiosqlite")
 
@@ -87,7 +90,9 @@ class Database:
         await self.engine.dispose()
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+) -> AsyncEngine:
     parsed = make_url(url)
     # Bound parameters (password hashes, emails, tokens) never appear in error messages or logs.
     options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
@@ -101,6 +106,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     # PostgreSQL sessions (a backend fork and start-up each) — connection churn on the write path
     # (docs/performance.md, "Write path"). The pool still opens them only on demand.
     options.update(pool_size=2 * pool_size, max_overflow=0, pool_pre_ping=False)
+    options["connect_args"] = {"timeout": connect_timeout}
     return create_async_engine(url, **options)
 
 
