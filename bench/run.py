@@ -307,7 +307,7 @@ def refund_request(ctx: Context) -> Load:
 def _rows_for(ctx: Context, per_second: int) -> int:
     """How many rows a scenario that uses one per request needs for a warm-up and a round."""
     seconds = ctx.options.seconds + ctx.options.warmup
-    return max(200, int((20 if ctx.options.smoke else per_second) * seconds))
+    return max(200, int(per_second * seconds))
 
 
 def start_payment(connections: int) -> Callable[[Context], Load]:
@@ -321,7 +321,7 @@ def start_payment(connections: int) -> Callable[[Context], Load]:
             ctx.tokens["payer"] = log_in(
                 ctx.api, seed.CUSTOMER_EMAIL.format(payments.PAYER), seed.CUSTOMER_PASSWORD
             )
-        per_second = 600 if connections > 1 else 60
+        per_second = 1_500 if connections > 1 else 60
         first, last = payments.pending_orders(ctx.database_url, _rows_for(ctx, per_second))
         body = json.dumps({"provider": "stripe"})
         answer = http(ctx.api, "POST", f"/api/v1/payments/orders/{first}", dict(ctx.bearer("payer")), body)

@@ -45,12 +45,12 @@ class Budget:
     @property
     def per_api_worker(self) -> int:
         """SQLAlchemy's pool (2 × DB_POOL_SIZE, no overflow), the read models' asyncpg pool
-        (max(2, DB_POOL_SIZE // 2)), and a margin."""
+        (DB_POOL_SIZE), and a margin."""
         return self.pools_per_api_worker + EXTRA_PER_WORKER
 
     @property
     def pools_per_api_worker(self) -> int:
-        return 2 * self.pool_size + max(2, self.pool_size // 2)
+        return 3 * self.pool_size
 
     @property
     def required(self) -> int:

@@ -41,8 +41,8 @@ def test_its_own_cluster_has_room_for_two_apis_the_floor_app_and_64_pgbench_clie
     budget = connection_budget(options)
 
     assert budget.pgbench_clients == 64
-    # Each API worker: SQLAlchemy's 2 × DB_POOL_SIZE, the read pool's DB_POOL_SIZE // 2.
-    pools = 2 * WORKERS * (2 * pool_size(options) + pool_size(options) // 2) + WORKERS * pool_size(options)
+    # Each API worker: SQLAlchemy's 2 × DB_POOL_SIZE, the read pool's DB_POOL_SIZE.
+    pools = 2 * WORKERS * (2 * pool_size(options) + pool_size(options)) + WORKERS * pool_size(options)
     assert budget.required == pools + 64
     assert services.max_connections(budget) - 3 >= budget.total > budget.required
     # What the machine's shared server (max_connections = 100) could never hold.
