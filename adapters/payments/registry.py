@@ -14,12 +14,15 @@ is only when `PAYMENT_PROVIDERS` enables it.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
 from adapters.payments.registry_errors import GatewaySettingsError, required
 from application.ports import Clock, PaymentGateway, PaymentGateways
+
+log = logging.getLogger("storefront.payments")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +92,16 @@ class Gateways(PaymentGateways):
         return self._by_name.get(name)
 
     async def aclose(self) -> None:
-        """Close what the gateways keep open (an HTTP session per gateway that has one)."""
+        """Close what the gateways keep open (an HTTP session per gateway that has one); one that
+        fails to close is logged and the others are still closed."""
         for gateway in self._by_name.values():
             close = getattr(gateway, "aclose", None)
-            if close is not None:
+            if close is None:
+                continue
+            try:
                 await close()
+            except Exception:
+                log.warning("payment gateway %s did not close cleanly", gateway.name, exc_info=True)
 
 
 def create_gateways(names: Sequence[str], default: str | None, config: GatewayConfig) -> Gateways:

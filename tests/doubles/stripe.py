@@ -3,12 +3,15 @@
 - form-encoded bodies with bracket notation (`line_items[0][price_data][unit_amount]=…`);
 - `Authorization: Bearer <secret key>`; another key → 401 `invalid_request_error`;
 - `Idempotency-Key`: the same key with the same parameters replays the first answer, with
-  other parameters → 400 `idempotency_error`;
+  other parameters → 400 `idempotency_error`; while a request under a key is still being
+  answered, another under it → 409 `idempotency_error` with the code `idempotency_key_in_use`;
 - errors as `{"error": {"type", "message", "code"}}`;
 - objects `checkout.session` (`cs_test_…`) and `refund` (`re_…`);
 - signed webhook events (`Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`);
 - switches: fail the next N requests with a status, break the next N answers off mid-body (the
-  headers promise more than is sent, then the connection ends), or be unreachable (the port closed);
+  headers promise more than is sent, then the connection ends), answer the next N with a page
+  that is not Stripe's (200, HTML: a proxy's or a captive portal's), or be unreachable (the port
+  closed);
 - `latency_seconds`: how long each answer takes (default 0; the benchmark sets a fixed one).
 
 It runs uvicorn in a thread on a port chosen at run time.
@@ -74,9 +77,14 @@ class StripeDouble:
     latency_seconds: float = 0.0
     # When set, every Checkout Session opened from now on gets this `url` (a misbehaving Stripe).
     checkout_url: str | None = None
+    # A Checkout Session answered without its `url` (no such answer is documented): for the app's
+    # handling of an answer it cannot use.
+    sessions_without_url: bool = False
     _idempotent: dict[str, tuple[str, int, bytes]] = field(default_factory=dict)
     _failures: list[int] = field(default_factory=list)
     _broken: int = 0
+    _foreign_pages: int = 0
+    _in_flight: set[str] = field(default_factory=set)
     _port: int = 0
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -119,6 +127,10 @@ class StripeDouble:
 
     def fail_next(self, count: int, status: int = 500) -> None:
         self._failures.extend([status] * count)
+
+    def foreign_page_next(self, count: int) -> None:
+        """The next `count` requests get 200 with an HTML page instead of Stripe's JSON."""
+        self._foreign_pages += count
 
     def break_next(self, count: int) -> None:
         """The next `count` requests are carried out, but their answers break off mid-body."""
@@ -176,10 +188,26 @@ class StripeDouble:
         method, path = scope["method"], scope["path"]
         self.requests.append((method, path))
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        status, payload = self._answer(method, path, headers, body)
-        if self.latency_seconds:
-            await asyncio.sleep(self.latency_seconds)
-        headers_out = [(b"content-type", b"application/json")]
+        key = headers.get("idempotency-key")
+        if self._foreign_pages:
+            self._foreign_pages -= 1
+            status, content_type = 200, b"text/html"
+            payload = b"<html><body>" + b"Sign in to the network. " * 500 + b"</body></html>"
+        elif key is not None and key in self._in_flight:
+            status, content_type = 409, b"application/json"
+            in_use = "There is currently another in-progress request using this Idempotency Key."
+            payload = _error(409, "idempotency_error", in_use, "idempotency_key_in_use")[1]
+        else:
+            content_type = b"application/json"
+            if key is not None:
+                self._in_flight.add(key)
+            try:
+                status, payload = self._answer(method, path, headers, body)
+                if self.latency_seconds:
+                    await asyncio.sleep(self.latency_seconds)
+            finally:
+                self._in_flight.discard(key or "")
+        headers_out = [(b"content-type", content_type)]
         if self._broken:
             self._broken -= 1
             # More is promised than sent: the server ends the connection after the short body.
@@ -247,6 +275,8 @@ class StripeDouble:
             "cancel_url": params.get("cancel_url"),
             "livemode": False,
         }
+        if self.sessions_without_url:
+            del session["url"]
         self.sessions[session_id] = session
         return 200, json.dumps(session).encode()
 

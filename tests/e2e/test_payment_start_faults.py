@@ -143,6 +143,25 @@ async def test_an_answer_broken_off_mid_body_is_503_and_the_retry_opens_the_same
     assert len(stripe_api.sessions) == 1
 
 
+async def test_a_page_that_is_not_stripes_is_503_short_and_the_payment_stays_resumable(
+    api: Api, stripe_api: StripeDouble
+) -> None:
+    """A 200 whose body is not Stripe's JSON (a proxy's or a captive portal's page): Stripe is
+    unavailable, not refusing; the customer is not shown the page, and a retry opens the payment."""
+    customer = await api.customer()
+    order = await place_order(api, customer, await make_product(api))
+    stripe_api.foreign_page_next(1)
+    foreign = await start(api, customer, order["id"], "stripe")
+    assert foreign.status_code == 503, foreign.text
+    assert len(foreign.content) < 500
+    assert "<html" not in foreign.text
+    (payment,) = await payments_of(api, customer, order["id"])
+    assert payment["status"] == "created"
+    again = await start(api, customer, order["id"], "stripe")
+    assert again.status_code == 201, again.text
+    assert len(stripe_api.sessions) == 1
+
+
 async def test_a_payment_never_opened_is_retired_by_a_start_with_another_provider(
     api: Api, remote: Remote
 ) -> None:

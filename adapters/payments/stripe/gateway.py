@@ -125,28 +125,32 @@ class StripeGateway(PaymentGateway):
         # its connections alive, per event loop (a session's connections belong to the loop that
         # opened them). `aclose` closes the current loop's session when the app stops.
         self._client: stripe.StripeClient | None = None
-        self._http: stripe.AIOHTTPClient | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def _stripe(self) -> stripe.StripeClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            self._http = stripe.AIOHTTPClient(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
+            # The session is ours, not the SDK's default: `trust_env` so that HTTP(S)_PROXY and
+            # NO_PROXY are honoured as they were with httpx (an egress proxy reaches Stripe).
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS), trust_env=True
+            )
             self._client = stripe.StripeClient(
                 self._settings.secret_key,
                 base_addresses={"api": self._settings.api_base},
                 max_network_retries=0,
-                http_client=self._http,
+                http_client=stripe.AIOHTTPClient(session=self._session),
             )
             self._loop = loop
         return self._client
 
     async def aclose(self) -> None:
         """Close the HTTP session of the running loop, if one was opened on it."""
-        http, self._http, self._client = self._http, None, None
-        if http is not None and self._loop is asyncio.get_running_loop():
-            await http.close_async()  # type: ignore[no-untyped-call]
+        session, self._session, self._client = self._session, None, None
+        if session is not None and self._loop is asyncio.get_running_loop():
+            await session.close()
 
     @property
     def name(self) -> str:
@@ -177,9 +181,10 @@ class StripeGateway(PaymentGateway):
             )
         except (stripe.StripeError, *_BODY_FAULTS) as error:
             _refused(error)
-        if not session.url:
-            raise Conflict("Stripe opened a Checkout Session without a URL")
-        return ProviderPayment(session.id, session.url)
+        session_id, url = _fields(session, "id", "url")
+        if not session_id or not url:
+            raise Conflict("Stripe opened a Checkout Session without an id or a URL")
+        return ProviderPayment(session_id, url)
 
     async def refund(self, request: RefundRequest) -> ProviderRefund:
         if not request.capture_reference:
@@ -196,9 +201,12 @@ class StripeGateway(PaymentGateway):
             )
         except (stripe.StripeError, *_BODY_FAULTS) as error:
             _refused(error)
-        status = _REFUND_STATUSES.get(str(refund.status), RefundStatus.PENDING)
-        reason = (refund.failure_reason or str(refund.status)) if status is RefundStatus.FAILED else None
-        return ProviderRefund(refund.id, status, reason)
+        refund_id, stripe_status, failure_reason = _fields(refund, "id", "status", "failure_reason")
+        if not refund_id:
+            raise DependencyUnavailable(f"Stripe is unavailable: {_UNDOCUMENTED_ANSWER}")
+        status = _REFUND_STATUSES.get(str(stripe_status), RefundStatus.PENDING)
+        reason = (failure_reason or str(stripe_status)) if status is RefundStatus.FAILED else None
+        return ProviderRefund(str(refund_id), status, reason)
 
     async def verify_webhook(self, delivery: WebhookDelivery) -> ProviderEvent:
         header = delivery.headers.get(SIGNATURE_HEADER)
@@ -294,17 +302,48 @@ def _session_event(envelope: _Envelope, session: _Session) -> PaymentEvent:
 _BODY_FAULTS = (aiohttp.ClientError, TimeoutError)
 
 
+_UNDOCUMENTED_ANSWER = "it answered in a shape its API reference does not give"
+# Stripe's message is shown to the customer (a refusal) and logged: kept short.
+_MESSAGE_MAX = 300
+# 409: "the request conflicts with another request (perhaps due to using the same idempotent
+# key)" (docs.stripe.com/api/errors): a request under a key another is still using
+# (`idempotency_key_in_use`) gets it, and the first one's answer is coming, so retry (the SDK's
+# own retries treat 409 so too). 429: too many requests.
+_RETRY_LATER = (409, 429)
+
+
+def _fields(answer: Any, *names: str) -> tuple[Any, ...]:
+    """The named fields of an SDK object, None where missing; DependencyUnavailable when the
+    answer is not an object at all (Stripe's API reference gives objects only)."""
+    if not isinstance(answer, stripe.StripeObject):
+        raise DependencyUnavailable(f"Stripe is unavailable: {_UNDOCUMENTED_ANSWER}")
+    return tuple(getattr(answer, name, None) for name in names)
+
+
 def _refused(error: Exception) -> NoReturn:
-    """Stripe's error in the domain's words: unreachable, timed out, 429 or 5xx → unavailable;
-    401/403 (the secret key refused) → ProviderCredentialsRefused; any other 4xx → Conflict
-    with Stripe's message."""
+    """Stripe's error in the domain's words: unreachable, timed out, 409 (a key still in use by a
+    concurrent request), 429, 5xx, or an answer that is not Stripe's JSON (a 2xx the SDK cannot
+    read: a proxy's page) → unavailable; 401/403 (the secret key refused) →
+    ProviderCredentialsRefused; any other 4xx → Conflict with Stripe's message (cut to 300
+    characters)."""
     if not isinstance(error, stripe.StripeError):
         raise DependencyUnavailable(f"Stripe is unavailable: the answer broke off ({type(error).__name__})")
     status = error.http_status
-    if isinstance(error, stripe.APIConnectionError) or status is None or status >= 500 or status == 429:
-        raise DependencyUnavailable(f"Stripe is unavailable: {error.user_message or error}") from None
+    if (
+        isinstance(error, stripe.APIConnectionError)
+        or status is None
+        or status < 400
+        or status >= 500
+        or status in _RETRY_LATER
+    ):
+        raise DependencyUnavailable(f"Stripe is unavailable: {_short(error)}") from None
     if status in (401, 403) or isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
         raise ProviderCredentialsRefused(
-            f"Stripe refused the shop's credentials ({status}): {error.user_message or error}"
+            f"Stripe refused the shop's credentials ({status}): {_short(error)}"
         ) from None
-    raise Conflict(f"Stripe refused: {error.user_message or error}") from None
+    raise Conflict(f"Stripe refused: {_short(error)}") from None
+
+
+def _short(error: stripe.StripeError) -> str:
+    text = " ".join(str(error.user_message or error).split())
+    return text if len(text) <= _MESSAGE_MAX else text[: _MESSAGE_MAX - 1] + "…"

@@ -1,0 +1,104 @@
+"""The Stripe gateway against the Stripe double: answers that are not a plain success or refusal.
+
+- two requests under one idempotency key at once: Stripe answers the second 409
+  `idempotency_key_in_use`, which means "the first one's answer is coming", so it is
+  DependencyUnavailable (503, retry), not a refusal that would fail the payment;
+- a 200 whose body is not Stripe's JSON (a proxy's page): unavailable, its text not passed on;
+- an answer without the Checkout Session's URL: a Conflict naming it, not a crash;
+- an egress proxy from `HTTP_PROXY` is used, as the httpx client did before (aiohttp's
+  `trust_env`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.payments.registry import GatewayConfig, create_gateway
+from application.ports import CheckoutRequest, PaymentGateway
+from domain.errors import Conflict, DependencyUnavailable
+from domain.money import Money
+from tests.doubles.stripe import StripeDouble
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@pytest.fixture
+def double() -> Iterator[StripeDouble]:
+    started = StripeDouble(secret_key="sk_test_answers", webhook_secret="whsec_answers").start()
+    yield started
+    started.stop()
+
+
+def gateway(double: StripeDouble, api_base: str | None = None) -> PaymentGateway:
+    values = {
+        "STRIPE_SECRET_KEY": double.secret_key,
+        "STRIPE_WEBHOOK_SECRET": double.webhook_secret,
+        "STRIPE_API_BASE": api_base or double.url,
+    }
+    return create_gateway("stripe", GatewayConfig("unused", "https://shop.example", Clock(), values))
+
+
+def checkout(payment_id: int = 7) -> CheckoutRequest:
+    reference = f"storefront-test-payment-{payment_id}"
+    return CheckoutRequest(reference, payment_id, 3, Money(19_990, "RUB"), "Order 3")
+
+
+async def test_a_key_still_in_use_is_unavailable_not_a_refusal(double: StripeDouble) -> None:
+    double.latency_seconds = 0.3
+    stripe = gateway(double)
+    try:
+        first, second = await asyncio.gather(
+            stripe.create_payment(checkout()), stripe.create_payment(checkout()), return_exceptions=True
+        )
+    finally:
+        await stripe.aclose()  # type: ignore[attr-defined]
+    outcomes = sorted([first, second], key=lambda outcome: isinstance(outcome, Exception))
+    assert not isinstance(outcomes[0], Exception), outcomes
+    assert isinstance(outcomes[1], DependencyUnavailable), outcomes
+    assert len(double.sessions) == 1
+
+
+async def test_a_page_that_is_not_stripes_is_unavailable_and_not_repeated(double: StripeDouble) -> None:
+    double.foreign_page_next(1)
+    stripe = gateway(double)
+    try:
+        with pytest.raises(DependencyUnavailable) as caught:
+            await stripe.create_payment(checkout())
+        assert len(caught.value.message) <= 350
+        opened = await stripe.create_payment(checkout())
+    finally:
+        await stripe.aclose()  # type: ignore[attr-defined]
+    assert opened.provider_payment_id in double.sessions
+
+
+async def test_a_session_without_its_url_is_a_conflict(double: StripeDouble) -> None:
+    double.sessions_without_url = True
+    stripe = gateway(double)
+    try:
+        with pytest.raises(Conflict, match="without an id or a URL"):
+            await stripe.create_payment(checkout())
+    finally:
+        await stripe.aclose()  # type: ignore[attr-defined]
+
+
+async def test_an_egress_proxy_from_the_environment_is_used(
+    double: StripeDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stripe.invalid` resolves nowhere: the request reaches the double only through the proxy
+    (which the double also serves: a plain-HTTP proxy gets the absolute URL and answers it)."""
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", double.url)
+    stripe = gateway(double, api_base="http://stripe.invalid")
+    try:
+        opened = await stripe.create_payment(checkout())
+    finally:
+        await stripe.aclose()  # type: ignore[attr-defined]
+    assert opened.provider_payment_id in double.sessions
