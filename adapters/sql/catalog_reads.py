@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeEngine
 
-from adapters.sql.database import CONNECT_TIMEOUT_SECONDS, Database
+from adapters.sql.database import CONNECT_TIMEOUT_SECONDS, READ_STATEMENT_TIMEOUT_SECONDS, Database
 from adapters.sql.product_filter import product_filter
 from adapters.sql.tables import categories, products
 from application.ports import (
@@ -195,11 +195,16 @@ class ReadPool:
     """A small asyncpg pool for the read models, opened on first use in the serving loop."""
 
     def __init__(
-        self, database_url: str, size: int, connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+        self,
+        database_url: str,
+        size: int,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        statement_timeout: float = READ_STATEMENT_TIMEOUT_SECONDS,
     ) -> None:
         self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._size = size
         self._connect_timeout = connect_timeout
+        self._statement_timeout = statement_timeout
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
 
@@ -213,6 +218,7 @@ class ReadPool:
                         max_size=self._size,
                         reset=_no_reset,
                         timeout=self._connect_timeout,
+                        command_timeout=self._statement_timeout,
                         server_settings={"application_name": "storefront-catalog-reads"},
                     )
         return self._pool

@@ -17,6 +17,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How long a request waits for a new PostgreSQL connection (asyncpg's own default is 60 s): a
 # server that accepts the connection and then says nothing is an outage (503) after this.
 CONNECT_TIMEOUT_SECONDS = 10.0
+# How long one read-pool statement may take (catalog, account and order-list reads: one indexed
+# statement each, answered in milliseconds): a database that stops answering on an open
+# connection is an outage (503) after this, not a request that waits forever. The unit of
+# work's statements have none: a transaction is not cut in the middle.
+READ_STATEMENT_TIMEOUT_SECONDS = 10.0
 # The drivers the store runs on, by URL scheme.
 SUPPORTED_SCHEMES = ("postgresql+asyncpg", "sqlite+aiosqlite")
 

@@ -1,6 +1,8 @@
 """A PostgreSQL address that accepts connections and then says nothing (a hung server, a
 black-holed proxy): a request's new connection gives up after the connect timeout, and the error
-is an outage (503), for the unit of work's engine and for the read pool alike."""
+is an outage (503), for the unit of work's engine and for the read pool alike. A read-pool
+statement that gets no answer on an open connection gives up after the read timeout, as an
+outage too."""
 
 from __future__ import annotations
 
@@ -54,4 +56,19 @@ async def test_the_read_pool_gives_up_on_a_silent_server_and_calls_it_an_outage(
     finally:
         await pool.close()
     assert time.monotonic() - began < 5
+    assert unavailable_dependency(caught.value) == DATABASE
+
+
+@pytest.mark.postgres
+async def test_a_read_that_gets_no_answer_gives_up_and_is_an_outage(postgres_database: str) -> None:
+    """`pg_sleep` stands for a database that stopped answering on an open connection."""
+    pool = ReadPool(postgres_database, 1, statement_timeout=0.5)
+    began = time.monotonic()
+    try:
+        with pytest.raises(Exception) as caught:  # noqa: PT011 - the driver's own error, whatever it is
+            await (await pool.get()).fetch("SELECT pg_sleep(5)")
+        assert await (await pool.get()).fetchval("SELECT 1") == 1  # the connection is still usable
+    finally:
+        await pool.close()
+    assert time.monotonic() - began < 4
     assert unavailable_dependency(caught.value) == DATABASE
