@@ -6,18 +6,23 @@
 - a 200 whose body is not Stripe's JSON (a proxy's page): unavailable, its text not passed on;
 - an answer without the Checkout Session's URL: a Conflict naming it, not a crash;
 - an egress proxy from `HTTP_PROXY` is used, as the httpx client did before (aiohttp's
-  `trust_env`).
+  `trust_env`);
+- a Stripe that accepts the connection and never answers: unavailable after the gateway's
+  10 s, not the SDK's default 80 s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from adapters.payments.registry import GatewayConfig, create_gateway
+from adapters.payments.stripe.gateway import TIMEOUT_SECONDS
 from application.ports import CheckoutRequest, PaymentGateway
 from domain.errors import Conflict, DependencyUnavailable
 from domain.money import Money
@@ -102,3 +107,18 @@ async def test_an_egress_proxy_from_the_environment_is_used(
     finally:
         await stripe.aclose()  # type: ignore[attr-defined]
     assert opened.provider_payment_id in double.sessions
+
+
+async def test_a_stripe_that_never_answers_is_unavailable_after_the_timeout(double: StripeDouble) -> None:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)  # the kernel accepts; nobody reads or answers
+    stripe = gateway(double, api_base=f"http://127.0.0.1:{listener.getsockname()[1]}")
+    began = time.monotonic()
+    try:
+        with pytest.raises(DependencyUnavailable):
+            await stripe.create_payment(checkout())
+    finally:
+        await stripe.aclose()  # type: ignore[attr-defined]
+        listener.close()
+    assert TIMEOUT_SECONDS - 1 < time.monotonic() - began < TIMEOUT_SECONDS + 5

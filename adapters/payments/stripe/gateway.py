@@ -134,14 +134,15 @@ class StripeGateway(PaymentGateway):
         if self._client is None or self._loop is not loop:
             # The session is ours, not the SDK's default: `trust_env` so that HTTP(S)_PROXY and
             # NO_PROXY are honoured as they were with httpx (an egress proxy reaches Stripe).
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS), trust_env=True
-            )
+            # The timeout is given to the SDK's client too: it passes its own (80 s by default)
+            # with every request, over the session's.
+            timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
+            self._session = aiohttp.ClientSession(timeout=timeout, trust_env=True)
             self._client = stripe.StripeClient(
                 self._settings.secret_key,
                 base_addresses={"api": self._settings.api_base},
                 max_network_retries=0,
-                http_client=stripe.AIOHTTPClient(session=self._session),
+                http_client=stripe.AIOHTTPClient(timeout=timeout, session=self._session),
             )
             self._loop = loop
         return self._client
