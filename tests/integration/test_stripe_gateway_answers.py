@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.payments.registry import GatewayConfig, create_gateway
-from adapters.payments.stripe.gateway import TIMEOUT_SECONDS
+from adapters.payments.stripe.gateway import TIMEOUT_SECONDS, proxy_for
 from application.ports import CheckoutRequest, PaymentGateway
 from domain.errors import Conflict, DependencyUnavailable
 from domain.money import Money
@@ -122,3 +122,15 @@ async def test_a_stripe_that_never_answers_is_unavailable_after_the_timeout(doub
         await stripe.aclose()  # type: ignore[attr-defined]
         listener.close()
     assert TIMEOUT_SECONDS - 1 < time.monotonic() - began < TIMEOUT_SECONDS + 5
+
+
+def test_the_proxy_follows_the_scheme_and_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert proxy_for("https://api.stripe.com") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://egress.internal:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://plain.internal:3128")
+    assert proxy_for("https://api.stripe.com") == "http://egress.internal:3128"
+    assert proxy_for("http://stripe.invalid") == "http://plain.internal:3128"
+    monkeypatch.setenv("NO_PROXY", ".stripe.com,localhost")
+    assert proxy_for("https://api.stripe.com") is None
