@@ -14,7 +14,7 @@ pyproject.toml, and tests/unit/test_library_internals.py fails when the internal
 - `catalog_answer`: catalog GETs answered by a bare ASGI app with prebuilt headers
   (~5 %; Litestar passes a returned ASGI app through untouched).
 - `catalog_reads`: plain GETs of a product, the product list and the category list
-  answered in front of Litestar's router (get product 247 → see performance.md µs of CPU).
+  answered in front of Litestar's router (get product 247 → 152 µs of CPU in process).
 - `edge`: the arrival clock, request id and security headers, access log and HTTP metrics
   in one layer around the router (as four middlewares: 20–50 µs of a request's CPU).
 - `request_ids`: request ids from the fast PRNG instead of `uuid4()` (~3 %; no internals).
