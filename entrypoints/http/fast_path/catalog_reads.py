@@ -45,7 +45,7 @@ from application.catalog.browse_products import GetProduct, ListProducts
 from application.ids import MAX_DB_ID
 from application.paging import MAX_LIMIT, Page
 from application.ports import ProductFilter
-from entrypoints.http.caching import versions_in
+from entrypoints.http.caching import versions_in_scope as _known_versions
 from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
 
 _BOOLEANS = {b"true": True, b"false": False}
@@ -88,13 +88,6 @@ def _page_query(query: bytes) -> tuple[int, int, bool] | None:
         else:
             offset = number
     return limit, offset, only_active
-
-
-def _known_versions(scope: Scope) -> frozenset[str]:
-    for name, value in scope["headers"]:
-        if name == b"if-none-match":
-            return versions_in(value)
-    return frozenset()
 
 
 _PLAIN_HOST = re.compile(rb"[0-9A-Za-z.\-:\[\]]*")
