@@ -55,7 +55,12 @@ async def call(
         "raw_path": path.encode(),
         "query_string": query,
         "root_path": "",
-        "headers": [(b"host", b"bench"), *headers],
+        # As an HTTP server passes them: a body comes with its length.
+        "headers": [
+            (b"host", b"bench"),
+            *headers,
+            *([(b"content-length", b"%d" % len(body))] if body else []),
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
         "state": {},

@@ -26,6 +26,7 @@ from entrypoints.http.fast_path import (
     catalog_reads,
     edge,
     lazy_request_scope,
+    place_order,
     share_container,
     wrap_router,
 )
@@ -147,8 +148,10 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
                 paths=frozenset({f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/refresh"}),
             ),
             *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
-            # Innermost: plain catalog reads answered without the router (fast_path.catalog_reads).
+            # Innermost: plain catalog reads and order placements answered without the router
+            # (fast_path.catalog_reads, fast_path.place_order).
             catalog_reads(container, API_PREFIX, errors),
+            place_order(container, API_PREFIX, errors, MAX_BODY_BYTES),
         ],
     )
     return app

@@ -31,6 +31,7 @@ from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
 from entrypoints.http.fast_path.catalog_reads import catalog_reads
 from entrypoints.http.fast_path.edge import edge
 from entrypoints.http.fast_path.http_metrics import HttpMetrics
+from entrypoints.http.fast_path.place_order import place_order
 from entrypoints.http.fast_path.request_ids import new_request_id
 from entrypoints.http.fast_path.request_scope import lazy_request_scope, share_container
 
@@ -41,6 +42,7 @@ __all__ = [
     "edge",
     "lazy_request_scope",
     "new_request_id",
+    "place_order",
     "share_container",
     "wrap_router",
 ]

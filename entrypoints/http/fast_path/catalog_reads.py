@@ -31,12 +31,10 @@ routes' (`entrypoints.http.catalog`), checked by the same test.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from dishka import AsyncContainer
-from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
@@ -47,6 +45,7 @@ from application.paging import MAX_LIMIT, Page
 from application.ports import ProductFilter
 from entrypoints.http.caching import versions_in_scope as _known_versions
 from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
+from entrypoints.http.fast_path.errors import answer_error, plain_host
 
 _BOOLEANS = {b"true": True, b"false": False}
 _BOUNDS = {b"limit": (1, MAX_LIMIT), b"offset": (0, MAX_DB_ID)}
@@ -90,9 +89,6 @@ def _page_query(query: bytes) -> tuple[int, int, bool] | None:
     return limit, offset, only_active
 
 
-_PLAIN_HOST = re.compile(rb"[0-9A-Za-z.\-:\[\]]*")
-
-
 def _plain(scope: HTTPScope) -> bool:
     """GET without an `Origin` header (CORS answers go through Litestar), without a root path,
     with a plain `Host` (the first one, which Litestar checks) or none."""
@@ -104,7 +100,7 @@ def _plain(scope: HTTPScope) -> bool:
             return False
         if name == b"host" and host is None:
             host = value
-    return host is None or _PLAIN_HOST.fullmatch(host) is not None
+    return host is None or plain_host(host)
 
 
 def catalog_reads(
@@ -149,15 +145,6 @@ def catalog_reads(
         list_categories = await use_case(ListCategories)
         return CatalogAnswer(await list_categories(only_active, Page(limit, offset), _known_versions(scope)))
 
-    async def error_answer(scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
-        """As Litestar's exception middleware answers: the handler of the nearest class in the MRO."""
-        handlers = exception_handlers
-        handler = next((handlers[kind] for kind in type(error).__mro__ if kind in handlers), None)
-        if handler is None:
-            raise error
-        request: Request[Any, Any, Any] = Request(scope, receive, send)
-        await handler(request, error).to_asgi_response(app=None, request=request)(scope, receive, send)
-
     def layer(router: ASGIApp) -> ASGIApp:
         async def answer(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP or not _plain(scope):
@@ -166,7 +153,7 @@ def catalog_reads(
             try:
                 result = await served(scope)
             except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
-                await error_answer(scope, receive, send, error)
+                await answer_error(exception_handlers, scope, receive, send, error)
                 return
             if result is None:
                 await router(scope, receive, send)

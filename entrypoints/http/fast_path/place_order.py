@@ -1,0 +1,184 @@
+"""Placing an order answered in front of Litestar's router, plain requests only.
+
+Measured (docs/performance.md, "Placing an order in front of the router"): in process, about
+half of a tracked-stock order's CPU went to what surrounds the two use cases it runs
+(`Authenticate`, `PlaceOrder`): Litestar's routing, its exception and route middleware, the
+guard (which copies the route handler on every call), the handler's signature model and
+keyword extraction, dishka's injection, the idempotency wrapper and the response's
+serialisation. On two cores shared with PostgreSQL that CPU is what decides how many orders a
+second the database gets to see. So this layer, the innermost of `wrap_router` beside the
+catalog reads, answers `POST {prefix}/orders` itself when the request is plain:
+
+- no query string, no root path, no `Origin` header, a plain `Host` (as for the catalog reads:
+  `catalog_reads.plain_host`);
+- `Content-Type: application/json` exactly, a `Content-Length` of at most `MAX_BODY_BYTES`, and
+  a body that decodes strictly as `OrderIn` (msgspec, the same type the route takes: unknown
+  fields, strings for numbers or ids out of range all fail to decode and go to the router,
+  which answers them with its 400/422 problems);
+- one `Authorization: Bearer …` header and no `Idempotency-Key` header (a keyed placement goes
+  through the route, which records it on the key).
+
+Everything else reaches the router with the body it sent, untouched (`_replaying`). A plain
+request runs exactly what the route runs, in the same order as far as anyone can see: the
+caller is authenticated by the same `Actor` provider the route's guard asks dishka for, in a
+request scope of the same container (so 401, 403 and 503 are the same problems), then
+`PlaceOrder`; its answer is 201 with the `OrderOut` the route returns, its headers Litestar's.
+An error either raises is answered by the app's own exception handlers (`answer_error`), as
+Litestar's exception middleware answers it. `scope["path_template"]` is the route's, for
+metrics and the access log. `tests/e2e/test_place_order_fast_path.py` holds the served forms to
+Litestar's own answers, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import msgspec
+from dishka import AsyncContainer
+from dishka import Scope as DIScope
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    HTTPRequestEvent,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
+
+from application.orders.place_order import PlaceOrder
+from application.ports import OrderOut
+from domain.orders import ItemRequest
+from domain.users import Actor
+from entrypoints.http.fast_path.errors import answer_error, plain_host
+from entrypoints.http.orders import OrderIn
+
+_JSON = b"application/json"
+_decoder = msgspec.json.Decoder(OrderIn)
+_encoder = msgspec.json.Encoder()
+
+
+def _plain_headers(headers: Iterable[tuple[bytes, bytes]], max_body: int) -> bool:
+    """One bearer token, a JSON body of a stated length within `max_body`, nothing CORS,
+    idempotency or an unusual host would change."""
+    host = content_type = length = authorization = None
+    for name, value in headers:
+        if name == b"origin" or name == b"idempotency-key" or name == b"transfer-encoding":
+            return False
+        if name == b"host":
+            if host is None:
+                host = value
+        elif name == b"content-type":
+            if content_type is not None:
+                return False
+            content_type = value
+        elif name == b"content-length":
+            if length is not None:
+                return False
+            length = value
+        elif name == b"authorization":
+            if authorization is not None:
+                return False
+            authorization = value
+    return (
+        content_type == _JSON
+        and authorization is not None
+        and authorization[:7].lower() == b"bearer "
+        and length is not None
+        and length.isdigit()
+        and len(length) <= 8
+        and int(length) <= max_body
+        and (host is None or plain_host(host))
+    )
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole body, and whether the client is still there to answer."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` as the router must see it: the body already read, then the connection's own."""
+    pending = True
+
+    async def replay() -> ReceiveMessage:
+        nonlocal pending
+        if pending:
+            pending = False
+            whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+            return whole
+        return await receive()
+
+    return replay
+
+
+def place_order(
+    container: AsyncContainer,
+    prefix: str,
+    exception_handlers: Mapping[type[Exception], Any],
+    max_body: int,
+) -> Any:
+    """The layer for `wrap_router`: plain `POST {prefix}/orders`; errors are answered by
+    `exception_handlers` (the app's own); bodies over `max_body` bytes go to the router."""
+    path = f"{prefix}/orders"
+
+    async def placed(scope: Scope, receive: Receive, send: Send, body: bytes) -> bytes | None:
+        """The order's JSON, or None when the body is not a plain order."""
+        try:
+            order_in = _decoder.decode(body)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return None
+        items = [ItemRequest(item.product_id, item.quantity) for item in order_in.items]
+        request: Request[Any, Any, Any] = Request(scope, receive, send)
+        async with container({Request: request}, scope=DIScope.REQUEST) as requested:
+            actor = await requested.get(Actor)
+            place = await requested.get(PlaceOrder)
+            return _encoder.encode(OrderOut.of(await place(actor, items)))
+
+    def layer(router: ASGIApp) -> ASGIApp:
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            if (
+                scope["type"] != ScopeType.HTTP
+                or scope["path"] != path
+                or scope["method"] != "POST"
+                or scope["query_string"]
+                or scope.get("root_path")
+                or not _plain_headers(scope["headers"], max_body)
+            ):
+                await router(scope, receive, send)
+                return
+            body, connected = await _read_body(receive)
+            if not connected:
+                return
+            scope["path_template"] = path
+            try:
+                encoded = await placed(scope, receive, send, body)
+            except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
+                await answer_error(exception_handlers, scope, _replaying(body, receive), send, error)
+                return
+            if encoded is None:
+                await router(scope, _replaying(body, receive), send)
+                return
+            start: HTTPResponseStartEvent = {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"content-type", _JSON), (b"content-length", str(len(encoded)).encode())],
+            }
+            await send(start)
+            whole: HTTPResponseBodyEvent = {"type": "http.response.body", "body": encoded, "more_body": False}
+            await send(whole)
+
+        return answer
+
+    return layer
