@@ -28,6 +28,7 @@ from entrypoints.http.fast_path import (
     lazy_request_scope,
     place_order,
     share_container,
+    webhooks,
     wrap_router,
 )
 from entrypoints.http.health import HealthController
@@ -148,10 +149,11 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
                 paths=frozenset({f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/refresh"}),
             ),
             *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
-            # Innermost: plain catalog reads and order placements answered without the router
-            # (fast_path.catalog_reads, fast_path.place_order).
+            # Innermost: plain catalog reads, order placements and webhook deliveries answered
+            # without the router (fast_path.catalog_reads, .place_order, .webhooks).
             catalog_reads(container, API_PREFIX, errors),
             place_order(container, API_PREFIX, errors, MAX_BODY_BYTES),
+            webhooks(container, API_PREFIX, settings.payment_providers_enabled, errors, MAX_BODY_BYTES),
         ],
     )
     return app

@@ -12,7 +12,6 @@ requests that CORS could decorate to the router, and the app configures no CORS)
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,12 +22,12 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.http.app import API_PREFIX, create_app
 from tests.conftest import make_settings
+from tests.e2e import fast_path_calls
 from tests.e2e.conftest import Api
+from tests.e2e.fast_path_calls import JSON, ORIGIN, bearer_of, running
 from tests.e2e.test_catalog_caching import shelf
 
 ORDERS = f"{API_PREFIX}/orders"
-ORIGIN = (b"origin", b"https://shop.example")
-JSON = (b"content-type", b"application/json")
 # The shelf: product 1 "Dune" with 3 units of tracked stock, product 2 "Emma" untracked.
 DUNE, EMMA = 1, 2
 CUSTOMER = "ann@example.com"
@@ -74,67 +73,16 @@ ROUTED: list[tuple[bytes, list[tuple[bytes, bytes]], bytes, str]] = [
 ]
 
 
+SAME = ("status", "headers", "document", "route", "user")
+
+
 async def call(
-    app: Litestar,
-    body: bytes,
-    headers: list[tuple[bytes, bytes]],
-    *,
-    query: bytes = b"",
-    path: str = ORDERS,
-    method: str = "POST",
-    chunks: int = 1,
-    length: bool = True,
-    root_path: str = "",
+    app: Litestar, body: bytes, headers: list[tuple[bytes, bytes]], **options: Any
 ) -> dict[str, Any]:
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": root_path,
-        "headers": [
-            (b"host", b"test"),
-            *headers,
-            *([(b"content-length", b"%d" % len(body))] if length else []),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
-    size = max(1, -(-len(body) // chunks))
-    pieces = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
-    messages = [
-        {"type": "http.request", "body": piece, "more_body": i < len(pieces) - 1}
-        for i, piece in enumerate(pieces)
-    ]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        if not messages:
-            await asyncio.Event().wait()
-        return messages.pop(0)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)  # type: ignore[arg-type]
-    body_sent = b"".join(m.get("body", b"") for m in sent[1:])
-    headers_sent = dict(sent[0]["headers"])
-    assert headers_sent.pop(b"content-length", str(len(body_sent)).encode()) == str(len(body_sent)).encode()
-    headers_sent.pop(b"x-request-id")
-    return {
-        "status": sent[0]["status"],
-        "headers": headers_sent,
-        "body": body_sent,
-        "document": _comparable(body_sent),
-        "routed": "route_handler" in scope,
-        "route": scope.get("path_template"),
-        "user": scope["state"].get("user_id"),
-    }
+    """A request to the order route (or `path=`), its answer with a `document` to compare."""
+    answer = await fast_path_calls.call(app, body, headers, **{"path": ORDERS, **options})
+    answer["document"] = _comparable(answer["body"])
+    return answer
 
 
 def _comparable(body: bytes) -> Any:
@@ -150,37 +98,21 @@ def _comparable(body: bytes) -> Any:
     return document
 
 
-SAME = ("status", "headers", "document", "route", "user")
-
-
 @pytest.fixture
 async def app(app_database_url: str) -> AsyncIterator[Litestar]:
-    """The app started in this test's event loop (its pools belong to it), on the seeded shelf
-    with a registered customer."""
+    """The app on the seeded shelf with a registered customer."""
     settings = make_settings(app_database_url)
     async with AsyncTestClient(create_app(settings)) as client:
         api = Api(client)
         await shelf(api)
         await api.register(CUSTOMER)
-    app = create_app(settings)
-    inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    await inbox.put({"type": "lifespan.startup"})
-    lifespan = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    running = asyncio.create_task(app(lifespan, inbox.get, outbox.put))  # type: ignore[arg-type]
-    assert (await outbox.get())["type"] == "lifespan.startup.complete"
-    yield app
-    await inbox.put({"type": "lifespan.shutdown"})
-    await running
+    async with running(settings) as app:
+        yield app
 
 
 @pytest.fixture
 async def bearer(app: Litestar) -> list[tuple[bytes, bytes]]:
-    """The customer's `Authorization` header, from a login to this app (its session store)."""
-    login = json.dumps({"email": CUSTOMER, "password": "customer-password"}).encode()
-    answer = await call(app, login, [JSON], path=f"{API_PREFIX}/auth/login")
-    assert answer["status"] == 200, answer["body"]
-    return [(b"authorization", f"Bearer {json.loads(answer['body'])['access_token']}".encode())]
+    return await bearer_of(app, CUSTOMER, "customer-password")
 
 
 async def _get(app: Litestar, path: str, bearer: list[tuple[bytes, bytes]]) -> Any:

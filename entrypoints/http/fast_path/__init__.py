@@ -34,6 +34,7 @@ from entrypoints.http.fast_path.http_metrics import HttpMetrics
 from entrypoints.http.fast_path.place_order import place_order
 from entrypoints.http.fast_path.request_ids import new_request_id
 from entrypoints.http.fast_path.request_scope import lazy_request_scope, share_container
+from entrypoints.http.fast_path.webhooks import webhooks
 
 __all__ = [
     "CatalogAnswer",
@@ -44,5 +45,6 @@ __all__ = [
     "new_request_id",
     "place_order",
     "share_container",
+    "webhooks",
     "wrap_router",
 ]

@@ -45,7 +45,7 @@ from application.paging import MAX_LIMIT, Page
 from application.ports import ProductFilter
 from entrypoints.http.caching import versions_in_scope as _known_versions
 from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
-from entrypoints.http.fast_path.errors import answer_error, plain_host
+from entrypoints.http.fast_path.common import answer_error, plain_host
 
 _BOOLEANS = {b"true": True, b"false": False}
 _BOUNDS = {b"limit": (1, MAX_LIMIT), b"offset": (0, MAX_DB_ID)}

@@ -18,7 +18,7 @@ catalog reads, answers `POST {prefix}/orders` itself when the request is plain:
 - one `Authorization: Bearer …` header and no `Idempotency-Key` header (a keyed placement goes
   through the route, which records it on the key).
 
-Everything else reaches the router with the body it sent, untouched (`_replaying`). A plain
+Everything else reaches the router with the body it sent, untouched (`common.replaying`). A plain
 request runs exactly what the route runs, in the same order as far as anyone can see: the
 caller is authenticated by the same `Actor` provider the route's guard asks dishka for, in a
 request scope of the same container (so 401, 403 and 503 are the same problems), then
@@ -41,11 +41,7 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
-    HTTPRequestEvent,
-    HTTPResponseBodyEvent,
-    HTTPResponseStartEvent,
     Receive,
-    ReceiveMessage,
     Scope,
     Send,
 )
@@ -54,7 +50,7 @@ from application.orders.place_order import PlaceOrder
 from application.ports import OrderOut
 from domain.orders import ItemRequest
 from domain.users import Actor
-from entrypoints.http.fast_path.errors import answer_error, plain_host
+from entrypoints.http.fast_path.common import answer_error, plain_host, read_body, replaying, send_json
 from entrypoints.http.orders import OrderIn
 
 _JSON = b"application/json"
@@ -96,33 +92,6 @@ def _plain_headers(headers: Iterable[tuple[bytes, bytes]], max_body: int) -> boo
     )
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The whole body, and whether the client is still there to answer."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` as the router must see it: the body already read, then the connection's own."""
-    pending = True
-
-    async def replay() -> ReceiveMessage:
-        nonlocal pending
-        if pending:
-            pending = False
-            whole: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
-            return whole
-        return await receive()
-
-    return replay
-
-
 def place_order(
     container: AsyncContainer,
     prefix: str,
@@ -158,26 +127,19 @@ def place_order(
             ):
                 await router(scope, receive, send)
                 return
-            body, connected = await _read_body(receive)
+            body, connected = await read_body(receive)
             if not connected:
                 return
             scope["path_template"] = path
             try:
                 encoded = await placed(scope, receive, send, body)
             except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
-                await answer_error(exception_handlers, scope, _replaying(body, receive), send, error)
+                await answer_error(exception_handlers, scope, replaying(body, receive), send, error)
                 return
             if encoded is None:
-                await router(scope, _replaying(body, receive), send)
+                await router(scope, replaying(body, receive), send)
                 return
-            start: HTTPResponseStartEvent = {
-                "type": "http.response.start",
-                "status": 201,
-                "headers": [(b"content-type", _JSON), (b"content-length", str(len(encoded)).encode())],
-            }
-            await send(start)
-            whole: HTTPResponseBodyEvent = {"type": "http.response.body", "body": encoded, "more_body": False}
-            await send(whole)
+            await send_json(send, 201, encoded)
 
         return answer
 

@@ -1,0 +1,106 @@
+"""Calling the app's ASGI callable directly, as the tests of the layers in front of the router
+(`entrypoints.http.fast_path`) do: the scope is read afterwards, since Litestar's router puts the
+matched handler in `scope["route_handler"]` and those layers do not."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+
+ORIGIN = (b"origin", b"https://shop.example")
+JSON = (b"content-type", b"application/json")
+
+
+async def call(
+    app: Litestar,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    query: bytes = b"",
+    path: str,
+    method: str = "POST",
+    chunks: int = 1,
+    length: bool = True,
+    root_path: str = "",
+) -> dict[str, Any]:
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": root_path,
+        "headers": [
+            (b"host", b"test"),
+            *headers,
+            *([(b"content-length", b"%d" % len(body))] if length else []),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    size = max(1, -(-len(body) // chunks))
+    pieces = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
+    messages = [
+        {"type": "http.request", "body": piece, "more_body": i < len(pieces) - 1}
+        for i, piece in enumerate(pieces)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if not messages:
+            await asyncio.Event().wait()
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    body_sent = b"".join(m.get("body", b"") for m in sent[1:])
+    headers_sent = dict(sent[0]["headers"])
+    assert headers_sent.pop(b"content-length", str(len(body_sent)).encode()) == str(len(body_sent)).encode()
+    headers_sent.pop(b"x-request-id")
+    return {
+        "status": sent[0]["status"],
+        "headers": headers_sent,
+        "body": body_sent,
+        "routed": "route_handler" in scope,
+        "route": scope.get("path_template"),
+        "user": scope["state"].get("user_id"),
+    }
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Litestar]:
+    """The app started in the caller's event loop (its pools belong to it), stopped afterwards."""
+    app = create_app(settings)
+    inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    lifespan = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(lifespan, inbox.get, outbox.put))  # type: ignore[arg-type]
+    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+    try:
+        yield app
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await task
+
+
+async def bearer_of(app: Litestar, email: str, password: str) -> list[tuple[bytes, bytes]]:
+    """The `Authorization` header of a login to `app` (its own session store)."""
+    login = json.dumps({"email": email, "password": password}).encode()
+    answer = await call(app, login, [JSON], path="/api/v1/auth/login")
+    assert answer["status"] == 200, answer["body"]
+    return [(b"authorization", f"Bearer {json.loads(answer['body'])['access_token']}".encode())]
