@@ -32,6 +32,7 @@ from entrypoints.http.fast_path.catalog_reads import catalog_reads
 from entrypoints.http.fast_path.edge import edge
 from entrypoints.http.fast_path.http_metrics import HttpMetrics
 from entrypoints.http.fast_path.place_order import place_order
+from entrypoints.http.fast_path.refunds import refund_requests
 from entrypoints.http.fast_path.request_ids import new_request_id
 from entrypoints.http.fast_path.request_scope import lazy_request_scope, share_container
 from entrypoints.http.fast_path.webhooks import webhooks
@@ -44,6 +45,7 @@ __all__ = [
     "lazy_request_scope",
     "new_request_id",
     "place_order",
+    "refund_requests",
     "share_container",
     "webhooks",
     "wrap_router",

@@ -45,21 +45,13 @@ from application.paging import MAX_LIMIT, Page
 from application.ports import ProductFilter
 from entrypoints.http.caching import versions_in_scope as _known_versions
 from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
-from entrypoints.http.fast_path.common import answer_error, plain_host
+from entrypoints.http.fast_path.common import answer_error, plain_host, plain_number
 
 _BOOLEANS = {b"true": True, b"false": False}
 _BOUNDS = {b"limit": (1, MAX_LIMIT), b"offset": (0, MAX_DB_ID)}
-_MAX_DIGITS = len(str(MAX_DB_ID))
-_ANY_ID = 10**_MAX_DIGITS  # GetProduct answers NotFound beyond MAX_DB_ID, as the route does
+# Any id of as many digits as MAX_DB_ID: GetProduct answers NotFound beyond MAX_DB_ID, as the route does.
+_ANY_ID = 10 ** len(str(MAX_DB_ID)) - 1
 T = TypeVar("T")
-
-
-def _number(text: bytes, low: int, high: int) -> int | None:
-    """`text` as an int when written plainly (ASCII digits, no leading zero) within [low, high]."""
-    if not text.isdigit() or len(text) > _MAX_DIGITS or (text[:1] == b"0" and len(text) > 1):
-        return None  # bytes.isdigit() is ASCII-only
-    value = int(text)
-    return value if low <= value <= high else None
 
 
 def _page_query(query: bytes) -> tuple[int, int, bool] | None:
@@ -79,7 +71,7 @@ def _page_query(query: bytes) -> tuple[int, int, bool] | None:
             only_active = _BOOLEANS[value]
             continue
         bounds = _BOUNDS.get(name)
-        number = None if bounds is None else _number(value, *bounds)
+        number = None if bounds is None else plain_number(value, *bounds)
         if number is None:
             return None
         if name == b"limit":
@@ -125,7 +117,7 @@ def catalog_reads(
         path: str = scope["path"]
         query: bytes = scope["query_string"]
         if path.startswith(product_prefix):
-            product_id = None if query else _number(path[len(product_prefix) :].encode(), 0, _ANY_ID)
+            product_id = None if query else plain_number(path[len(product_prefix) :].encode(), 0, _ANY_ID)
             if product_id is None:
                 return None
             scope["path_template"] = product_template

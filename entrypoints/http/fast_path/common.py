@@ -5,7 +5,7 @@ error (as Litestar's exception middleware would)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from litestar import Request
@@ -22,10 +22,58 @@ from litestar.types import (
 _PLAIN_HOST = re.compile(rb"[0-9A-Za-z.\-:\[\]]*")
 
 
+_JSON_TYPES = frozenset({b"application/json", b"application/json; charset=utf-8"})
+
+
 def plain_host(host: bytes) -> bool:
     """A `Host` of letters, digits, `.`, `-`, `:` and brackets only: one Litestar accepts (it
     answers 400 to a host it finds invalid, so any other goes to the router)."""
     return _PLAIN_HOST.fullmatch(host) is not None
+
+
+def plain_json_post(headers: Iterable[tuple[bytes, bytes]], max_body: int, *, bearer: bool) -> bool:
+    """Whether a POST's headers are ones a layer in front of the router may serve: one
+    `Content-Type` of JSON (`application/json`, with or without `; charset=utf-8`), one
+    `Content-Length` of at most `max_body` bytes and no `Transfer-Encoding`, no `Origin` (an
+    answer CORS would decorate), no `Idempotency-Key` (a keyed request is recorded on its key
+    by the route), a plain `Host` or none, and, with `bearer`, one `Authorization: Bearer …`."""
+    host = content_type = length = authorization = None
+    for name, value in headers:
+        if name == b"origin" or name == b"idempotency-key" or name == b"transfer-encoding":
+            return False
+        if name == b"host":
+            if host is None:
+                host = value
+        elif name == b"content-type":
+            if content_type is not None:
+                return False
+            content_type = value
+        elif name == b"content-length":
+            if length is not None:
+                return False
+            length = value
+        elif name == b"authorization":
+            if authorization is not None:
+                return False
+            authorization = value
+    return (
+        content_type is not None
+        and content_type.lower() in _JSON_TYPES
+        and length is not None
+        and length.isdigit()
+        and len(length) <= 8
+        and int(length) <= max_body
+        and (host is None or plain_host(host))
+        and (not bearer or (authorization is not None and authorization[:7].lower() == b"bearer "))
+    )
+
+
+def plain_number(text: bytes, low: int, high: int) -> int | None:
+    """`text` as an int when written plainly (ASCII digits, no leading zero) within [low, high]."""
+    if not text.isdigit() or len(text) > len(str(high)) or (text[:1] == b"0" and len(text) > 1):
+        return None  # bytes.isdigit() is ASCII-only
+    value = int(text)
+    return value if low <= value <= high else None
 
 
 async def answer_error(

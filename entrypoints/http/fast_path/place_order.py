@@ -9,14 +9,13 @@ serialisation. On two cores shared with PostgreSQL that CPU is what decides how 
 second the database gets to see. So this layer, the innermost of `wrap_router` beside the
 catalog reads, answers `POST {prefix}/orders` itself when the request is plain:
 
-- no query string, no root path, no `Origin` header, a plain `Host` (as for the catalog reads:
-  `catalog_reads.plain_host`);
-- `Content-Type: application/json` exactly, a `Content-Length` of at most `MAX_BODY_BYTES`, and
-  a body that decodes strictly as `OrderIn` (msgspec, the same type the route takes: unknown
+- no query string and no root path;
+- headers `common.plain_json_post` accepts: one bearer token, a JSON body of one stated length
+  within `MAX_BODY_BYTES`, no `Origin`, no `Idempotency-Key` (a keyed placement goes through
+  the route, which records it on the key), a plain `Host`;
+- a body that decodes strictly as `OrderIn` (msgspec, the same type the route takes: unknown
   fields, strings for numbers or ids out of range all fail to decode and go to the router,
-  which answers them with its 400/422 problems);
-- one `Authorization: Bearer …` header and no `Idempotency-Key` header (a keyed placement goes
-  through the route, which records it on the key).
+  which answers them with its 400/422 problems).
 
 Everything else reaches the router with the body it sent, untouched (`common.replaying`). A plain
 request runs exactly what the route runs, in the same order as far as anyone can see: the
@@ -31,7 +30,7 @@ Litestar's own answers, byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -50,46 +49,11 @@ from application.orders.place_order import PlaceOrder
 from application.ports import OrderOut
 from domain.orders import ItemRequest
 from domain.users import Actor
-from entrypoints.http.fast_path.common import answer_error, plain_host, read_body, replaying, send_json
+from entrypoints.http.fast_path.common import answer_error, plain_json_post, read_body, replaying, send_json
 from entrypoints.http.orders import OrderIn
 
-_JSON = b"application/json"
 _decoder = msgspec.json.Decoder(OrderIn)
 _encoder = msgspec.json.Encoder()
-
-
-def _plain_headers(headers: Iterable[tuple[bytes, bytes]], max_body: int) -> bool:
-    """One bearer token, a JSON body of a stated length within `max_body`, nothing CORS,
-    idempotency or an unusual host would change."""
-    host = content_type = length = authorization = None
-    for name, value in headers:
-        if name == b"origin" or name == b"idempotency-key" or name == b"transfer-encoding":
-            return False
-        if name == b"host":
-            if host is None:
-                host = value
-        elif name == b"content-type":
-            if content_type is not None:
-                return False
-            content_type = value
-        elif name == b"content-length":
-            if length is not None:
-                return False
-            length = value
-        elif name == b"authorization":
-            if authorization is not None:
-                return False
-            authorization = value
-    return (
-        content_type == _JSON
-        and authorization is not None
-        and authorization[:7].lower() == b"bearer "
-        and length is not None
-        and length.isdigit()
-        and len(length) <= 8
-        and int(length) <= max_body
-        and (host is None or plain_host(host))
-    )
 
 
 def place_order(
@@ -123,7 +87,7 @@ def place_order(
                 or scope["method"] != "POST"
                 or scope["query_string"]
                 or scope.get("root_path")
-                or not _plain_headers(scope["headers"], max_body)
+                or not plain_json_post(scope["headers"], max_body, bearer=True)
             ):
                 await router(scope, receive, send)
                 return

@@ -8,9 +8,9 @@ order placements, answers `POST {prefix}/payments/webhook/{provider}` itself whe
 
 - `provider` is one of the enabled providers' names (any other path goes to the router, which
   answers the unknown provider);
-- there is no query string, no root path, no `Origin` header, a plain `Host`
-  (`common.plain_host`), no `Transfer-Encoding`, one `Content-Length` of at most `max_body`
-  bytes and one `Content-Type` that is `application/json`, with or without `; charset=utf-8`;
+- there is no query string and no root path, and the headers are ones `common.plain_json_post`
+  accepts (a JSON body of one stated length within `max_body`, no `Origin`, no
+  `Idempotency-Key`, a plain `Host`);
 - the body is a JSON document as the app's body gate (`entrypoints.http.bodies.parse_json`)
   reads it: a body the gate refuses goes to the router, which answers its 400 or 422.
 
@@ -39,40 +39,10 @@ from application.payments.settle_webhook import SettleWebhook
 from application.ports import WebhookDelivery
 from domain.errors import InvalidInput
 from entrypoints.http.bodies import parse_json
-from entrypoints.http.fast_path.common import answer_error, plain_host, read_body, replaying, send_json
+from entrypoints.http.fast_path.common import answer_error, plain_json_post, read_body, replaying, send_json
 from entrypoints.http.payments import client_ip, deliver_webhook, lowercase_headers
 
-_JSON_TYPES = frozenset({b"application/json", b"application/json; charset=utf-8"})
 _encoder = msgspec.json.Encoder()
-
-
-def _plain_headers(headers: Iterable[tuple[bytes, bytes]], max_body: int) -> bool:
-    """A JSON body of one stated length within `max_body`, nothing CORS or an unusual host would
-    change."""
-    host = content_type = length = None
-    for name, value in headers:
-        if name == b"origin" or name == b"transfer-encoding":
-            return False
-        if name == b"host":
-            if host is None:
-                host = value
-        elif name == b"content-type":
-            if content_type is not None:
-                return False
-            content_type = value
-        elif name == b"content-length":
-            if length is not None:
-                return False
-            length = value
-    return (
-        content_type is not None
-        and content_type.lower() in _JSON_TYPES
-        and length is not None
-        and length.isdigit()
-        and len(length) <= 8
-        and int(length) <= max_body
-        and (host is None or plain_host(host))
-    )
 
 
 def webhooks(
@@ -98,7 +68,7 @@ def webhooks(
                 or scope["method"] != "POST"
                 or scope["query_string"]
                 or scope.get("root_path")
-                or not _plain_headers(scope["headers"], max_body)
+                or not plain_json_post(scope["headers"], max_body, bearer=False)
             ):
                 await router(scope, receive, send)
                 return

@@ -1,0 +1,110 @@
+"""Refund requests answered in front of Litestar's router, plain requests only.
+
+Measured (docs/performance.md, "Writes in front of the router"): as for order placements, a
+refund request spent a large share of its CPU around its use case (`RequestRefund`): routing,
+the admin guard, Litestar's middleware and signature model, dishka's injection. So this layer,
+the innermost of `wrap_router` beside the other writes, answers
+`POST {prefix}/payments/{payment_id}/refunds` itself when:
+
+- `payment_id` is ASCII digits without a leading zero, at most `MAX_DB_ID`;
+- there is no query string and no root path, and the headers are ones
+  `common.plain_json_post` accepts with a bearer token (a JSON body of one stated length within
+  `max_body`, no `Origin`, no `Idempotency-Key`: a keyed request goes through the route, which
+  records it on the key);
+- the body is read by the app's body gate (`bodies.parse_json`) and converted strictly to the
+  route's `RefundIn` (`bodies.decode_value`, with the money decoding every route uses). A body
+  either refuses goes to the router, which runs the admin guard first and then answers the
+  body's 400 or 422, as it always does.
+
+A plain request runs what the route runs, in the same order: the caller from the `Actor`
+provider the guard asks dishka for, the guard's own check (`Actor.ensure_admin`), then
+`RequestRefund`; the answer is 201 with the route's `RefundOut`. Everything else reaches the
+router with the body it sent (`common.replaying`); errors are answered by the app's own
+exception handlers. `scope["path_template"]` is the route's.
+`tests/e2e/test_refund_request_fast_path.py` holds the served forms to Litestar's own answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from dishka import AsyncContainer
+from dishka import Scope as DIScope
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from application.ids import MAX_DB_ID
+from application.payments.refunds import RequestRefund
+from application.ports import RefundOut
+from domain.errors import InvalidInput
+from domain.users import Actor
+from entrypoints.http.bodies import decode_value, parse_json
+from entrypoints.http.fast_path.common import (
+    answer_error,
+    plain_json_post,
+    plain_number,
+    read_body,
+    replaying,
+    send_json,
+)
+from entrypoints.http.payments import RefundIn
+
+_SUFFIX = "/refunds"
+_encoder = msgspec.json.Encoder()
+
+
+def refund_requests(
+    container: AsyncContainer, prefix: str, exception_handlers: Mapping[type[Exception], Any], max_body: int
+) -> Any:
+    """The layer for `wrap_router`: plain `POST {prefix}/payments/{payment_id}/refunds`; errors are
+    answered by `exception_handlers` (the app's own); bodies over `max_body` bytes go to the router."""
+    payments = f"{prefix}/payments/"
+    template = f"{prefix}/payments/{{payment_id}}/refunds"
+
+    def payment_of(path: str) -> int | None:
+        if not path.startswith(payments) or not path.endswith(_SUFFIX):
+            return None
+        return plain_number(path[len(payments) : -len(_SUFFIX)].encode(), 0, MAX_DB_ID)
+
+    def layer(router: ASGIApp) -> ASGIApp:
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await router(scope, receive, send)
+                return
+            payment_id = payment_of(scope["path"])
+            if (
+                payment_id is None
+                or scope["method"] != "POST"
+                or scope["query_string"]
+                or scope.get("root_path")
+                or not plain_json_post(scope["headers"], max_body, bearer=True)
+            ):
+                await router(scope, receive, send)
+                return
+            body, connected = await read_body(receive)
+            if not connected:
+                return
+            try:
+                data = decode_value(parse_json(body), RefundIn)
+            except InvalidInput:  # the body's 400 or 422, after the guard: the router's
+                await router(scope, replaying(body, receive), send)
+                return
+            scope["path_template"] = template
+            request: Request[Any, Any, Any] = Request(scope, replaying(body, receive), send)
+            try:
+                async with container({Request: request}, scope=DIScope.REQUEST) as requested:
+                    actor = await requested.get(Actor)
+                    actor.ensure_admin()
+                    request_refund = await requested.get(RequestRefund)
+                    refund = await request_refund(actor, payment_id, data.amount, data.reason)
+            except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
+                await answer_error(exception_handlers, scope, replaying(body, receive), send, error)
+                return
+            await send_json(send, 201, _encoder.encode(RefundOut.of(refund)))
+
+        return answer
+
+    return layer
