@@ -15,6 +15,12 @@ pyproject.toml, and tests/unit/test_library_internals.py fails when the internal
   (~5 %; Litestar passes a returned ASGI app through untouched).
 - `catalog_reads`: plain GETs of a product, the product list and the category list
   answered in front of Litestar's router (get product 247 → 152 µs of CPU in process).
+- `place_order`, `webhooks`, `refunds`: plain order placements, webhook deliveries and refund
+  requests answered in front of Litestar's router by the same providers and use cases (tracked
+  orders 1 364 → 1 109 µs of CPU in process; docs/performance.md, "Writes in front of the
+  router"); anything else is handed to the router with its body.
+- `common`: what those layers share (which requests are plain, reading and handing on a body,
+  answering an error with the app's own exception handlers).
 - `edge`: the arrival clock, request id and security headers, access log and HTTP metrics
   in one layer around the router (as four middlewares: 20–50 µs of a request's CPU).
 - `request_ids`: request ids from the fast PRNG instead of `uuid4()` (~3 %; no internals).
