@@ -52,8 +52,9 @@ def parse_json(body: bytes) -> Any:
         return _decoder.decode(body)
     except UnicodeDecodeError:
         raise MalformedInput("the request body is not valid UTF-8") from None
-    except msgspec.ValidationError:
-        # Well-formed, but an integer with more digits than any type holds.
+    except (msgspec.ValidationError, ArithmeticError):
+        # Well-formed, but an integer with more digits than any type holds, or a number whose
+        # exponent no Decimal holds (`1E+999999999999999999999`: decimal.InvalidOperation).
         raise InvalidInput.for_field("body", "holds a number out of range") from None
     except (msgspec.DecodeError, RecursionError):
         raise MalformedInput("the request body is not valid JSON") from None

@@ -329,6 +329,26 @@ async def test_an_order_for_a_product_id_beyond_range_is_404_naming_it(api: Api,
     assert str(product_id) in problem["detail"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"x": 1E+999999999999999999999}', b"[1e-1000000000000000000000000000]", b'{"a": [-9E9999999999999999999]}'],
+    ids=["huge-exponent", "tiny-exponent", "nested"],
+)
+async def test_a_number_whose_exponent_no_decimal_holds_is_422_on_every_route_that_takes_json(
+    api: Api, body: bytes
+) -> None:
+    """Python's Decimal refuses exponents beyond about ±10¹⁸ (decimal.InvalidOperation): the body
+    gate answers such a number as any number out of range, before any route or layer reads it."""
+    admin = await api.admin()
+    doc = await document(api)
+    targets = [op for op in with_body(doc) if "application/json" in op.body_schemas()]
+    assert len(targets) >= 7, [op.label for op in targets]
+    for op in targets:
+        headers = {**admin, "Content-Type": "application/json"}
+        response = await api.client.request(op.method, op.concrete_path(), content=body, headers=headers)
+        assert_problem(response, 422, f"{op.label} with {body!r}")
+
+
 async def test_an_integer_with_more_digits_than_any_type_holds_is_422(api: Api) -> None:
     ann = await api.customer()
     body = b'{"items": [{"product_id": 1' + b"0" * 5000 + b', "quantity": 1}]}'
