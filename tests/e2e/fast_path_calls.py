@@ -29,8 +29,15 @@ async def call(
     method: str = "POST",
     chunks: int = 1,
     length: bool = True,
+    stated_length: int | None = None,
+    leaves: bool = False,
     root_path: str = "",
 ) -> dict[str, Any]:
+    """`body` sent in `chunks` ASGI messages, with its `Content-Length` (or `stated_length`, or
+    none); with `leaves`, the client disconnects before the last piece. The answer: status,
+    headers, body, whether the router handled it, the route label, the user the access log
+    names, and how many of the body's messages were never read (`unread`)."""
+    stated = len(body) if stated_length is None else stated_length
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -44,7 +51,7 @@ async def call(
         "headers": [
             (b"host", b"test"),
             *headers,
-            *([(b"content-length", b"%d" % len(body))] if length else []),
+            *([(b"content-length", b"%d" % stated)] if length else []),
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
@@ -56,6 +63,8 @@ async def call(
         {"type": "http.request", "body": piece, "more_body": i < len(pieces) - 1}
         for i, piece in enumerate(pieces)
     ]
+    if leaves:
+        messages[-1] = {"type": "http.disconnect"}
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -67,6 +76,9 @@ async def call(
         sent.append(message)
 
     await app(scope, receive, send)  # type: ignore[arg-type]
+    unread = len(messages)
+    if not sent:  # nothing answered (a client that left)
+        sent = [{"status": None, "headers": [(b"x-request-id", b"")]}]
     body_sent = b"".join(m.get("body", b"") for m in sent[1:])
     headers_sent = dict(sent[0]["headers"])
     assert headers_sent.pop(b"content-length", str(len(body_sent)).encode()) == str(len(body_sent)).encode()
@@ -78,6 +90,7 @@ async def call(
         "routed": "route_handler" in scope,
         "route": scope.get("path_template"),
         "user": scope["state"].get("user_id"),
+        "unread": unread,
     }
 
 

@@ -331,7 +331,11 @@ async def test_an_order_for_a_product_id_beyond_range_is_404_naming_it(api: Api,
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"x": 1E+999999999999999999999}', b"[1e-1000000000000000000000000000]", b'{"a": [-9E9999999999999999999]}'],
+    [
+        b'{"x": 1E+999999999999999999999}',
+        b"[1e-1000000000000000000000000000]",
+        b'{"a": [-9E9999999999999999999]}',
+    ],
     ids=["huge-exponent", "tiny-exponent", "nested"],
 )
 async def test_a_number_whose_exponent_no_decimal_holds_is_422_on_every_route_that_takes_json(

@@ -26,7 +26,7 @@ from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
 from tests.e2e.fast_path_calls import JSON, ORIGIN, bearer_of, running
 from tests.e2e.test_webhook_fast_path import CUSTOMER, Headers, new_payment, succeeded
 
-SAME = ("status", "headers", "document", "route", "user")
+SAME = ("status", "headers", "document", "route", "user", "unread")
 BLANKED = ("id", "payment_id", "order_id", "created_at", "updated_at")
 
 
@@ -149,6 +149,7 @@ async def test_a_refund_of_no_payment_is_the_apps_own_404(
         b'{"amount": ',
         b"",
         b"null",
+        b'{"amount": 1E+999999999999999999999}',
     ],
 )
 async def test_every_other_body_reaches_the_router_with_its_body(
@@ -159,9 +160,20 @@ async def test_every_other_body_reaches_the_router_with_its_body(
     assert {k: ours[k] for k in SAME} == {k: litestars[k] for k in SAME}
 
 
-async def test_a_customers_bad_body_is_the_guards_403_first(app: Litestar, customer: Headers) -> None:
-    ours, litestars = await both(app, customer, b'{"amount": "-1"}', [*customer, JSON])
+@pytest.mark.parametrize("body", [b'{"amount": "-1"}', b'{"amount": 1E+999999999999999999999}', b"{"])
+async def test_a_customers_bad_body_is_the_guards_403_first(
+    app: Litestar, customer: Headers, body: bytes
+) -> None:
+    ours, litestars = await both(app, customer, body, [*customer, JSON])
     assert ours["status"] == 403
+    assert ours["unread"] == 1, "the body was read before the guard's answer"
+    assert {k: ours[k] for k in SAME} == {k: litestars[k] for k in SAME}
+
+
+async def test_a_bad_token_is_401_before_the_body(app: Litestar, customer: Headers) -> None:
+    headers = [(b"authorization", b"Bearer garbage"), JSON]
+    ours, litestars = await both(app, customer, b'{"amount": 1E+999999999999999999999}', headers)
+    assert ours["status"] == 401 and not ours["routed"]
     assert {k: ours[k] for k in SAME} == {k: litestars[k] for k in SAME}
 
 

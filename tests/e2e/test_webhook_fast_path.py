@@ -30,7 +30,7 @@ from tests.e2e.fast_path_calls import JSON, ORIGIN, bearer_of, running
 from tests.e2e.payment_flow import WEBHOOK, WEBHOOK_SECRET, event, make_product
 
 CUSTOMER = "ann@example.com"
-SAME = ("status", "headers", "document", "route", "user")
+SAME = ("status", "headers", "document", "route", "user", "unread")
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -192,7 +192,13 @@ def _too_deep(payment: dict[str, Any]) -> tuple[bytes, Headers]:
     return body, [*headers, JSON]
 
 
-@pytest.mark.parametrize("make", [_text, _not_json, _too_deep])
+def _exponent(payment: dict[str, Any]) -> tuple[bytes, Headers]:
+    """A number whose exponent no Decimal holds: the body gate's 422."""
+    body, headers = signed(b'{"x": 1E+999999999999999999999}')
+    return body, [*headers, JSON]
+
+
+@pytest.mark.parametrize("make", [_text, _not_json, _too_deep, _exponent])
 async def test_every_other_body_reaches_the_router_with_its_body(
     app: Litestar, bearer: Headers, make: Any
 ) -> None:

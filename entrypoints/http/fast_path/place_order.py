@@ -1,6 +1,6 @@
 """Placing an order answered in front of Litestar's router, plain requests only.
 
-Measured (docs/performance.md, "Placing an order in front of the router"): in process, about
+Measured (docs/performance.md, "Writes in front of the router"): in process, about
 half of a tracked-stock order's CPU went to what surrounds the two use cases it runs
 (`Authenticate`, `PlaceOrder`): Litestar's routing, its exception and route middleware, the
 guard (which copies the route handler on every call), the handler's signature model and
@@ -17,14 +17,16 @@ catalog reads, answers `POST {prefix}/orders` itself when the request is plain:
   fields, strings for numbers or ids out of range all fail to decode and go to the router,
   which answers them with its 400/422 problems).
 
-Everything else reaches the router with the body it sent, untouched (`common.replaying`). A plain
-request runs exactly what the route runs, in the same order as far as anyone can see: the
+A plain request runs what the route runs, in the route's order (`common.serve_write`): the
 caller is authenticated by the same `Actor` provider the route's guard asks dishka for, in a
-request scope of the same container (so 401, 403 and 503 are the same problems), then
+request scope of the same container, before any byte of the body is read (so 401, 403 and 503
+are the same problems, and a caller who is refused sends no body to buffer); then the body, then
 `PlaceOrder`; its answer is 201 with the `OrderOut` the route returns, its headers Litestar's.
-An error either raises is answered by the app's own exception handlers (`answer_error`), as
-Litestar's exception middleware answers it. `scope["path_template"]` is the route's, for
-metrics and the access log. `tests/e2e/test_place_order_fast_path.py` holds the served forms to
+A body that is not plain (or not whole: a client that left, more bytes than the limit) reaches
+the router with the messages already read (`common.replaying`), and the router answers it as
+always. An error is answered by the app's own exception handlers, as Litestar's exception
+middleware answers it. `scope["path_template"]` is the route's, for metrics and the access log.
+`tests/e2e/test_place_order_fast_path.py` holds the served forms to
 Litestar's own answers, byte for byte.
 """
 
@@ -35,8 +37,6 @@ from typing import Any
 
 import msgspec
 from dishka import AsyncContainer
-from dishka import Scope as DIScope
-from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
@@ -49,11 +49,22 @@ from application.orders.place_order import PlaceOrder
 from application.ports import OrderOut
 from domain.orders import ItemRequest
 from domain.users import Actor
-from entrypoints.http.fast_path.common import answer_error, plain_json_post, read_body, replaying, send_json
+from entrypoints.http.fast_path.common import plain_json_post, serve_write
 from entrypoints.http.orders import OrderIn
 
 _decoder = msgspec.json.Decoder(OrderIn)
 _encoder = msgspec.json.Encoder()
+
+
+def _signed_in(_: Actor) -> None:
+    """The route's guard (`signed_in`): any active user with a live session, which the `Actor`
+    provider has already checked."""
+
+
+def _items(body: bytes) -> list[ItemRequest]:
+    """The order's lines, from a body that decodes strictly as the route's `OrderIn` (any other
+    raises: the router answers it)."""
+    return [ItemRequest(item.product_id, item.quantity) for item in _decoder.decode(body).items]
 
 
 def place_order(
@@ -66,18 +77,12 @@ def place_order(
     `exception_handlers` (the app's own); bodies over `max_body` bytes go to the router."""
     path = f"{prefix}/orders"
 
-    async def placed(scope: Scope, receive: Receive, send: Send, body: bytes) -> bytes | None:
-        """The order's JSON, or None when the body is not a plain order."""
-        try:
-            order_in = _decoder.decode(body)
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            return None
-        items = [ItemRequest(item.product_id, item.quantity) for item in order_in.items]
-        request: Request[Any, Any, Any] = Request(scope, receive, send)
-        async with container({Request: request}, scope=DIScope.REQUEST) as requested:
-            actor = await requested.get(Actor)
-            place = await requested.get(PlaceOrder)
-            return _encoder.encode(OrderOut.of(await place(actor, items)))
+    async def place(
+        requested: AsyncContainer, _: Any, actor: Actor | None, items: list[ItemRequest]
+    ) -> bytes:
+        assert actor is not None
+        place_order = await requested.get(PlaceOrder)
+        return _encoder.encode(OrderOut.of(await place_order(actor, items)))
 
     def layer(router: ASGIApp) -> ASGIApp:
         async def answer(scope: Scope, receive: Receive, send: Send) -> None:
@@ -91,19 +96,20 @@ def place_order(
             ):
                 await router(scope, receive, send)
                 return
-            body, connected = await read_body(receive)
-            if not connected:
-                return
-            scope["path_template"] = path
-            try:
-                encoded = await placed(scope, receive, send, body)
-            except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
-                await answer_error(exception_handlers, scope, replaying(body, receive), send, error)
-                return
-            if encoded is None:
-                await router(scope, replaying(body, receive), send)
-                return
-            await send_json(send, 201, encoded)
+            await serve_write(
+                router,
+                scope,
+                receive,
+                send,
+                container=container,
+                exception_handlers=exception_handlers,
+                max_body=max_body,
+                template=path,
+                status=201,
+                caller=_signed_in,
+                decode=_items,
+                run=place,
+            )
 
         return answer
 

@@ -16,11 +16,12 @@ the innermost of `wrap_router` beside the other writes, answers
   either refuses goes to the router, which runs the admin guard first and then answers the
   body's 400 or 422, as it always does.
 
-A plain request runs what the route runs, in the same order: the caller from the `Actor`
-provider the guard asks dishka for, the guard's own check (`Actor.ensure_admin`), then
-`RequestRefund`; the answer is 201 with the route's `RefundOut`. Everything else reaches the
-router with the body it sent (`common.replaying`); errors are answered by the app's own
-exception handlers. `scope["path_template"]` is the route's.
+A plain request runs what the route runs, in the route's order (`common.serve_write`): the
+caller from the `Actor` provider the guard asks dishka for and the guard's own check
+(`Actor.ensure_admin`), before any byte of the body is read; then the body and `RequestRefund`;
+the answer is 201 with the route's `RefundOut`. Everything else reaches the router with what was
+read of the body (`common.replaying`); errors are answered by the app's own exception handlers.
+`scope["path_template"]` is the route's.
 `tests/e2e/test_refund_request_fast_path.py` holds the served forms to Litestar's own answers.
 """
 
@@ -31,29 +32,25 @@ from typing import Any
 
 import msgspec
 from dishka import AsyncContainer
-from dishka import Scope as DIScope
-from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.ids import MAX_DB_ID
 from application.payments.refunds import RequestRefund
 from application.ports import RefundOut
-from domain.errors import InvalidInput
 from domain.users import Actor
 from entrypoints.http.bodies import decode_value, parse_json
-from entrypoints.http.fast_path.common import (
-    answer_error,
-    plain_json_post,
-    plain_number,
-    read_body,
-    replaying,
-    send_json,
-)
+from entrypoints.http.fast_path.common import plain_json_post, plain_number, serve_write
 from entrypoints.http.payments import RefundIn
 
 _SUFFIX = "/refunds"
 _encoder = msgspec.json.Encoder()
+
+
+def _refund_in(body: bytes) -> RefundIn:
+    """The route's `RefundIn`, read by the app's body gate and converted strictly with its money
+    decoding; a body either refuses raises, and the router answers it (its guard first)."""
+    return decode_value(parse_json(body), RefundIn)
 
 
 def refund_requests(
@@ -84,26 +81,27 @@ def refund_requests(
             ):
                 await router(scope, receive, send)
                 return
-            body, connected = await read_body(receive)
-            if not connected:
-                return
-            try:
-                data = decode_value(parse_json(body), RefundIn)
-            except InvalidInput:  # the body's 400 or 422, after the guard: the router's
-                await router(scope, replaying(body, receive), send)
-                return
-            scope["path_template"] = template
-            request: Request[Any, Any, Any] = Request(scope, replaying(body, receive), send)
-            try:
-                async with container({Request: request}, scope=DIScope.REQUEST) as requested:
-                    actor = await requested.get(Actor)
-                    actor.ensure_admin()
-                    request_refund = await requested.get(RequestRefund)
-                    refund = await request_refund(actor, payment_id, data.amount, data.reason)
-            except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
-                await answer_error(exception_handlers, scope, replaying(body, receive), send, error)
-                return
-            await send_json(send, 201, _encoder.encode(RefundOut.of(refund)))
+
+            async def refund(requested: AsyncContainer, _: Any, actor: Actor | None, data: RefundIn) -> bytes:
+                assert actor is not None
+                request_refund = await requested.get(RequestRefund)
+                refunded = await request_refund(actor, payment_id, data.amount, data.reason)
+                return _encoder.encode(RefundOut.of(refunded))
+
+            await serve_write(
+                router,
+                scope,
+                receive,
+                send,
+                container=container,
+                exception_handlers=exception_handlers,
+                max_body=max_body,
+                template=template,
+                status=201,
+                caller=Actor.ensure_admin,
+                decode=_refund_in,
+                run=refund,
+            )
 
         return answer
 

@@ -30,19 +30,25 @@ from typing import Any
 
 import msgspec
 from dishka import AsyncContainer
-from dishka import Scope as DIScope
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.payments.settle_webhook import SettleWebhook
 from application.ports import WebhookDelivery
-from domain.errors import InvalidInput
+from domain.users import Actor
 from entrypoints.http.bodies import parse_json
-from entrypoints.http.fast_path.common import answer_error, plain_json_post, read_body, replaying, send_json
+from entrypoints.http.fast_path.common import plain_json_post, serve_write
 from entrypoints.http.payments import client_ip, deliver_webhook, lowercase_headers
 
 _encoder = msgspec.json.Encoder()
+
+
+def _judged(body: bytes) -> bytes:
+    """The raw body (the signature covers its bytes), once the app's body gate has read it as
+    JSON; a body the gate refuses raises, and the router answers it."""
+    parse_json(body)
+    return body
 
 
 def webhooks(
@@ -72,25 +78,28 @@ def webhooks(
             ):
                 await router(scope, receive, send)
                 return
-            body, connected = await read_body(receive)
-            if not connected:
-                return
-            try:
-                parse_json(body)
-            except InvalidInput:  # malformed (400) or a number out of range (422): the router's
-                await router(scope, replaying(body, receive), send)
-                return
-            scope["path_template"] = template
-            request: Request[Any, Any, Any] = Request(scope, replaying(body, receive), send)
-            try:
+
+            async def settle(
+                requested: AsyncContainer, request: Request[Any, Any, Any], _: Actor | None, body: bytes
+            ) -> bytes:
                 delivery = WebhookDelivery(body, lowercase_headers(request), client_ip(request))
-                async with container({Request: request}, scope=DIScope.REQUEST) as requested:
-                    settle = await requested.get(SettleWebhook)
-                    answered = await deliver_webhook(settle, provider, delivery)
-            except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
-                await answer_error(exception_handlers, scope, replaying(body, receive), send, error)
-                return
-            await send_json(send, 200, _encoder.encode(answered))
+                settle_webhook = await requested.get(SettleWebhook)
+                return _encoder.encode(await deliver_webhook(settle_webhook, provider, delivery))
+
+            await serve_write(
+                router,
+                scope,
+                receive,
+                send,
+                container=container,
+                exception_handlers=exception_handlers,
+                max_body=max_body,
+                template=template,
+                status=200,
+                caller=None,
+                decode=_judged,
+                run=settle,
+            )
 
         return answer
 
