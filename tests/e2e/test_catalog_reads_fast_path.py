@@ -22,6 +22,7 @@ from litestar.testing import AsyncTestClient
 from entrypoints.http.app import API_PREFIX, create_app
 from tests.conftest import make_settings
 from tests.e2e.conftest import Api
+from tests.e2e.fast_path_calls import running
 from tests.e2e.test_catalog_caching import shelf
 
 PRODUCTS = f"{API_PREFIX}/products"
@@ -118,16 +119,8 @@ async def app(app_database_url: str) -> AsyncIterator[Litestar]:
     settings = make_settings(app_database_url)
     async with AsyncTestClient(create_app(settings)) as client:
         await shelf(Api(client))
-    app = create_app(settings)
-    inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    await inbox.put({"type": "lifespan.startup"})
-    lifespan = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    running = asyncio.create_task(app(lifespan, inbox.get, outbox.put))  # type: ignore[arg-type]
-    assert (await outbox.get())["type"] == "lifespan.startup.complete"
-    yield app
-    await inbox.put({"type": "lifespan.shutdown"})
-    await running
+    async with running(settings) as app:
+        yield app
 
 
 def _current_etag(answer: dict[str, Any]) -> bytes:

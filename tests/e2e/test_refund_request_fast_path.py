@@ -17,14 +17,12 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from entrypoints.http.app import API_PREFIX, create_app
-from tests.conftest import make_settings
+from entrypoints.http.app import API_PREFIX
 from tests.e2e import fast_path_calls
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
-from tests.e2e.fast_path_calls import JSON, ORIGIN, bearer_of, running
-from tests.e2e.test_webhook_fast_path import CUSTOMER, Headers, new_payment, succeeded
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.e2e.fast_path_calls import JSON, ORIGIN, bearer_of
+from tests.e2e.test_webhook_fast_path import CUSTOMER, Headers, mock_shop, new_payment, succeeded
 
 SAME = ("status", "headers", "document", "route", "user", "unread")
 BLANKED = ("id", "payment_id", "order_id", "created_at", "updated_at")
@@ -46,15 +44,7 @@ async def call(app: Litestar, body: bytes, headers: Headers, **options: Any) -> 
 
 @pytest.fixture
 async def app(app_database_url: str) -> AsyncIterator[Litestar]:
-    """The app with the mock provider, a product of 20.00 and a registered customer."""
-    from tests.e2e.payment_flow import WEBHOOK_SECRET, make_product
-
-    settings = make_settings(app_database_url, payment_webhook_secret=WEBHOOK_SECRET)
-    async with AsyncTestClient(create_app(settings)) as client:
-        api = Api(client)
-        await make_product(api, price="20.00")
-        await api.register(CUSTOMER)
-    async with running(settings) as app:
+    async with mock_shop(app_database_url) as app:
         yield app
 
 

@@ -14,6 +14,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
@@ -55,15 +56,21 @@ async def call(app: Litestar, body: bytes, headers: Headers, **options: Any) -> 
     return answer
 
 
-@pytest.fixture
-async def app(app_database_url: str) -> AsyncIterator[Litestar]:
-    """The app with the mock provider, a product of 20.00 and a registered customer."""
-    settings = make_settings(app_database_url, payment_webhook_secret=WEBHOOK_SECRET)
+@asynccontextmanager
+async def mock_shop(database_url: str) -> AsyncIterator[Litestar]:
+    """The app with the mock provider, a product of 20.00 and a registered customer, started."""
+    settings = make_settings(database_url, payment_webhook_secret=WEBHOOK_SECRET)
     async with AsyncTestClient(create_app(settings)) as client:
         api = Api(client)
         await make_product(api, price="20.00")
         await api.register(CUSTOMER)
     async with running(settings) as app:
+        yield app
+
+
+@pytest.fixture
+async def app(app_database_url: str) -> AsyncIterator[Litestar]:
+    async with mock_shop(app_database_url) as app:
         yield app
 
 

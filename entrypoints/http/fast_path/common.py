@@ -1,5 +1,5 @@
 """What the layers answering in front of the router share: which requests are plain, how a write
-is served (`serve_write`: the caller, the body, the use case, in the route's order), how a body is
+is served (`write_layer`: the caller, the body, the use case, in the route's order), how a body is
 read and handed on to the router when it is not served, and how an error is answered (as
 Litestar's exception middleware would)."""
 
@@ -14,6 +14,7 @@ from typing import Any
 from dishka import AsyncContainer
 from dishka import Scope as DIScope
 from litestar import Request
+from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
     HTTPResponseBodyEvent,
@@ -157,55 +158,94 @@ async def send_json(send: Send, status: int, body: bytes) -> None:
     await send(whole)
 
 
-async def serve_write(
-    router: ASGIApp,
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    *,
-    container: AsyncContainer,
-    exception_handlers: Mapping[type[Exception], Any],
-    max_body: int,
-    template: str,
-    status: int,
-    caller: Callable[[Actor], None] | None,
-    decode: Callable[[bytes], Any],
-    run: Callable[[AsyncContainer, Request[Any, Any, Any], Actor | None, Any], Awaitable[bytes]],
-) -> None:
-    """Serve one plain write as its route would, in the route's order.
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What a write's use case is given: the request scope of the container, the request, the
+    caller (None for a route without one), the decoded body and the path's parameter."""
 
-    In a request scope of `container`: with `caller`, the `Actor` (the provider the route's guard
-    asks for) is judged by `caller` (the guard's own check) before any byte of the body is read,
-    as Litestar runs guards before reading a body; then the body, at most `max_body` bytes;
-    `decode(body)` gives the use case's input, or None or an error for a body that is not plain;
-    `run(scope, request, actor, data)` the JSON answered with `status`. A body that is not plain,
-    not whole or over the limit goes to `router` with the messages read (the router answers it,
-    its guard first, as always); an error of the caller's check or of the use case is answered by
-    `exception_handlers`. `template` is the route's, for metrics and the access log.
+    requested: AsyncContainer
+    request: Request[Any, Any, Any]
+    actor: Actor | None
+    data: Any
+    parameter: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One write route served in front of the router (`write_layer`).
+
+    `match(path)` is the path's parameter, or None for a path that is not this route's (True for
+    a route without one); `caller`, the guard's own check of the `Actor` (None: a route nobody
+    signs in to); `decode(body)` the use case's input, or None or an error for a body the router
+    is to answer; `run(call)` the JSON answered with `status`; `template` the route's, for metrics
+    and the access log.
     """
-    scope["path_template"] = template
-    request: Request[Any, Any, Any] = Request(scope, receive, send)
-    read: ReadBody | None = None
-    answer = b""
-    try:
-        async with container({Request: request}, scope=DIScope.REQUEST) as requested:
-            actor = None
-            if caller is not None:
-                actor = await requested.get(Actor)
-                caller(actor)
-            read = await read_body(receive, max_body)
-            data = _plain_data(read, decode)
-            if data is not None:
-                answer = await run(requested, request, actor, data)
-    except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
-        await answer_error(
-            exception_handlers, scope, replaying(read, receive) if read else receive, send, error
-        )
-        return
-    if data is None:
-        await router(scope, replaying(read, receive), send)
-        return
-    await send_json(send, status, answer)
+
+    template: str
+    status: int
+    match: Callable[[str], Any]
+    caller: Callable[[Actor], None] | None
+    decode: Callable[[bytes], Any]
+    run: Callable[[Call], Awaitable[bytes]]
+
+
+def write_layer(
+    container: AsyncContainer, exception_handlers: Mapping[type[Exception], Any], max_body: int, write: Write
+) -> Callable[[ASGIApp], ASGIApp]:
+    """The layer for `wrap_router` serving `write`'s plain POSTs; anything else goes to the router.
+
+    Plain: no query string, no root path, headers `plain_json_post` accepts (a bearer token when
+    the route has a caller), then a body `write.decode` takes. Served in the route's order: in a
+    request scope of `container`, the `Actor` (the provider the route's guard asks for) judged by
+    `write.caller` before any byte of the body is read, as Litestar runs guards before reading a
+    body; then the body, at most `max_body` bytes; then `write.run`. A body that is not plain, not
+    whole or over the limit goes to the router with the messages read (the router answers it, its
+    guard first, as always); an error of the caller's check or of the use case is answered by
+    `exception_handlers`.
+    """
+    bearer = write.caller is not None
+
+    def layer(router: ASGIApp) -> ASGIApp:
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await router(scope, receive, send)
+                return
+            parameter = write.match(scope["path"])
+            if (
+                parameter is None
+                or scope["method"] != "POST"
+                or scope["query_string"]
+                or scope.get("root_path")
+                or not plain_json_post(scope["headers"], max_body, bearer=bearer)
+            ):
+                await router(scope, receive, send)
+                return
+            scope["path_template"] = write.template
+            request: Request[Any, Any, Any] = Request(scope, receive, send)
+            read: ReadBody | None = None
+            answered = b""
+            try:
+                async with container({Request: request}, scope=DIScope.REQUEST) as requested:
+                    actor = None
+                    if write.caller is not None:
+                        actor = await requested.get(Actor)
+                        write.caller(actor)
+                    read = await read_body(receive, max_body)
+                    data = _plain_data(read, write.decode)
+                    if data is not None:
+                        answered = await write.run(Call(requested, request, actor, data, parameter))
+            except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
+                replay = replaying(read, receive) if read else receive
+                await answer_error(exception_handlers, scope, replay, send, error)
+                return
+            if data is None:
+                await router(scope, replaying(read, receive), send)
+                return
+            await send_json(send, write.status, answered)
+
+        return answer
+
+    return layer
 
 
 def _plain_data(read: ReadBody, decode: Callable[[bytes], Any]) -> Any:

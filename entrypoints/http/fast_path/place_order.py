@@ -17,7 +17,7 @@ catalog reads, answers `POST {prefix}/orders` itself when the request is plain:
   fields, strings for numbers or ids out of range all fail to decode and go to the router,
   which answers them with its 400/422 problems).
 
-A plain request runs what the route runs, in the route's order (`common.serve_write`): the
+A plain request runs what the route runs, in the route's order (`common.write_layer`): the
 caller is authenticated by the same `Actor` provider the route's guard asks dishka for, in a
 request scope of the same container, before any byte of the body is read (so 401, 403 and 503
 are the same problems, and a caller who is refused sends no body to buffer); then the body, then
@@ -37,19 +37,12 @@ from typing import Any
 
 import msgspec
 from dishka import AsyncContainer
-from litestar.enums import ScopeType
-from litestar.types import (
-    ASGIApp,
-    Receive,
-    Scope,
-    Send,
-)
 
 from application.orders.place_order import PlaceOrder
 from application.ports import OrderOut
 from domain.orders import ItemRequest
 from domain.users import Actor
-from entrypoints.http.fast_path.common import plain_json_post, serve_write
+from entrypoints.http.fast_path.common import Call, Write, write_layer
 from entrypoints.http.orders import OrderIn
 
 _decoder = msgspec.json.Decoder(OrderIn)
@@ -77,40 +70,17 @@ def place_order(
     `exception_handlers` (the app's own); bodies over `max_body` bytes go to the router."""
     path = f"{prefix}/orders"
 
-    async def place(
-        requested: AsyncContainer, _: Any, actor: Actor | None, items: list[ItemRequest]
-    ) -> bytes:
-        assert actor is not None
-        place_order = await requested.get(PlaceOrder)
-        return _encoder.encode(OrderOut.of(await place_order(actor, items)))
+    async def place(call: Call) -> bytes:
+        assert call.actor is not None
+        place_order = await call.requested.get(PlaceOrder)
+        return _encoder.encode(OrderOut.of(await place_order(call.actor, call.data)))
 
-    def layer(router: ASGIApp) -> ASGIApp:
-        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            if (
-                scope["type"] != ScopeType.HTTP
-                or scope["path"] != path
-                or scope["method"] != "POST"
-                or scope["query_string"]
-                or scope.get("root_path")
-                or not plain_json_post(scope["headers"], max_body, bearer=True)
-            ):
-                await router(scope, receive, send)
-                return
-            await serve_write(
-                router,
-                scope,
-                receive,
-                send,
-                container=container,
-                exception_handlers=exception_handlers,
-                max_body=max_body,
-                template=path,
-                status=201,
-                caller=_signed_in,
-                decode=_items,
-                run=place,
-            )
-
-        return answer
-
-    return layer
+    write = Write(
+        template=path,
+        status=201,
+        match=lambda requested: True if requested == path else None,
+        caller=_signed_in,
+        decode=_items,
+        run=place,
+    )
+    return write_layer(container, exception_handlers, max_body, write)

@@ -16,7 +16,7 @@ the innermost of `wrap_router` beside the other writes, answers
   either refuses goes to the router, which runs the admin guard first and then answers the
   body's 400 or 422, as it always does.
 
-A plain request runs what the route runs, in the route's order (`common.serve_write`): the
+A plain request runs what the route runs, in the route's order (`common.write_layer`): the
 caller from the `Actor` provider the guard asks dishka for and the guard's own check
 (`Actor.ensure_admin`), before any byte of the body is read; then the body and `RequestRefund`;
 the answer is 201 with the route's `RefundOut`. Everything else reaches the router with what was
@@ -32,15 +32,13 @@ from typing import Any
 
 import msgspec
 from dishka import AsyncContainer
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.ids import MAX_DB_ID
 from application.payments.refunds import RequestRefund
 from application.ports import RefundOut
 from domain.users import Actor
 from entrypoints.http.bodies import decode_value, parse_json
-from entrypoints.http.fast_path.common import plain_json_post, plain_number, serve_write
+from entrypoints.http.fast_path.common import Call, Write, plain_number, write_layer
 from entrypoints.http.payments import RefundIn
 
 _SUFFIX = "/refunds"
@@ -59,50 +57,24 @@ def refund_requests(
     """The layer for `wrap_router`: plain `POST {prefix}/payments/{payment_id}/refunds`; errors are
     answered by `exception_handlers` (the app's own); bodies over `max_body` bytes go to the router."""
     payments = f"{prefix}/payments/"
-    template = f"{prefix}/payments/{{payment_id}}/refunds"
 
     def payment_of(path: str) -> int | None:
         if not path.startswith(payments) or not path.endswith(_SUFFIX):
             return None
         return plain_number(path[len(payments) : -len(_SUFFIX)].encode(), 0, MAX_DB_ID)
 
-    def layer(router: ASGIApp) -> ASGIApp:
-        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await router(scope, receive, send)
-                return
-            payment_id = payment_of(scope["path"])
-            if (
-                payment_id is None
-                or scope["method"] != "POST"
-                or scope["query_string"]
-                or scope.get("root_path")
-                or not plain_json_post(scope["headers"], max_body, bearer=True)
-            ):
-                await router(scope, receive, send)
-                return
+    async def refund(call: Call) -> bytes:
+        assert call.actor is not None
+        request_refund = await call.requested.get(RequestRefund)
+        refunded = await request_refund(call.actor, call.parameter, call.data.amount, call.data.reason)
+        return _encoder.encode(RefundOut.of(refunded))
 
-            async def refund(requested: AsyncContainer, _: Any, actor: Actor | None, data: RefundIn) -> bytes:
-                assert actor is not None
-                request_refund = await requested.get(RequestRefund)
-                refunded = await request_refund(actor, payment_id, data.amount, data.reason)
-                return _encoder.encode(RefundOut.of(refunded))
-
-            await serve_write(
-                router,
-                scope,
-                receive,
-                send,
-                container=container,
-                exception_handlers=exception_handlers,
-                max_body=max_body,
-                template=template,
-                status=201,
-                caller=Actor.ensure_admin,
-                decode=_refund_in,
-                run=refund,
-            )
-
-        return answer
-
-    return layer
+    write = Write(
+        template=f"{prefix}/payments/{{payment_id}}/refunds",
+        status=201,
+        match=payment_of,
+        caller=Actor.ensure_admin,
+        decode=_refund_in,
+        run=refund,
+    )
+    return write_layer(container, exception_handlers, max_body, write)

@@ -30,15 +30,11 @@ from typing import Any
 
 import msgspec
 from dishka import AsyncContainer
-from litestar import Request
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.payments.settle_webhook import SettleWebhook
 from application.ports import WebhookDelivery
-from domain.users import Actor
 from entrypoints.http.bodies import parse_json
-from entrypoints.http.fast_path.common import plain_json_post, serve_write
+from entrypoints.http.fast_path.common import Call, Write, write_layer
 from entrypoints.http.payments import client_ip, deliver_webhook, lowercase_headers
 
 _encoder = msgspec.json.Encoder()
@@ -61,46 +57,18 @@ def webhooks(
     """The layer for `wrap_router`: plain deliveries to `{prefix}/payments/webhook/{provider}` for
     each of `providers` (the enabled ones); errors are answered by `exception_handlers`."""
     paths = {f"{prefix}/payments/webhook/{name}": name for name in providers}
-    template = f"{prefix}/payments/webhook/{{provider}}"
 
-    def layer(router: ASGIApp) -> ASGIApp:
-        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await router(scope, receive, send)
-                return
-            provider = paths.get(scope["path"])
-            if (
-                provider is None
-                or scope["method"] != "POST"
-                or scope["query_string"]
-                or scope.get("root_path")
-                or not plain_json_post(scope["headers"], max_body, bearer=False)
-            ):
-                await router(scope, receive, send)
-                return
+    async def settle(call: Call) -> bytes:
+        delivery = WebhookDelivery(call.data, lowercase_headers(call.request), client_ip(call.request))
+        settle_webhook = await call.requested.get(SettleWebhook)
+        return _encoder.encode(await deliver_webhook(settle_webhook, call.parameter, delivery))
 
-            async def settle(
-                requested: AsyncContainer, request: Request[Any, Any, Any], _: Actor | None, body: bytes
-            ) -> bytes:
-                delivery = WebhookDelivery(body, lowercase_headers(request), client_ip(request))
-                settle_webhook = await requested.get(SettleWebhook)
-                return _encoder.encode(await deliver_webhook(settle_webhook, provider, delivery))
-
-            await serve_write(
-                router,
-                scope,
-                receive,
-                send,
-                container=container,
-                exception_handlers=exception_handlers,
-                max_body=max_body,
-                template=template,
-                status=200,
-                caller=None,
-                decode=_judged,
-                run=settle,
-            )
-
-        return answer
-
-    return layer
+    write = Write(
+        template=f"{prefix}/payments/webhook/{{provider}}",
+        status=200,
+        match=paths.get,
+        caller=None,
+        decode=_judged,
+        run=settle,
+    )
+    return write_layer(container, exception_handlers, max_body, write)
