@@ -199,8 +199,3 @@ async def test_a_keyed_request_reaches_the_route_that_records_it(
     assert (first["status"], again["status"]) == (201, 201)
     assert json.loads(first["body"]) == json.loads(again["body"])
     assert again["headers"].get(b"idempotent-replayed") == b"true"
-
-
-async def test_the_fast_paths_template_is_the_routes(app: Litestar) -> None:
-    templates = {route.path_format for route in app.routes}
-    assert f"{API_PREFIX}/payments/{{payment_id}}/refunds" in templates
