@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from dishka import Provider
 from litestar import Litestar
 
 from entrypoints.http.app import create_app
@@ -32,11 +33,13 @@ async def call(
     stated_length: int | None = None,
     leaves: bool = False,
     root_path: str = "",
+    sent: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`body` sent in `chunks` ASGI messages, with its `Content-Length` (or `stated_length`, or
     none); with `leaves`, the client disconnects before the last piece. The answer: status,
     headers, body, whether the router handled it, the route label, the user the access log
-    names, and how many of the body's messages were never read (`unread`)."""
+    names, and how many of the body's messages were never read (`unread`). `sent` collects the
+    messages the app sent, also when it raises."""
     stated = len(body) if stated_length is None else stated_length
     scope: dict[str, Any] = {
         "type": "http",
@@ -65,7 +68,7 @@ async def call(
     ]
     if leaves:
         messages[-1] = {"type": "http.disconnect"}
-    sent: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = [] if sent is None else sent
 
     async def receive() -> dict[str, Any]:
         if not messages:
@@ -73,18 +76,18 @@ async def call(
         return messages.pop(0)
 
     async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+        out.append(message)
 
     await app(scope, receive, send)  # type: ignore[arg-type]
     unread = len(messages)
-    if not sent:  # nothing answered (a client that left)
-        sent = [{"status": None, "headers": [(b"x-request-id", b"")]}]
-    body_sent = b"".join(m.get("body", b"") for m in sent[1:])
-    headers_sent = dict(sent[0]["headers"])
+    if not out:  # nothing answered (a client that left)
+        out.append({"status": None, "headers": [(b"x-request-id", b"")]})
+    body_sent = b"".join(m.get("body", b"") for m in out[1:])
+    headers_sent = dict(out[0]["headers"])
     assert headers_sent.pop(b"content-length", str(len(body_sent)).encode()) == str(len(body_sent)).encode()
     headers_sent.pop(b"x-request-id")
     return {
-        "status": sent[0]["status"],
+        "status": out[0]["status"],
         "headers": headers_sent,
         "body": body_sent,
         "routed": "route_handler" in scope,
@@ -95,9 +98,10 @@ async def call(
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Litestar]:
-    """The app started in the caller's event loop (its pools belong to it), stopped afterwards."""
-    app = create_app(settings)
+async def running(settings: Settings, *overrides: Provider) -> AsyncIterator[Litestar]:
+    """The app (with `overrides` of its providers) started in the caller's event loop (its pools
+    belong to it), stopped afterwards."""
+    app = create_app(settings, *overrides)
     inbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     outbox: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     await inbox.put({"type": "lifespan.startup"})

@@ -205,8 +205,21 @@ def _exponent(payment: dict[str, Any]) -> tuple[bytes, Headers]:
     return body, [*headers, JSON]
 
 
-@pytest.mark.parametrize("make", [_text, _not_json, _too_deep, _exponent])
-async def test_every_other_body_reaches_the_router_with_its_body(
+@pytest.mark.parametrize("make", [_not_json, _too_deep, _exponent])
+async def test_a_body_the_gate_refuses_is_its_own_problem(app: Litestar, bearer: Headers, make: Any) -> None:
+    ours, litestars = await both(app, bearer, make)
+    assert not ours["routed"]
+    assert ours["status"] in (400, 422), ours
+    assert {k: ours[k] for k in SAME} == {k: litestars[k] for k in SAME}
+
+
+def _empty(payment: dict[str, Any]) -> tuple[bytes, Headers]:
+    body, headers = signed(b"")
+    return body, [*headers, JSON]
+
+
+@pytest.mark.parametrize("make", [_text, _empty])
+async def test_another_content_type_or_no_body_reaches_the_router(
     app: Litestar, bearer: Headers, make: Any
 ) -> None:
     ours, litestars = await both(app, bearer, make)

@@ -25,6 +25,7 @@ from litestar.types import (
     Send,
 )
 
+from domain.errors import InvalidInput
 from domain.users import Actor
 
 _PLAIN_HOST = re.compile(rb"[0-9A-Za-z.\-:\[\]]*")
@@ -176,9 +177,11 @@ class Write:
 
     `match(path)` is the path's parameter, or None for a path that is not this route's (True for
     a route without one); `caller`, the guard's own check of the `Actor` (None: a route nobody
-    signs in to); `decode(body)` the use case's input, or None or an error for a body the router
-    is to answer; `run(call)` the JSON answered with `status`; `template` the route's, for metrics
-    and the access log.
+    signs in to); `decode(body)` the use case's input from a non-empty body, raising the
+    `InvalidInput` the route's body gate raises for the same bytes (it is answered as the route
+    answers it; the decoders are built from the gate's own functions, `bodies.parse_json` and
+    `bodies.decode_value`); `run(call)` the JSON answered with `status`; `template` the route's,
+    for metrics and the access log.
     """
 
     template: str
@@ -198,9 +201,10 @@ def write_layer(
     the route has a caller), then a body `write.decode` takes. Served in the route's order: in a
     request scope of `container`, the `Actor` (the provider the route's guard asks for) judged by
     `write.caller` before any byte of the body is read, as Litestar runs guards before reading a
-    body; then the body, at most `max_body` bytes; then `write.run`. A body that is not plain, not
-    whole or over the limit goes to the router with the messages read (the router answers it, its
-    guard first, as always); an error of the caller's check or of the use case is answered by
+    body; then the body, at most `max_body` bytes; then `write.run`. A body the route's gate refuses
+    is answered with the gate's error, as the route answers it; a body that is not whole or over
+    the limit goes to the router with the messages read (the router answers it, its guard first,
+    as always); an error of the caller's check or of the use case is answered by
     `exception_handlers`.
     """
     bearer = write.caller is not None
@@ -223,7 +227,7 @@ def write_layer(
             scope["path_template"] = write.template
             request: Request[Any, Any, Any] = Request(scope, receive, send)
             read: ReadBody | None = None
-            answered = b""
+            answered = False
             try:
                 async with container({Request: request}, scope=DIScope.REQUEST) as requested:
                     actor = None
@@ -233,15 +237,19 @@ def write_layer(
                     read = await read_body(receive, max_body)
                     data = _plain_data(read, write.decode)
                     if data is not None:
-                        answered = await write.run(Call(requested, request, actor, data, parameter))
-            except Exception as error:  # noqa: BLE001 - answered by the app's own exception handlers
+                        body = await write.run(Call(requested, request, actor, data, parameter))
+                        # Answered before the request scope closes, as Litestar answers before
+                        # its own request scope ends.
+                        await send_json(send, write.status, body)
+                        answered = True
+            except Exception as error:
+                if answered:
+                    raise  # after the answer started, as Litestar re-raises it
                 replay = replaying(read, receive) if read else receive
                 await answer_error(exception_handlers, scope, replay, send, error)
                 return
             if data is None:
                 await router(scope, replaying(read, receive), send)
-                return
-            await send_json(send, write.status, answered)
 
         return answer
 
@@ -249,10 +257,15 @@ def write_layer(
 
 
 def _plain_data(read: ReadBody, decode: Callable[[bytes], Any]) -> Any:
-    """`decode`'s input for the use case, or None when the router is to answer the body."""
-    if not read.complete:
+    """`decode`'s input for the use case, or None when the router is to answer the request: a body
+    that is not whole, an empty one (the router's own 400), or one `decode` fails on in a way the
+    body gate does not name. The gate's `InvalidInput` is raised, to be answered as the route
+    answers it without reading the body a second time."""
+    if not read.complete or not read.data:
         return None
     try:
         return decode(read.data)
-    except Exception:  # noqa: BLE001 - whatever is wrong with the body, the router answers it
+    except InvalidInput:
+        raise
+    except Exception:  # noqa: BLE001 - whatever else is wrong with the body, the router answers it
         return None

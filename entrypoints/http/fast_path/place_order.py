@@ -13,19 +13,19 @@ catalog reads, answers `POST {prefix}/orders` itself when the request is plain:
 - headers `common.plain_json_post` accepts: one bearer token, a JSON body of one stated length
   within `MAX_BODY_BYTES`, no `Origin`, no `Idempotency-Key` (a keyed placement goes through
   the route, which records it on the key), a plain `Host`;
-- a body that decodes strictly as `OrderIn` (msgspec, the same type the route takes: unknown
-  fields, strings for numbers or ids out of range all fail to decode and go to the router,
-  which answers them with its 400/422 problems).
+- a body that decodes strictly as `OrderIn` (msgspec, the same type the route takes). A body it
+  refuses is read by the route's own body gate (`parse_json`, `decode_value`), whose 400 or 422
+  is answered as the route answers it, without reading the body twice.
 
 A plain request runs what the route runs, in the route's order (`common.write_layer`): the
 caller is authenticated by the same `Actor` provider the route's guard asks dishka for, in a
 request scope of the same container, before any byte of the body is read (so 401, 403 and 503
 are the same problems, and a caller who is refused sends no body to buffer); then the body, then
 `PlaceOrder`; its answer is 201 with the `OrderOut` the route returns, its headers Litestar's.
-A body that is not plain (or not whole: a client that left, more bytes than the limit) reaches
-the router with the messages already read (`common.replaying`), and the router answers it as
-always. An error is answered by the app's own exception handlers, as Litestar's exception
-middleware answers it. `scope["path_template"]` is the route's, for metrics and the access log.
+A body that is not whole (a client that left, more bytes than the limit) or empty reaches the
+router with the messages already read (`common.replaying`), and the router answers it as always.
+An error is answered by the app's own exception handlers, as Litestar's exception middleware
+answers it. `scope["path_template"]` is the route's, for metrics and the access log.
 `tests/e2e/test_place_order_fast_path.py` holds the served forms to
 Litestar's own answers, byte for byte.
 """
@@ -42,6 +42,7 @@ from application.orders.place_order import PlaceOrder
 from application.ports import OrderOut
 from domain.orders import ItemRequest
 from domain.users import Actor
+from entrypoints.http.bodies import decode_value, parse_json
 from entrypoints.http.fast_path.common import Call, Write, write_layer
 from entrypoints.http.orders import OrderIn
 
@@ -55,9 +56,14 @@ def _signed_in(_: Actor) -> None:
 
 
 def _items(body: bytes) -> list[ItemRequest]:
-    """The order's lines, from a body that decodes strictly as the route's `OrderIn` (any other
-    raises: the router answers it)."""
-    return [ItemRequest(item.product_id, item.quantity) for item in _decoder.decode(body).items]
+    """The order's lines: msgspec's typed decoder for the plain case; for a body it refuses, the
+    route's own body gate (`parse_json`, then `decode_value` into `OrderIn`), which raises the
+    InvalidInput the route answers, or gives what the route would take."""
+    try:
+        order_in = _decoder.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        order_in = decode_value(parse_json(body), OrderIn)
+    return [ItemRequest(item.product_id, item.quantity) for item in order_in.items]
 
 
 def place_order(

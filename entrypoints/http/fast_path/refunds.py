@@ -12,16 +12,16 @@ the innermost of `wrap_router` beside the other writes, answers
   `max_body`, no `Origin`, no `Idempotency-Key`: a keyed request goes through the route, which
   records it on the key);
 - the body is read by the app's body gate (`bodies.parse_json`) and converted strictly to the
-  route's `RefundIn` (`bodies.decode_value`, with the money decoding every route uses). A body
-  either refuses goes to the router, which runs the admin guard first and then answers the
-  body's 400 or 422, as it always does.
+  route's `RefundIn` (`bodies.decode_value`, with the money decoding every route uses): the
+  route's own steps, so a body either refuses is answered with their 400 or 422 after the
+  caller's check, as the route answers it.
 
 A plain request runs what the route runs, in the route's order (`common.write_layer`): the
 caller from the `Actor` provider the guard asks dishka for and the guard's own check
 (`Actor.ensure_admin`), before any byte of the body is read; then the body and `RequestRefund`;
-the answer is 201 with the route's `RefundOut`. Everything else reaches the router with what was
-read of the body (`common.replaying`); errors are answered by the app's own exception handlers.
-`scope["path_template"]` is the route's.
+the answer is 201 with the route's `RefundOut`. A body that is not whole or empty, and any other
+request, reaches the router with what was read of the body (`common.replaying`); errors are
+answered by the app's own exception handlers. `scope["path_template"]` is the route's.
 `tests/e2e/test_refund_request_fast_path.py` holds the served forms to Litestar's own answers.
 """
 
@@ -47,7 +47,7 @@ _encoder = msgspec.json.Encoder()
 
 def _refund_in(body: bytes) -> RefundIn:
     """The route's `RefundIn`, read by the app's body gate and converted strictly with its money
-    decoding; a body either refuses raises, and the router answers it (its guard first)."""
+    decoding; a body either refuses raises their InvalidInput, answered as the route answers it."""
     return decode_value(parse_json(body), RefundIn)
 
 

@@ -11,14 +11,16 @@ order placements, answers `POST {prefix}/payments/webhook/{provider}` itself whe
 - there is no query string and no root path, and the headers are ones `common.plain_json_post`
   accepts (a JSON body of one stated length within `max_body`, no `Origin`, no
   `Idempotency-Key`, a plain `Host`);
-- the body is a JSON document as the app's body gate (`entrypoints.http.bodies.parse_json`)
-  reads it: a body the gate refuses goes to the router, which answers its 400 or 422.
+- the body is not empty. The app's body gate (`entrypoints.http.bodies.parse_json`) reads it
+  as the route's would, and a body it refuses is answered with its 400 or 422, as the route
+  answers it.
 
-Everything else reaches the router with the body it sent (`common.replaying`). A plain delivery
-runs what the route runs: a `WebhookDelivery` of the raw body, the headers as the route reads
-them (`lowercase_headers`) and the client's address (`client_ip`), settled by `SettleWebhook`
-from a request scope of the same container, answered 200 with the route's `WebhookOut`. An
-error is answered by the app's own exception handlers (`common.answer_error`).
+Everything else (a body not whole or empty included) reaches the router with what was read of
+the body (`common.replaying`). A plain delivery runs what the route runs: a `WebhookDelivery` of
+the raw body, the headers as the route reads them (`lowercase_headers`) and the client's address
+(`client_ip`), settled by `SettleWebhook` from a request scope of the same container, answered
+200 with the route's `WebhookOut`. An error is answered by the app's own exception handlers
+(`common.answer_error`).
 `scope["path_template"]` is the route's. `tests/e2e/test_webhook_fast_path.py` holds the served
 forms to Litestar's own answers, byte for byte.
 """
@@ -42,7 +44,7 @@ _encoder = msgspec.json.Encoder()
 
 def _judged(body: bytes) -> bytes:
     """The raw body (the signature covers its bytes), once the app's body gate has read it as
-    JSON; a body the gate refuses raises, and the router answers it."""
+    JSON; a body the gate refuses raises its InvalidInput, answered as the route answers it."""
     parse_json(body)
     return body
 
