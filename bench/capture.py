@@ -35,6 +35,8 @@ from bench.servers import Server, api_server, free_port
 
 CAPTURE_DB = "storefront_capture"
 
+_TAKEN_IDS = (r"SELECT .* AS new_order_id, .* AS new_line_ids FROM products ", "\\aset")
+
 PLACE_ORDER = FloorSpec(
     name="place-order-tracked",
     scenario=PLACE_TRACKED,
@@ -46,7 +48,9 @@ PLACE_ORDER = FloorSpec(
 \\set product_b greatest(:x, :y)
 \\set user_id random(:customer_first, :customer_last)
 """,
-    generated={"order_id": ("orders", "order_")},
+    # The order's and its lines' ids are taken by the products read (adapters/sql/hot_path.py,
+    # `_ORDERABLE`): one row per product, each carrying them (`\\aset` keeps the last row's).
+    generated={"new_order_id": _TAKEN_IDS, "new_line_ids": _TAKEN_IDS},
 )
 
 # Each client settles its own pending payments, one after the other (k counts its transactions):
@@ -69,7 +73,7 @@ REFUND_REQUEST = FloorSpec(
 \\set payment_id random(:payment_first, :payment_last)
 \\set order_id :payment_id + :order_offset
 """,
-    generated={"refund_id": ("refunds", "refund_")},
+    generated={"refund_id": floors.inserted_into("refunds", "refund_")},
     # The floor's refunds are the database's work only: their jobs (keyed md5(random()), the
     # app's are `storefront-refund-<id>`) are buried, or the bench's job worker would carry
     # thousands of them out during the scenarios that follow and load the machine they share.
@@ -129,7 +133,16 @@ def _place_order_request(ctx: CaptureContext) -> Callable[[int], dict[str, str]]
         if answer.status != 201:
             raise RuntimeError(f"capture: placing an order answered {answer.status}: {answer.text[:300]}")
         order = json.loads(answer.text)
-        return {"user_id": str(user), "product_a": str(a), "product_b": str(b), "order_id": str(order["id"])}
+        lines = asyncio.run(
+            _fetch(ctx.url, "SELECT id FROM order_lines WHERE order_id = $1 ORDER BY id", order["id"])
+        )
+        return {
+            "user_id": str(user),
+            "product_a": str(a),
+            "product_b": str(b),
+            "new_order_id": str(order["id"]),
+            "new_line_ids": "{" + ",".join(str(line["id"]) for line in lines) + "}",
+        }
 
     return request
 

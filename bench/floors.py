@@ -9,8 +9,8 @@ the pgbench script made from them is `bench/floors/<name>.sql`:
 - a parameter equal to one of the request's inputs in all three captures becomes that pgbench
   variable (`:product_a`, `:user_id`…, drawn per transaction by the script's `\\set` lines), or
   `:input % m` when it is that in all three (the catalog-version shard);
-- a value the database generated (the new order's id) comes from `\\gset` on the statement that
-  returned it;
+- a value the database generated (the new order's id) comes from `\\gset` or `\\aset` on the
+  statement that returned it;
 - other parameters that differ between captures: a timestamp becomes `now()`, a random-looking
   token `md5(random()::text)`, anything else the first capture's value, as is every parameter
   the same in all three.
@@ -80,7 +80,9 @@ class FloorSpec:
     `request(i)` sends the i-th captured request and returns its inputs' values by variable
     name; `prelude` are the pgbench lines that draw those inputs per transaction (they may use
     the `-D` variables `defines` returns for the bench database); `generated` maps a variable
-    the database makes to the `(table, gset prefix)` of the INSERT … RETURNING that makes it.
+    the database makes to `(pattern, command)`: the first statement matching the regular
+    expression `pattern` returns it, and ends with the pgbench `command` that stores it
+    (`\\gset <prefix>` for one row, `\\aset` for the last of several).
     """
 
     name: str  # the file stem under bench/floors/
@@ -90,6 +92,13 @@ class FloorSpec:
     # SQL run once after each pgbench run: what the floor's transactions left that the app's
     # processes would otherwise act on (not measured).
     afterwards: str = ""
+
+
+def inserted_into(table: str, prefix: str) -> tuple[str, str]:
+    """`generated`'s entry for an id made by an INSERT … RETURNING into `table` (or a WITH whose
+    first data-modifying CTE is that INSERT: order and lines in one statement), whose first
+    output column is the new row's id: `\\gset <prefix>`."""
+    return rf"(WITH \w+ AS \(\s*)?INSERT INTO {re.escape(table)}\b.* RETURNING ", f"\\gset {prefix}"
 
 
 # ---- reading the log ---------------------------------------------------------------------
@@ -294,22 +303,15 @@ def pgbench_script(spec: FloorSpec, captures: Sequence[Capture]) -> str:
         sql = _substitute(statement.sql, replacements)
         sql = sql.rstrip(";")
         ending = ";"
-        for var, (table, prefix) in spec.generated.items():
-            if var in gset_done:
-                continue
-            # The INSERT itself, or a WITH whose first data-modifying CTE is it (order and lines
-            # in one statement): its first output column is the new row's id.
-            if (
-                re.match(rf"(WITH \w+ AS \(\s*)?INSERT INTO {re.escape(table)}\b", sql)
-                and " RETURNING " in sql
-            ):
-                ending = f" \\gset {prefix}"
+        for var, (pattern, command) in spec.generated.items():
+            if var not in gset_done and re.match(pattern, sql):
+                ending = f" {command}"
                 gset_done.add(var)
         body.append(sql + ending)
     missing = set(spec.generated) - gset_done
     if missing:
         raise RuntimeError(
-            f"{spec.name}: no INSERT … RETURNING makes {', '.join(sorted(missing))}:\n" + "\n".join(body)
+            f"{spec.name}: no statement returns {', '.join(sorted(missing))}:\n" + "\n".join(body)
         )
     lines = [
         f"-- The database floor of “{spec.scenario}”: the statements the API sends for one request,",

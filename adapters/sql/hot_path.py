@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import BigInteger, Boolean, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeDecorator
 
 from adapters.sql.errors import domain_error_for
 from adapters.sql.jobs import SqlJobRepository
@@ -42,12 +43,12 @@ from adapters.sql.orders import ORDER_LINES, ORDERS, SqlOrderRepository, SqlStoc
 from adapters.sql.payments import PAYMENTS, SqlPaymentEventRepository, SqlPaymentRepository
 from adapters.sql.refunds import REFUNDS, SqlRefundRepository
 from adapters.sql.repositories import PRODUCTS
-from adapters.sql.tables import order_lines
+from adapters.sql.tables import order_events, order_lines, orders
 from application.ports import NewJob, NewPayment, NewRefund, OrderableProduct, OrderToPay
 from domain.jobs import Job, JobStatus
 from domain.money import Money
-from domain.order_events import OrderEvent
-from domain.orders import Order, OrderStatus
+from domain.order_events import OrderEvent, OrderEventType
+from domain.orders import Order, OrderStatus, OutOfStock, Shortage
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
 from domain.refunds import Refund, RefundStatus
 
@@ -102,29 +103,62 @@ def _one_line(sql: str) -> str:
 
 
 class _Driver:
-    """Lazily fetched asyncpg connection of one unit of work."""
+    """Lazily fetched asyncpg connection of one unit of work, and its placement written behind.
+
+    `placement` holds what placing an order has read and taken but not yet sent (see
+    `_Placement`); any other statement of the unit of work (`get`) sends it first, and the unit
+    of work's commit sends it last (`flush(final=True)`).
+    """
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
-        self._driver: Any = None
+        self.placement: _Placement | None = None
 
     async def get(self) -> Any:
-        if self._driver is None:
-            self._driver = await driver_connection(self._conn)
-        return self._driver
+        """The asyncpg connection inside the unit of work's transaction (begun if need be, also
+        after a commit), with what is written behind sent first."""
+        if self.placement is not None and self.placement.pending:
+            await self.flush(final=False)
+        return await driver_connection(self._conn)
 
     async def as_is(self) -> Any:
         """The asyncpg connection without beginning a transaction: a statement sent before the
         unit of work began one runs on its own (autocommit), inside the transaction otherwise."""
-        if self._driver is not None:
-            return self._driver
         return adapted_connection(self._conn)._connection
+
+    async def flush(self, *, final: bool) -> None:
+        """Send the placement's writes (`_PLACE`), if any are pending.
+
+        `final` (the unit of work commits next): when no transaction was begun, the one
+        statement runs on its own and is atomic by itself, so no `BEGIN` and `COMMIT` are
+        sent. Otherwise it runs inside the unit of work's transaction, begun if need be.
+        Raises OutOfStock when a line's stock, locked, no longer covers it: nothing is written.
+        """
+        placement = self.placement
+        if placement is None or not placement.pending:
+            return
+        self.placement = None
+        adapted = adapted_connection(self._conn)
+        if final and adapted._transaction is None:
+            driver = adapted._connection
+        else:
+            driver = await driver_connection(self._conn)
+        rows = await _write_all(driver, _PLACE, *placement.arguments())
+        if short := [(int(r[0]), int(r[1])) for r in rows if r[2]]:
+            raise placement.out_of_stock(dict(short))
 
 
 # The columns below are the entities' own (`EntityRows`), listed once at import: the text is
 # constant at runtime, as asyncpg's statement cache needs.
+# The products of an order, and the ids its order and lines will have (one sequence value for
+# the order, one per product asked for, ascending; taken once per statement: uncorrelated
+# sub-selects are evaluated once). The ids let the order be written behind (`_PLACE`): a value
+# taken for an order that is then refused is a gap in the sequence, as a rolled-back insert is.
 _ORDERABLE = _one_line(f"""
-SELECT {", ".join(f"p.{column}" for column in PRODUCTS.columns)}, c.is_active
+SELECT {", ".join(f"p.{column}" for column in PRODUCTS.columns)}, c.is_active,
+    (SELECT nextval('orders_id_seq')) AS new_order_id,
+    (SELECT ARRAY(SELECT nextval('order_lines_id_seq')
+        FROM generate_series(1, cardinality($1::bigint[])))) AS new_line_ids
 FROM products p JOIN categories c ON c.id = p.category_id
 WHERE p.id = ANY($1::bigint[])
 """)  # noqa: S608 - column names of the table only
@@ -188,6 +222,124 @@ WITH o AS (
 )
 SELECT (SELECT id FROM o) AS id, ARRAY(SELECT id FROM l ORDER BY id) AS line_ids
 """)  # noqa: S608 - column names of the tables only
+
+
+def _type_of(table: Table, column: str) -> str:
+    """The PostgreSQL type of a column's values, for casting a parameter."""
+    kind = table.c[column].type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, DateTime):
+        return "timestamptz"
+    return next(name for sql_type, name in _PG_ARRAY if isinstance(kind, sql_type))
+
+
+_EVENT_COLUMNS = ("type", "from_status", "to_status", "actor", "detail", "created_at")
+_P_ORDER = 3  # $1, $2: the reservation's product ids and quantities
+_P_LINES = _P_ORDER + 1 + len(ORDERS.written)
+_P_EVENT = _P_LINES + 1 + len(_LINE_COLUMNS)
+_NO_SHORTAGE = "NOT EXISTS (SELECT 1 FROM checked WHERE short)"
+
+# Placing an order written behind, in one statement: the reservation as `_RESERVE` takes it, then
+# (only when no line is short) the order with the ids `_ORDERABLE` took, its lines, and its
+# `placed` event. Each part may be absent: no tracked line (empty arrays), no order yet (a NULL
+# id), no event yet (a NULL type). Sent alone when the unit of work began no transaction (one
+# statement is atomic by itself), inside the transaction otherwise. One row per tracked line,
+# as `_RESERVE`.
+_PLACE = _one_line(f"""
+WITH wanted AS (
+    SELECT w.id, w.quantity FROM unnest($1::bigint[], $2::int[]) AS w(id, quantity)
+), locked AS (
+    SELECT p.id, p.stock FROM products p
+    WHERE p.id = ANY($1::bigint[]) AND p.stock IS NOT NULL
+    ORDER BY p.id
+    FOR NO KEY UPDATE
+), checked AS (
+    SELECT l.id, l.stock, l.stock < w.quantity AS short FROM locked l JOIN wanted w ON w.id = l.id
+), taken AS (
+    UPDATE products p SET stock = p.stock - w.quantity
+    FROM wanted w
+    WHERE p.id = w.id
+      AND p.id IN (SELECT id FROM locked)
+      AND {_NO_SHORTAGE}
+    RETURNING p.id
+), o AS (
+    INSERT INTO orders (id, {", ".join(ORDERS.written)})
+    SELECT ${_P_ORDER}::bigint, {
+    ", ".join(f"${_P_ORDER + n}::{_type_of(orders, column)}" for n, column in enumerate(ORDERS.written, 1))
+}
+    WHERE ${_P_ORDER}::bigint IS NOT NULL AND {_NO_SHORTAGE}
+    RETURNING id
+), l AS (
+    INSERT INTO order_lines (id, order_id, {_LINES_AS})
+    SELECT w.id, o.id, {", ".join(f"w.{column}" for column in _LINE_COLUMNS)}
+    FROM o, unnest(${_P_LINES}::bigint[], {
+    ", ".join(f"${_P_LINES + n}::{_array_of(column)}[]" for n, column in enumerate(_LINE_COLUMNS, 1))
+}) AS w(id, {_LINES_AS})
+    RETURNING id
+), e AS (
+    INSERT INTO order_events (order_id, {", ".join(_EVENT_COLUMNS)})
+    SELECT o.id, {
+    ", ".join(f"${_P_EVENT + n}::{_type_of(order_events, column)}" for n, column in enumerate(_EVENT_COLUMNS))
+}
+    FROM o WHERE ${_P_EVENT}::text IS NOT NULL
+    RETURNING id
+)
+SELECT id, stock, short FROM checked
+""")  # noqa: S608 - column names of the tables only
+
+
+@dataclass
+class _Placement:
+    """An order being placed, written behind: what `_PLACE` will send.
+
+    Filled by the hot repositories in the order `PlaceOrder` calls them: the products read
+    (their names and stock as read, the ids taken), the tracked lines to reserve (checked
+    against the stock as read: a line short there is answered at once, nothing taken), the order
+    with those ids, its `placed` event.
+    """
+
+    products: dict[int, tuple[str, int | None]]
+    order_id: int
+    line_ids: list[int]
+    reserve: dict[int, int] = field(default_factory=dict)
+    order: Order | None = None
+    event: OrderEvent | None = None
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.reserve) or self.order is not None
+
+    def arguments(self) -> list[Any]:
+        ids = sorted(self.reserve)
+        order, event = self.order, self.event
+        arguments: list[Any] = [ids, [self.reserve[i] for i in ids]]
+        if order is None:
+            arguments += [None] * (1 + len(ORDERS.written))
+            arguments += [[]] * (1 + len(_LINE_COLUMNS))
+        else:
+            arguments += [order.id, *ORDERS.row(order)]
+            by_column = list(zip(*[ORDER_LINES.row(line, None) for line in order.lines], strict=True))
+            arguments += [[line.id for line in order.lines], *(list(by_column[at]) for at in _LINE_AT)]
+        if event is None:
+            arguments += [None] * len(_EVENT_COLUMNS)
+        else:
+            arguments += [
+                event.type.value,
+                None if event.from_status is None else event.from_status.value,
+                None if event.to_status is None else event.to_status.value,
+                event.actor.value,
+                event.detail,
+                event.created_at,
+            ]
+        return arguments
+
+    def out_of_stock(self, short: Mapping[int, int]) -> OutOfStock:
+        """As `PlaceOrder` names a shortage: each short product in id order, with what is left."""
+        return OutOfStock(
+            [Shortage(pid, self.products[pid][0], self.reserve[pid], short[pid]) for pid in sorted(short)]
+        )
+
 
 _LOCK_USER = "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE"
 _PENDING = "SELECT count(*) FROM (SELECT 1 FROM orders WHERE user_id = $1 AND status = $2 LIMIT $3) AS p"
@@ -267,8 +419,20 @@ async def _write(driver: Any, query: str, *args: Any) -> Any:
         raise domain_error from None
 
 
+async def _write_all(driver: Any, query: str, *args: Any) -> Any:
+    """`fetch`; a named constraint violation becomes its domain error (as `_write`)."""
+    try:
+        return await driver.fetch(query, *args)
+    except asyncpg.exceptions.IntegrityConstraintViolationError as error:
+        domain_error = domain_error_for(getattr(error, "constraint_name", None))
+        if domain_error is None:
+            raise
+        raise domain_error from None
+
+
 class PgStockRepository(SqlStockRepository):
-    """`orderable` and `reserve` as one prepared statement each."""
+    """`orderable` and `reserve` as one prepared statement each; after `orderable`, `reserve` is
+    written behind (`_Placement`)."""
 
     def __init__(self, conn: AsyncConnection, driver: _Driver) -> None:
         super().__init__(conn)
@@ -277,15 +441,40 @@ class PgStockRepository(SqlStockRepository):
     async def orderable(self, product_ids: Sequence[int]) -> dict[int, OrderableProduct]:
         if not product_ids:
             return {}
-        driver = await self._driver.get()
+        # Outside the transaction when none is begun yet: a read sees the same committed rows
+        # either way (read committed), and the writes that follow are sent as one statement.
+        driver = await self._driver.as_is()
         found = {}
+        placement = None
+        width = len(PRODUCTS.columns)
         for r in await driver.fetch(_ORDERABLE, list(product_ids)):
-            found[r[0]] = OrderableProduct(PRODUCTS.from_values(r), bool(r[-1]))
+            product = PRODUCTS.from_values(r)
+            found[r[0]] = OrderableProduct(product, bool(r[width]))
+            if placement is None:
+                placement = _Placement({}, int(r[width + 1]), [int(i) for i in r[width + 2]])
+            placement.products[product.id] = (product.name, product.stock)
+        if placement is not None and self._driver.placement is None:
+            self._driver.placement = placement
         return found
 
     async def reserve(self, quantities: Mapping[int, int]) -> dict[int, int]:
         if not quantities:
             return {}
+        placement = self._driver.placement
+        if (
+            placement is not None
+            and not placement.pending
+            and all(placement.products.get(pid, ("", None))[1] is not None for pid in quantities)
+        ):
+            # Checked against the stock as read; taken, on the locked rows, when the order is sent.
+            short = {
+                pid: stock
+                for pid, wanted in quantities.items()
+                if (stock := placement.products[pid][1]) is not None and stock < wanted
+            }
+            if not short:
+                placement.reserve = dict(quantities)
+            return short
         driver = await self._driver.get()
         ids = sorted(quantities)
         rows = await driver.fetch(_RESERVE, ids, [quantities[i] for i in ids])
@@ -300,6 +489,19 @@ class PgOrderRepository(SqlOrderRepository):
         self._driver = driver
 
     async def add(self, order: Order) -> Order:
+        placement = self._driver.placement
+        if (
+            placement is not None
+            and placement.order is None
+            and len(placement.line_ids) == len(order.lines)
+            and all(line.product_id in placement.products for line in order.lines)
+        ):
+            # Written behind with the ids `orderable` took; the lines' ids ascend in their order.
+            ids = iter(placement.line_ids)
+            lines = tuple(replace(line, id=next(ids)) for line in order.lines)
+            placed = replace(order, id=placement.order_id, lines=lines)
+            placement.order = placed
+            return placed
         driver = await self._driver.get()
         lines = order.lines
         by_column = list(zip(*[ORDER_LINES.row(line, None) for line in lines], strict=True))
@@ -450,6 +652,16 @@ class PgOrderEventRepository(SqlOrderEventRepository):
         self._driver = driver
 
     async def append(self, event: OrderEvent) -> None:
+        placement = self._driver.placement
+        if (
+            placement is not None
+            and placement.order is not None
+            and placement.event is None
+            and event.order_id == placement.order.id
+            and event.type is OrderEventType.PLACED
+        ):
+            placement.event = event  # sent with its order (`_PLACE`)
+            return
         driver = await self._driver.get()
         await _write(
             driver,
@@ -517,7 +729,7 @@ class HotRepositories:
     """The hot repositories of one unit of work, sharing its connection's driver."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        driver = _Driver(conn)
+        driver = self._driver = _Driver(conn)
         self.stock = PgStockRepository(conn, driver)
         self.orders = PgOrderRepository(conn, driver)
         self.order_events = PgOrderEventRepository(conn, driver)
@@ -525,3 +737,7 @@ class HotRepositories:
         self.payment_events = PgPaymentEventRepository(conn, driver)
         self.refunds = PgRefundRepository(conn, driver)
         self.jobs = PgJobRepository(conn, driver)
+
+    async def flush(self) -> None:
+        """Send what is written behind; the unit of work commits next (`_Driver.flush`)."""
+        await self._driver.flush(final=True)

@@ -24,13 +24,16 @@ class SqlUnitOfWork(UnitOfWork):
 
     On SQLite the transaction begins at once (`BEGIN IMMEDIATE`, `Database.transaction`); on
     PostgreSQL the connection is checked out and the transaction begins with the first statement
-    (adapters/sql/hot_path.py, `end_transaction`).
+    that needs one (adapters/sql/hot_path.py, `end_transaction`); an order being placed is
+    written behind and sent by `commit` (`_Placement`): alone, with no transaction around it,
+    when nothing else was written.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._tx: AbstractAsyncContextManager[AsyncConnection] | None = None
         self._conn: AsyncConnection | None = None
+        self._hot: HotRepositories | None = None
 
     async def __aenter__(self) -> Self:
         if self._db.is_sqlite:
@@ -50,7 +53,7 @@ class SqlUnitOfWork(UnitOfWork):
             self.refunds = SqlRefundRepository(conn)
             self.jobs = SqlJobRepository(conn)
         else:  # the hot write paths' prepared statements (adapters/sql/hot_path.py)
-            hot = HotRepositories(conn)
+            hot = self._hot = HotRepositories(conn)
             self.orders, self.stock, self.order_events = hot.orders, hot.stock, hot.order_events
             self.payments, self.payment_events = hot.payments, hot.payment_events
             self.refunds, self.jobs = hot.refunds, hot.jobs
@@ -65,7 +68,7 @@ class SqlUnitOfWork(UnitOfWork):
     ) -> None:
         assert self._conn is not None
         if self._tx is None:  # PostgreSQL
-            conn, self._conn = self._conn, None
+            conn, self._conn, self._hot = self._conn, None, None
             try:
                 await end_transaction(conn, commit=False)
             finally:
@@ -81,6 +84,8 @@ class SqlUnitOfWork(UnitOfWork):
     async def commit(self) -> None:
         assert self._conn is not None
         if self._tx is None:
+            assert self._hot is not None
+            await self._hot.flush()  # what is written behind (an order being placed), then COMMIT
             await end_transaction(self._conn, commit=True)
         else:
             await self._conn.commit()

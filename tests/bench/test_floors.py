@@ -15,7 +15,7 @@ SPEC = FloorSpec(
     name="place-order",
     scenario="place order, tracked stock (8 customers)",
     prelude="\\set product_a random(1, 10)\n\\set product_b random(11, 20)\n\\set user_id random(1, 8)",
-    generated={"order_id": ("orders", "order_")},
+    generated={"order_id": floors.inserted_into("orders", "order_")},
 )
 SELECT = "SELECT id FROM products WHERE id IN ($1::BIGINT, $2::BIGINT)"
 BUMP = "INSERT INTO catalog_version (shard, version) VALUES ($1::INTEGER, $2::BIGINT)"
@@ -149,3 +149,41 @@ def test_each_committed_fingerprint_is_whole_and_has_its_script(statements: Path
 
     assert header == f"# sha256 {hashlib.sha256(chr(10).join(lines).encode()).hexdigest()}"
     assert statements.with_suffix(".sql").is_file()
+
+
+def test_ids_taken_by_a_read_come_from_its_last_row_and_an_array_of_them_stays_one_variable() -> None:
+    taken = (r"SELECT .* AS new_order_id, .* AS new_line_ids FROM products ", "\\aset")
+    spec = FloorSpec(
+        name="place-order",
+        scenario="place order, tracked stock (8 customers)",
+        prelude="\\set product_a random(1, 10)\n\\set product_b random(11, 20)\n\\set user_id random(1, 8)",
+        generated={"new_order_id": taken, "new_line_ids": taken},
+    )
+    read = (
+        "SELECT p.id, (SELECT nextval('orders_id_seq')) AS new_order_id, (SELECT ARRAY(SELECT 1)) AS "
+        "new_line_ids FROM products p WHERE p.id = ANY($1::bigint[])"
+    )
+    write = "INSERT INTO orders (id, user_id) SELECT $1::bigint, $2::bigint FROM unnest($3::bigint[]) w(id)"
+
+    def capture(user: int, a: int, b: int, order: int) -> Capture:
+        lines = f"{{{order * 10},{order * 10 + 1}}}"
+        return Capture(
+            [
+                Statement(1, read, (f"{{{a},{b}}}",)),
+                Statement(1, write, (str(order), str(user), lines)),
+            ],
+            {
+                "user_id": str(user),
+                "product_a": str(a),
+                "product_b": str(b),
+                "new_order_id": str(order),
+                "new_line_ids": lines,
+            },
+        )
+
+    captures = [capture(11, 2, 14, 70), capture(12, 5, 19, 71), capture(13, 7, 12, 72)]
+    script = floors.pgbench_script(spec, captures)
+
+    assert "WHERE p.id = ANY(ARRAY[:product_a, :product_b]::bigint[]) \\aset" in script
+    assert "SELECT :new_order_id::bigint, :user_id::bigint FROM unnest(:new_line_ids::bigint[])" in script
+    assert script.count("\\aset") == 1
