@@ -133,15 +133,12 @@ def _place_order_request(ctx: CaptureContext) -> Callable[[int], dict[str, str]]
         if answer.status != 201:
             raise RuntimeError(f"capture: placing an order answered {answer.status}: {answer.text[:300]}")
         order = json.loads(answer.text)
-        lines = asyncio.run(
-            _fetch(ctx.url, "SELECT id FROM order_lines WHERE order_id = $1 ORDER BY id", order["id"])
-        )
         return {
             "user_id": str(user),
             "product_a": str(a),
             "product_b": str(b),
             "new_order_id": str(order["id"]),
-            "new_line_ids": "{" + ",".join(str(line["id"]) for line in lines) + "}",
+            "new_line_ids": "{" + ",".join(str(item["id"]) for item in order["items"]) + "}",
         }
 
     return request
