@@ -18,7 +18,10 @@ SQLAlchemy connection, inside the same transaction:
   the same mappings' (`columns`, `written`), made once at import: a column added later is read
   and written the same way on both paths, and the text is still constant at runtime;
 - stock is checked, locked and taken for every line in one statement instead of one `UPDATE`
-  per line, and the order and its lines are inserted in one statement.
+  per line, and the order and its lines are inserted in one statement;
+- an order being placed is written behind (`_Placement`): the products read takes its ids, and
+  the reservation, the order, its lines and its event go in one statement at commit, sent
+  without `BEGIN`/`COMMIT` when nothing else needs the transaction (two round trips, were six).
 
 Each trick's measurement is in `docs/performance.md`, "Write path".
 """
@@ -143,7 +146,7 @@ class _Driver:
             driver = adapted._connection
         else:
             driver = await driver_connection(self._conn)
-        rows = await _write_all(driver, _PLACE, *placement.arguments())
+        rows = await _write(driver, _PLACE, *placement.arguments(), rows=True)
         if short := [(int(r[0]), int(r[1])) for r in rows if r[2]]:
             raise placement.out_of_stock(dict(short))
 
@@ -168,7 +171,8 @@ WHERE p.id = ANY($1::bigint[])
 # quantity on the locked (newest) row, and taken only when none is short: all or nothing, which
 # the port allows (the caller rolls back on a shortage). One row per tracked line: its id, the
 # units it had, and whether it was short.
-_RESERVE = _one_line("""
+_NO_SHORTAGE = "NOT EXISTS (SELECT 1 FROM checked WHERE short)"
+_RESERVATION = f"""
 WITH wanted AS (
     SELECT w.id, w.quantity FROM unnest($1::bigint[], $2::int[]) AS w(id, quantity)
 ), locked AS (
@@ -183,11 +187,10 @@ WITH wanted AS (
     FROM wanted w
     WHERE p.id = w.id
       AND p.id IN (SELECT id FROM locked)
-      AND NOT EXISTS (SELECT 1 FROM checked WHERE short)
+      AND {_NO_SHORTAGE}
     RETURNING p.id
-)
-SELECT id, stock, short FROM checked
-""")
+)"""  # noqa: S608 - constant text only
+_RESERVE = _one_line(f"{_RESERVATION}\nSELECT id, stock, short FROM checked")
 
 # The order and its lines in one statement; the line ids come back ascending, which is the
 # lines' order (one sequence, rows inserted in ordinality order).
@@ -238,32 +241,14 @@ _EVENT_COLUMNS = ("type", "from_status", "to_status", "actor", "detail", "create
 _P_ORDER = 3  # $1, $2: the reservation's product ids and quantities
 _P_LINES = _P_ORDER + 1 + len(ORDERS.written)
 _P_EVENT = _P_LINES + 1 + len(_LINE_COLUMNS)
-_NO_SHORTAGE = "NOT EXISTS (SELECT 1 FROM checked WHERE short)"
-
-# Placing an order written behind, in one statement: the reservation as `_RESERVE` takes it, then
+# Placing an order written behind, in one statement: the reservation as `_RESERVE` makes it, then
 # (only when no line is short) the order with the ids `_ORDERABLE` took, its lines, and its
 # `placed` event. Each part may be absent: no tracked line (empty arrays), no order yet (a NULL
 # id), no event yet (a NULL type). Sent alone when the unit of work began no transaction (one
 # statement is atomic by itself), inside the transaction otherwise. One row per tracked line,
 # as `_RESERVE`.
 _PLACE = _one_line(f"""
-WITH wanted AS (
-    SELECT w.id, w.quantity FROM unnest($1::bigint[], $2::int[]) AS w(id, quantity)
-), locked AS (
-    SELECT p.id, p.stock FROM products p
-    WHERE p.id = ANY($1::bigint[]) AND p.stock IS NOT NULL
-    ORDER BY p.id
-    FOR NO KEY UPDATE
-), checked AS (
-    SELECT l.id, l.stock, l.stock < w.quantity AS short FROM locked l JOIN wanted w ON w.id = l.id
-), taken AS (
-    UPDATE products p SET stock = p.stock - w.quantity
-    FROM wanted w
-    WHERE p.id = w.id
-      AND p.id IN (SELECT id FROM locked)
-      AND {_NO_SHORTAGE}
-    RETURNING p.id
-), o AS (
+{_RESERVATION.strip()}, o AS (
     INSERT INTO orders (id, {", ".join(ORDERS.written)})
     SELECT ${_P_ORDER}::bigint, {
     ", ".join(f"${_P_ORDER + n}::{_type_of(orders, column)}" for n, column in enumerate(ORDERS.written, 1))
@@ -408,21 +393,11 @@ RETURNING id
 """)
 
 
-async def _write(driver: Any, query: str, *args: Any) -> Any:
-    """`fetchrow`; a named constraint violation becomes its domain error (as `execute_write`)."""
+async def _write(driver: Any, query: str, *args: Any, rows: bool = False) -> Any:
+    """`fetchrow` (`fetch` with `rows`); a named constraint violation becomes its domain error
+    (as `execute_write`)."""
     try:
-        return await driver.fetchrow(query, *args)
-    except asyncpg.exceptions.IntegrityConstraintViolationError as error:
-        domain_error = domain_error_for(getattr(error, "constraint_name", None))
-        if domain_error is None:
-            raise
-        raise domain_error from None
-
-
-async def _write_all(driver: Any, query: str, *args: Any) -> Any:
-    """`fetch`; a named constraint violation becomes its domain error (as `_write`)."""
-    try:
-        return await driver.fetch(query, *args)
+        return await (driver.fetch if rows else driver.fetchrow)(query, *args)
     except asyncpg.exceptions.IntegrityConstraintViolationError as error:
         domain_error = domain_error_for(getattr(error, "constraint_name", None))
         if domain_error is None:
