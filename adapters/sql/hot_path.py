@@ -274,6 +274,18 @@ SELECT id, stock, short FROM checked
 """)  # noqa: S608 - column names of the tables only
 
 
+def _event_values(event: OrderEvent) -> list[Any]:
+    """An event's values for `_EVENT_COLUMNS`, in that order."""
+    return [
+        event.type.value,
+        None if event.from_status is None else event.from_status.value,
+        None if event.to_status is None else event.to_status.value,
+        event.actor.value,
+        event.detail,
+        event.created_at,
+    ]
+
+
 @dataclass
 class _Placement:
     """An order being placed, written behind: what `_PLACE` will send.
@@ -309,14 +321,7 @@ class _Placement:
         if event is None:
             arguments += [None] * len(_EVENT_COLUMNS)
         else:
-            arguments += [
-                event.type.value,
-                None if event.from_status is None else event.from_status.value,
-                None if event.to_status is None else event.to_status.value,
-                event.actor.value,
-                event.detail,
-                event.created_at,
-            ]
+            arguments += _event_values(event)
         return arguments
 
     def out_of_stock(self, short: Mapping[int, int]) -> OutOfStock:
@@ -638,17 +643,7 @@ class PgOrderEventRepository(SqlOrderEventRepository):
             placement.event = event  # sent with its order (`_PLACE`)
             return
         driver = await self._driver.get()
-        await _write(
-            driver,
-            _APPEND_EVENT,
-            event.order_id,
-            event.type.value,
-            None if event.from_status is None else event.from_status.value,
-            None if event.to_status is None else event.to_status.value,
-            event.actor.value,
-            event.detail,
-            event.created_at,
-        )
+        await _write(driver, _APPEND_EVENT, event.order_id, *_event_values(event))
 
 
 class PgRefundRepository(SqlRefundRepository):
