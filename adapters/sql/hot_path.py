@@ -28,11 +28,12 @@ Each trick's measurement is in `docs/performance.md`, "Write path".
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Table
@@ -711,3 +712,33 @@ class HotRepositories:
     async def flush(self) -> None:
         """Send what is written behind; the unit of work commits next (`_Driver.flush`)."""
         await self._driver.flush(final=True)
+
+    def sending_first(self, repository: _R) -> _R:
+        """`repository` (one of SQLAlchemy's on the same connection) with each of its calls
+        sending what is written behind first, as the hot repositories' own statements do: the
+        unit of work's statements then run in the order its use case made them."""
+        return cast(_R, _SendingFirst(repository, self._driver))
+
+
+_R = TypeVar("_R")
+
+
+class _SendingFirst:
+    """A repository proxy: every coroutine method first sends the placement written behind."""
+
+    def __init__(self, repository: Any, driver: _Driver) -> None:
+        self._repository = repository
+        self._driver = driver
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._repository, name)
+        if not inspect.iscoroutinefunction(attribute):
+            return attribute
+        driver = self._driver
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if driver.placement is not None and driver.placement.pending:
+                await driver.flush(final=False)
+            return await attribute(*args, **kwargs)
+
+        return call

@@ -54,6 +54,10 @@ class SqlUnitOfWork(UnitOfWork):
             self.jobs = SqlJobRepository(conn)
         else:  # the hot write paths' prepared statements (adapters/sql/hot_path.py)
             hot = self._hot = HotRepositories(conn)
+            # Their statements come after what the hot repositories wrote behind, as made.
+            self.users = hot.sending_first(self.users)
+            self.categories = hot.sending_first(self.categories)
+            self.products = hot.sending_first(self.products)
             self.orders, self.stock, self.order_events = hot.orders, hot.stock, hot.order_events
             self.payments, self.payment_events = hot.payments, hot.payment_events
             self.refunds, self.jobs = hot.refunds, hot.jobs

@@ -274,3 +274,27 @@ async def test_a_short_line_as_read_is_answered_at_once_and_nothing_is_sent(post
         assert len(statements) == 1 and statements[0].startswith("select p.id,"), statements
     finally:
         await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_sqlalchemy_statement_after_an_order_written_behind_comes_after_it(
+    postgres_database: str,
+) -> None:
+    """The unit of work's SQLAlchemy repositories send what is written behind first too: a
+    product read after `add` sees the stock the order took, in the same transaction."""
+    db = Database(create_engine(postgres_database, pool_size=2))
+    try:
+        actor, tracked, _ = await _shop(db, stock=5)
+        async with SqlUnitOfWork(db) as uow:
+            await uow.stock.orderable([tracked])
+            assert await uow.stock.reserve({tracked: 4}) == {}
+            await uow.orders.add(
+                Order.place(actor.user_id, [OrderLine(tracked, "Green", 4, Money(100, "RUB"))], "RUB", NOW)
+            )
+            seen = await uow.products.get(tracked)
+            assert seen is not None and seen.stock == 1
+        async with SqlUnitOfWork(db) as uow:  # left without commit: nothing stays
+            left = await uow.products.get(tracked)
+        assert left is not None and left.stock == 5
+    finally:
+        await db.dispose()
