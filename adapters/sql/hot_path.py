@@ -193,24 +193,34 @@ WITH wanted AS (
 )"""  # noqa: S608 - constant text only
 _RESERVE = _one_line(f"{_RESERVATION}\nSELECT id, stock, short FROM checked")
 
-# The order and its lines in one statement; the line ids come back ascending, which is the
-# lines' order (one sequence, rows inserted in ordinality order).
-_PG_ARRAY = ((BigInteger, "bigint"), (Integer, "int"), (String, "text"), (Boolean, "boolean"))
-"""The array type of a column's values, for `unnest` (BigInteger before Integer: a subclass)."""
+_PG_TYPES = ((BigInteger, "bigint"), (Integer, "int"), (String, "text"), (Boolean, "boolean"))
+"""PostgreSQL's type for a column type (BigInteger before Integer: a subclass)."""
 
 
-def _array_of(column: str) -> str:
-    kind = order_lines.c[column].type
-    return next(name for sql_type, name in _PG_ARRAY if isinstance(kind, sql_type))
+def _type_of(table: Table, column: str) -> str:
+    """The PostgreSQL type of a column's values, for casting a parameter (`unnest`'s arrays are
+    of it). Raises TypeError at import for a column type not listed here."""
+    kind = table.c[column].type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, DateTime):
+        return "timestamptz"
+    for sql_type, name in _PG_TYPES:
+        if isinstance(kind, sql_type):
+            return name
+    raise TypeError(f"{table.name}.{column}: no PostgreSQL type for {kind!r} in hot_path._PG_TYPES")
 
 
 _LINE_COLUMNS = [column for column in ORDER_LINES.written if column != "order_id"]
 _LINE_AT = [ORDER_LINES.written.index(column) for column in _LINE_COLUMNS]
+_LINE_TYPES = {column: _type_of(order_lines, column) for column in _LINE_COLUMNS}
 _ORDER_VALUES = ", ".join(f"${n}" for n in range(1, len(ORDERS.written) + 1))
 _LINE_ARRAYS = ", ".join(
-    f"${len(ORDERS.written) + n}::{_array_of(column)}[]" for n, column in enumerate(_LINE_COLUMNS, 1)
+    f"${len(ORDERS.written) + n}::{_LINE_TYPES[column]}[]" for n, column in enumerate(_LINE_COLUMNS, 1)
 )
 _LINES_AS = ", ".join(_LINE_COLUMNS)
+# The order and its lines in one statement; the line ids come back ascending, which is the
+# lines' order (one sequence, rows inserted in ordinality order).
 _ADD_ORDER = _one_line(f"""
 WITH o AS (
     INSERT INTO orders ({", ".join(ORDERS.written)})
@@ -226,16 +236,6 @@ WITH o AS (
 )
 SELECT (SELECT id FROM o) AS id, ARRAY(SELECT id FROM l ORDER BY id) AS line_ids
 """)  # noqa: S608 - column names of the tables only
-
-
-def _type_of(table: Table, column: str) -> str:
-    """The PostgreSQL type of a column's values, for casting a parameter."""
-    kind = table.c[column].type
-    if isinstance(kind, TypeDecorator):
-        kind = kind.impl_instance
-    if isinstance(kind, DateTime):
-        return "timestamptz"
-    return next(name for sql_type, name in _PG_ARRAY if isinstance(kind, sql_type))
 
 
 _EVENT_COLUMNS = ("type", "from_status", "to_status", "actor", "detail", "created_at")
@@ -260,7 +260,7 @@ _PLACE = _one_line(f"""
     INSERT INTO order_lines (id, order_id, {_LINES_AS})
     SELECT w.id, o.id, {", ".join(f"w.{column}" for column in _LINE_COLUMNS)}
     FROM o, unnest(${_P_LINES}::bigint[], {
-    ", ".join(f"${_P_LINES + n}::{_array_of(column)}[]" for n, column in enumerate(_LINE_COLUMNS, 1))
+    ", ".join(f"${_P_LINES + n}::{_LINE_TYPES[column]}[]" for n, column in enumerate(_LINE_COLUMNS, 1))
 }) AS w(id, {_LINES_AS})
     RETURNING id
 ), e AS (
