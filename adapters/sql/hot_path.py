@@ -424,7 +424,10 @@ class PgStockRepository(SqlStockRepository):
             return {}
         # Outside the transaction when none is begun yet: a read sees the same committed rows
         # either way (read committed), and the writes that follow are sent as one statement.
-        driver = await self._driver.as_is()
+        # Anything still written behind is sent first, as before any other statement.
+        earlier = self._driver.placement
+        pending = earlier is not None and earlier.pending
+        driver = await (self._driver.get() if pending else self._driver.as_is())
         found = {}
         placement = None
         width = len(PRODUCTS.columns)
@@ -434,7 +437,7 @@ class PgStockRepository(SqlStockRepository):
             if placement is None:
                 placement = _Placement({}, int(r[width + 1]), [int(i) for i in r[width + 2]])
             placement.products[product.id] = (product.name, product.stock)
-        if placement is not None and self._driver.placement is None:
+        if placement is not None:
             self._driver.placement = placement
         return found
 

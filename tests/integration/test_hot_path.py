@@ -298,3 +298,25 @@ async def test_a_sqlalchemy_statement_after_an_order_written_behind_comes_after_
         assert left is not None and left.stock == 5
     finally:
         await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_second_products_read_sends_the_order_written_behind_first(postgres_database: str) -> None:
+    """A products read while an order is still written behind sends it first (the read then runs
+    in its transaction and sees the stock it took); nothing stays without `commit`."""
+    db = Database(create_engine(postgres_database, pool_size=2))
+    try:
+        actor, tracked, _ = await _shop(db, stock=5)
+        async with SqlUnitOfWork(db) as uow:
+            await uow.stock.orderable([tracked])
+            assert await uow.stock.reserve({tracked: 2}) == {}
+            await uow.orders.add(
+                Order.place(actor.user_id, [OrderLine(tracked, "Green", 2, Money(100, "RUB"))], "RUB", NOW)
+            )
+            again = await uow.stock.orderable([tracked])
+            assert again[tracked].product.stock == 3
+        async with SqlUnitOfWork(db) as uow:
+            left = await uow.products.get(tracked)
+        assert left is not None and left.stock == 5
+    finally:
+        await db.dispose()
