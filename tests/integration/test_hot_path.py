@@ -142,6 +142,15 @@ async def _shop(db: Database, stock: int | None = 3) -> tuple[Actor, int, int]:
     return Actor(ann.id, Role.CUSTOMER), tracked.id, free.id
 
 
+async def _written_behind(uow: SqlUnitOfWork, actor: Actor, tracked: int, quantity: int) -> Order:
+    """An order of `quantity` units of the tracked product, read, reserved and added: written
+    behind, not sent yet."""
+    await uow.stock.orderable([tracked])
+    assert await uow.stock.reserve({tracked: quantity}) == {}
+    line = OrderLine(tracked, "Green", quantity, Money(100, "RUB"))
+    return await uow.orders.add(Order.place(actor.user_id, [line], "RUB", NOW))
+
+
 def _listening(db: Database, statements: list[str]) -> Callable[[], None]:
     """Every statement sent to the pool's asyncpg connections from now on, lower-cased, but for
     asyncpg's own type introspection (on a connection's first use of a type); the returned
@@ -247,11 +256,7 @@ async def test_a_statement_after_an_order_written_behind_sends_it_first_inside_t
     try:
         actor, tracked, _ = await _shop(db, stock=5)
         async with SqlUnitOfWork(db) as uow:
-            await uow.stock.orderable([tracked])
-            assert await uow.stock.reserve({tracked: 4}) == {}
-            order = await uow.orders.add(
-                Order.place(actor.user_id, [OrderLine(tracked, "Green", 4, Money(100, "RUB"))], "RUB", NOW)
-            )
+            order = await _written_behind(uow, actor, tracked, 4)
             assert await uow.orders.get(order.id) == order
         async with SqlUnitOfWork(db) as uow:
             assert await uow.orders.get(order.id) is None
@@ -286,11 +291,7 @@ async def test_a_sqlalchemy_statement_after_an_order_written_behind_comes_after_
     try:
         actor, tracked, _ = await _shop(db, stock=5)
         async with SqlUnitOfWork(db) as uow:
-            await uow.stock.orderable([tracked])
-            assert await uow.stock.reserve({tracked: 4}) == {}
-            await uow.orders.add(
-                Order.place(actor.user_id, [OrderLine(tracked, "Green", 4, Money(100, "RUB"))], "RUB", NOW)
-            )
+            await _written_behind(uow, actor, tracked, 4)
             seen = await uow.products.get(tracked)
             assert seen is not None and seen.stock == 1
         async with SqlUnitOfWork(db) as uow:  # left without commit: nothing stays
@@ -308,11 +309,7 @@ async def test_a_second_products_read_sends_the_order_written_behind_first(postg
     try:
         actor, tracked, _ = await _shop(db, stock=5)
         async with SqlUnitOfWork(db) as uow:
-            await uow.stock.orderable([tracked])
-            assert await uow.stock.reserve({tracked: 2}) == {}
-            await uow.orders.add(
-                Order.place(actor.user_id, [OrderLine(tracked, "Green", 2, Money(100, "RUB"))], "RUB", NOW)
-            )
+            await _written_behind(uow, actor, tracked, 2)
             again = await uow.stock.orderable([tracked])
             assert again[tracked].product.stock == 3
         async with SqlUnitOfWork(db) as uow:
