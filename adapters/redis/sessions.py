@@ -10,13 +10,14 @@ Keys (under `REDIS_KEY_PREFIX`, default `storefront:`):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.batching import BatchedLookup
 from application.ports import SessionGrant, SessionStore
 from domain.errors import DependencyUnavailable
 
@@ -83,6 +84,9 @@ class RedisSessionStore(SessionStore):
         self._rotate = client.register_script(_ROTATE)
         self._end = client.register_script(_END)
         self._end_all = client.register_script(_END_ALL)
+        # Every authenticated request asks for its session's owner: those asked for in one turn
+        # of the event loop share one pipeline (adapters/batching.py).
+        self._owners: BatchedLookup[str, int] = BatchedLookup(self._read_owners)
 
     async def start(self, user_id: int, session_id: str, refresh_hash: str) -> None:
         args = [self._prefix, session_id, str(user_id), refresh_hash, self._ttl]
@@ -97,8 +101,18 @@ class RedisSessionStore(SessionStore):
         return SessionGrant(int(user), _text(session_id))
 
     async def owner(self, session_id: str) -> int | None:
-        user = await _reach(lambda: self._client.hget(f"{self._prefix}session:{session_id}", "user"))
-        return int(user) if user is not None else None
+        return await _reach(lambda: self._owners.get(session_id))
+
+    async def _read_owners(self, session_ids: Sequence[str]) -> Mapping[str, int]:
+        if len(session_ids) == 1:  # a batch of one: the command alone, no pipeline around it
+            users = [await self._client.hget(f"{self._prefix}session:{session_ids[0]}", "user")]
+        else:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for session_id in session_ids:
+                    pipe.hget(f"{self._prefix}session:{session_id}", "user")
+                users = await pipe.execute()
+        found = zip(session_ids, users, strict=True)
+        return {session_id: int(user) for session_id, user in found if user is not None}
 
     async def end(self, session_id: str) -> None:
         await _reach(lambda: self._end(args=[self._prefix, session_id]))

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
 
-from adapters.sql.account_reads import AsyncpgAccountReadModel
+from adapters.sql.account_reads import AsyncpgAccountReadModel, UsersById
 from adapters.sql.catalog_reads import ReadPool, catalog_reads
 from adapters.sql.database import Database
 from adapters.sql.order_reads import AsyncpgOrderReadModel
@@ -38,9 +38,14 @@ class ReadModelAdapters(Provider):
     def catalog_reads(self, db: Database, pool: ReadPool | None) -> CatalogReadModel:
         return catalog_reads(db, pool)
 
+    @provide(scope=Scope.APP)
+    def users_by_id(self, pool: ReadPool | None) -> UsersById | None:
+        """The callers' rows, read together by the requests that ask in the same turn."""
+        return UsersById(pool) if pool else None
+
     @provide(scope=Scope.REQUEST)
-    def account_reads(self, pool: ReadPool | None, uow: UnitOfWork) -> AccountReadModel:
-        return AsyncpgAccountReadModel(pool) if pool else AccountsInUnitOfWork(uow)
+    def account_reads(self, users_by_id: UsersById | None, uow: UnitOfWork) -> AccountReadModel:
+        return AsyncpgAccountReadModel(users_by_id) if users_by_id else AccountsInUnitOfWork(uow)
 
     @provide(scope=Scope.REQUEST)
     def order_reads(self, pool: ReadPool | None, uow: UnitOfWork) -> OrderReadModel:
