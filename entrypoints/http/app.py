@@ -26,6 +26,7 @@ from entrypoints.http.fast_path import (
     catalog_reads,
     edge,
     lazy_request_scope,
+    payment_starts,
     place_order,
     refund_requests,
     share_container,
@@ -150,13 +151,14 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
                 paths=frozenset({f"{API_PREFIX}/auth/login", f"{API_PREFIX}/auth/refresh"}),
             ),
             *([partial(rate_limit_middleware, container=container)] if settings.api_rate_limited else []),
-            # Innermost: plain catalog reads, order placements, webhook deliveries and refund
-            # requests answered without the router (fast_path.catalog_reads, .place_order,
-            # .webhooks, .refunds).
+            # Innermost: plain catalog reads, order placements, webhook deliveries, refund
+            # requests and payment starts answered without the router (fast_path.catalog_reads,
+            # .place_order, .webhooks, .refunds, .payment_starts).
             catalog_reads(container, API_PREFIX, errors),
             place_order(container, API_PREFIX, errors, MAX_BODY_BYTES),
             webhooks(container, API_PREFIX, settings.payment_providers_enabled, errors, MAX_BODY_BYTES),
             refund_requests(container, API_PREFIX, errors, MAX_BODY_BYTES),
+            payment_starts(container, API_PREFIX, errors, MAX_BODY_BYTES),
         ],
     )
     return app

@@ -22,6 +22,7 @@ from domain.payments import PaymentStatus
 from domain.refunds import REASON_MAX
 from domain.text import PLAIN_TEXT_PATTERN
 from domain.users import Actor
+from entrypoints.http.bodies import decode_value
 from entrypoints.http.guards import ADMIN, USER
 from entrypoints.http.idempotency import idempotent
 from entrypoints.http.money import PositiveAmount
@@ -75,6 +76,14 @@ class StartPaymentIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """The optional body of a payment's start: the provider (default: `PAYMENT_PROVIDER`)."""
 
     provider: ProviderChoice = None
+
+    @classmethod
+    def required(cls, value: Any) -> StartPaymentIn:
+        """A body that was sent, as JSON parsed: converted strictly (`decode_value`); JSON
+        `null` is no object, InvalidInput (an absent body is fine: the route takes None)."""
+        if value is None:
+            raise InvalidInput.for_field("body", "must be an object")
+        return decode_value(value, cls)
 
 
 class ProviderOut(Struct, kw_only=True):
@@ -136,8 +145,7 @@ class PaymentController(Controller):
         data: StartPaymentIn | None = None,
     ) -> PaymentOut:
         if data is None and await request.body():
-            # A JSON `null` is no object: the body's rule is broken (an absent body is fine).
-            raise InvalidInput.for_field("body", "must be an object")
+            StartPaymentIn.required(None)  # a JSON `null`: refused (an absent body is fine)
         return PaymentOut.of(await start(actor, order_id, data.provider if data is not None else None))
 
     @get(

@@ -15,9 +15,10 @@ pyproject.toml, and tests/unit/test_library_internals.py fails when the internal
   (~5 %; Litestar passes a returned ASGI app through untouched).
 - `catalog_reads`: plain GETs of a product, the product list and the category list
   answered in front of Litestar's router (get product 247 → 152 µs of CPU in process).
-- `place_order`, `webhooks`, `refunds`: plain order placements, webhook deliveries and refund
-  requests answered in front of Litestar's router by the same providers and use cases (tracked
-  orders 1 364 → 1 109 µs of CPU in process; docs/performance.md, "Writes in front of the
+- `place_order`, `webhooks`, `refunds`, `payment_starts`: plain order placements, webhook
+  deliveries, refund requests and payment starts answered in front of Litestar's router by the
+  same providers and use cases (tracked orders 1 364 → 1 109 µs of CPU in process;
+  docs/performance.md, "Writes in front of the router" and "Payment starts in front of the
   router"); anything else is handed to the router with its body.
 - `common`: what those layers share (which requests are plain, reading and handing on a body,
   answering an error with the app's own exception handlers).
@@ -37,6 +38,7 @@ from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
 from entrypoints.http.fast_path.catalog_reads import catalog_reads
 from entrypoints.http.fast_path.edge import edge
 from entrypoints.http.fast_path.http_metrics import HttpMetrics
+from entrypoints.http.fast_path.payment_starts import payment_starts
 from entrypoints.http.fast_path.place_order import place_order
 from entrypoints.http.fast_path.refunds import refund_requests
 from entrypoints.http.fast_path.request_ids import new_request_id
@@ -50,6 +52,7 @@ __all__ = [
     "edge",
     "lazy_request_scope",
     "new_request_id",
+    "payment_starts",
     "place_order",
     "refund_requests",
     "share_container",
