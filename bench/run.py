@@ -634,7 +634,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
             ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
             loads = _prepare_all(ctx, report)
             base = (
-                stack.enter_context(_baseline(options, keys, hashed, work_dir, loads))
+                stack.enter_context(_baseline(options, keys, hashed, work_dir, loads, provider_url))
                 if options.baseline
                 else None
             )
@@ -696,10 +696,16 @@ class Baseline:
 
 @contextmanager
 def _baseline(
-    options: Options, keys: Mapping[str, str], hashed: str, work_dir: Path, loads: Mapping[str, Load]
+    options: Options,
+    keys: Mapping[str, str],
+    hashed: str,
+    work_dir: Path,
+    loads: Mapping[str, Load],
+    provider_url: str,
 ) -> Iterator[Baseline]:
     """The `--baseline` ref's API on a database of its own (its migrations, the same seed),
-    with the loads of the scenarios both serve; everything removed afterwards."""
+    with the loads of the scenarios both serve, its payments through the same Stripe double
+    (`provider_url`, when one runs); everything removed afterwards."""
     from bench import baseline
 
     assert options.baseline is not None
@@ -715,10 +721,18 @@ def _baseline(
             env = api_env(options, url, port, keys) | {
                 "REDIS_KEY_PREFIX": options.redis_key_prefix + "baseline:"
             }
+            if provider_url:
+                env |= payments.stripe_env(provider_url)
             api = api_server(env, port, work_dir / "api-baseline.log", python=code.python, cwd=code.root)
             with running(api):
                 ctx = Context(
-                    api, options, {"webhook": keys["webhook_secret"]}, url, options.size, work_dir=work_dir
+                    api,
+                    options,
+                    {"webhook": keys["webhook_secret"]},
+                    url,
+                    options.size,
+                    work_dir=work_dir,
+                    provider_url=provider_url,
                 )
                 ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
                 ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
@@ -1091,6 +1105,9 @@ def provider_added(report: Report) -> dict[str, str]:
             f"{ours}: p50 {p50:.1f} − {base50:.1f} = {p50 - base50:+.1f} ms, "
             f"p99 {p99:.1f} − {base99:.1f} = {p99 - base99:+.1f} ms"
         )
+        if app.baseline:  # the --baseline ref's starts, through the same double
+            then50, then99 = app.median("p50_ms", baseline=True), app.median("p99_ms", baseline=True)
+            added[ours] += f"; baseline {then50 - base50:+.1f} ms, p99 {then99 - base99:+.1f} ms"
     return added
 
 

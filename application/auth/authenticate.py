@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 from application.auth.sessions import opened_with_current_password
 from application.ports import AccountReadModel, SessionStore, TokenIssuer
 from domain.errors import NotAuthenticated
@@ -17,6 +19,9 @@ class Authenticate:
       refresh-token reuse or a password reset its access tokens are refused
       (NotAuthenticated). A
       session store that cannot be reached refuses too (DependencyUnavailable).
+
+    The two lookups are made at once (one wait, not two); their answers are judged in the order
+    above, so a deactivated account is 403 even while the session store is unreachable.
     """
 
     def __init__(self, accounts: AccountReadModel, tokens: TokenIssuer, sessions: SessionStore) -> None:
@@ -28,13 +33,17 @@ class Authenticate:
         if not token:
             raise NotAuthenticated("missing bearer token")
         claims = self._tokens.verify_access(token)
-        user = await self._accounts.user(claims.user_id)
-        if user is None:
-            raise NotAuthenticated("invalid token")
-        user.ensure_active()
-        if (
-            not opened_with_current_password(user, claims.session_id)
-            or await self._sessions.owner(claims.session_id) != user.id
-        ):
-            raise NotAuthenticated("this session has ended; log in again")
+        session = asyncio.ensure_future(self._sessions.owner(claims.session_id))
+        try:
+            user = await self._accounts.user(claims.user_id)
+            if user is None:
+                raise NotAuthenticated("invalid token")
+            user.ensure_active()
+            if not opened_with_current_password(user, claims.session_id) or await session != user.id:
+                raise NotAuthenticated("this session has ended; log in again")
+        finally:
+            if not session.done():
+                session.cancel()  # its answer no longer matters
+            elif not session.cancelled():
+                session.exception()  # looked at: an unreachable store was not this answer's reason
         return Actor(user_id=user.id, role=user.role, session_id=claims.session_id)

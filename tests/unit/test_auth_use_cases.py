@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,14 @@ from application.auth.bootstrap_admin import EnsureAdmin
 from application.auth.current_user import GetCurrentUser
 from application.auth.login import Credentials, LogIn
 from application.auth.register import RegisterCustomer, Registration
-from domain.errors import AccountDisabled, AlreadyExists, InvalidInput, NotAuthenticated
-from domain.users import Role
+from domain.errors import (
+    AccountDisabled,
+    AlreadyExists,
+    DependencyUnavailable,
+    InvalidInput,
+    NotAuthenticated,
+)
+from domain.users import Role, User
 from tests.fakes import MemoryUnitOfWork
 from tests.unit.conftest import PlainPasswordHasher, SteppingClock
 
@@ -209,3 +216,70 @@ async def test_ensuring_a_new_admin_needs_a_password_that_meets_the_policy(
         await ensure("boss@shop.io", "short")
     async with uow:
         assert await uow.users.list(None, 10, 0) == []
+
+
+class GatedSessions(MemorySessionStore):
+    """Sessions whose lookups wait for `open`, or fail as an unreachable store does."""
+
+    def __init__(self, store: MemorySessionStore, *, unreachable: bool = False) -> None:
+        self._store = store
+        self.unreachable = unreachable
+        self.asked = asyncio.Event()
+        self.open = asyncio.Event()
+
+    async def owner(self, session_id: str) -> int | None:
+        self.asked.set()
+        await self.open.wait()
+        if self.unreachable:
+            raise DependencyUnavailable("the session store is unavailable, retry shortly")
+        return await self._store.owner(session_id)
+
+
+class GatedAccounts(AccountsInUnitOfWork):
+    """The account lookup, which answers only once the session lookup has been asked for."""
+
+    def __init__(self, uow: MemoryUnitOfWork, sessions: GatedSessions) -> None:
+        super().__init__(uow)
+        self._sessions = sessions
+
+    async def user(self, user_id: int) -> User | None:
+        await asyncio.wait_for(self._sessions.asked.wait(), 1)
+        self._sessions.open.set()
+        return await super().user(user_id)
+
+
+async def test_the_user_and_the_session_are_looked_up_at_once(
+    register: RegisterCustomer,
+    log_in: LogIn,
+    uow: MemoryUnitOfWork,
+    tokens: JwtTokenIssuer,
+    sessions: MemorySessionStore,
+) -> None:
+    """The account lookup answers only after the session lookup began: one wait, not two."""
+    user = await register(Registration("ann@example.com", PASSWORD))
+    issued = await log_in(Credentials("ann@example.com", PASSWORD))
+    gated = GatedSessions(sessions)
+    actor = await Authenticate(GatedAccounts(uow, gated), tokens, gated)(issued.access.token)
+    assert actor.user_id == user.id
+
+
+async def test_a_deactivated_account_is_refused_even_while_the_session_store_is_unreachable(
+    register: RegisterCustomer,
+    log_in: LogIn,
+    uow: MemoryUnitOfWork,
+    tokens: JwtTokenIssuer,
+    sessions: MemorySessionStore,
+) -> None:
+    user = await register(Registration("ann@example.com", PASSWORD))
+    issued = await log_in(Credentials("ann@example.com", PASSWORD))
+    unreachable = GatedSessions(sessions, unreachable=True)
+    authenticate = Authenticate(GatedAccounts(uow, unreachable), tokens, unreachable)
+    with pytest.raises(DependencyUnavailable):  # an active account: the store's failure is the answer
+        await authenticate(issued.access.token)
+    async with uow:
+        await uow.users.save(user.with_active(False))
+        await uow.commit()
+    unreachable = GatedSessions(sessions, unreachable=True)
+    authenticate = Authenticate(GatedAccounts(uow, unreachable), tokens, unreachable)
+    with pytest.raises(AccountDisabled):
+        await authenticate(issued.access.token)
