@@ -101,7 +101,9 @@ async def test_a_second_start_is_the_apps_own_conflict(app: Litestar, customer: 
     assert {k: ours[k] for k in SAME} == {k: litestars[k] for k in SAME}
 
 
-async def test_someone_elses_order_and_no_order_are_the_apps_own_404(app: Litestar, customer: Headers) -> None:
+async def test_someone_elses_order_and_no_order_are_the_apps_own_404(
+    app: Litestar, customer: Headers
+) -> None:
     admin = await bearer_of(app, ADMIN_EMAIL, ADMIN_PASSWORD)
     ours, litestars = await both(app, customer, b"{}", [*admin, JSON])
     assert not ours["routed"]
