@@ -171,6 +171,11 @@ class Call:
     parameter: Any
 
 
+def signed_in(_: Actor) -> None:
+    """The `signed_in` guard's own check (`guards.USER`): any active user with a live session,
+    which the `Actor` provider has already checked; for `Write.caller`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Write:
     """One write route served in front of the router (`write_layer`).

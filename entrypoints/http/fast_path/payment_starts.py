@@ -37,17 +37,11 @@ from dishka import AsyncContainer
 from application.ids import MAX_DB_ID
 from application.payments.start_payment import StartPayment
 from application.ports import PaymentOut
-from domain.users import Actor
 from entrypoints.http.bodies import parse_json
-from entrypoints.http.fast_path.common import Call, Write, plain_number, write_layer
+from entrypoints.http.fast_path.common import Call, Write, plain_number, signed_in, write_layer
 from entrypoints.http.payments import StartPaymentIn
 
 _encoder = msgspec.json.Encoder()
-
-
-def _signed_in(_: Actor) -> None:
-    """The route's guard (`signed_in`): any active user with a live session, which the `Actor`
-    provider has already checked."""
 
 
 def payment_starts(
@@ -72,7 +66,7 @@ def payment_starts(
         template=f"{prefix}/payments/orders/{{order_id}}",
         status=201,
         match=order_of,
-        caller=_signed_in,
+        caller=signed_in,
         decode=lambda body: StartPaymentIn.required(parse_json(body)),
         run=start,
     )

@@ -41,18 +41,12 @@ from dishka import AsyncContainer
 from application.orders.place_order import PlaceOrder
 from application.ports import OrderOut
 from domain.orders import ItemRequest
-from domain.users import Actor
 from entrypoints.http.bodies import decode_value, parse_json
-from entrypoints.http.fast_path.common import Call, Write, write_layer
+from entrypoints.http.fast_path.common import Call, Write, signed_in, write_layer
 from entrypoints.http.orders import OrderIn
 
 _decoder = msgspec.json.Decoder(OrderIn)
 _encoder = msgspec.json.Encoder()
-
-
-def _signed_in(_: Actor) -> None:
-    """The route's guard (`signed_in`): any active user with a live session, which the `Actor`
-    provider has already checked."""
 
 
 def _items(body: bytes) -> list[ItemRequest]:
@@ -85,7 +79,7 @@ def place_order(
         template=path,
         status=201,
         match=lambda requested: True if requested == path else None,
-        caller=_signed_in,
+        caller=signed_in,
         decode=_items,
         run=place,
     )
