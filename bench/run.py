@@ -621,17 +621,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
         )
         with stack, running(api), running(floor), job_worker(env, work_dir / "worker-main.log"):
             say(f"API on {api.base_url} (workers {api.worker_pids()}), floor on {floor.base_url}")
-            ctx = Context(
-                api,
-                options,
-                {"webhook": keys["webhook_secret"]},
-                url,
-                options.size,
-                work_dir=work_dir,
-                provider_url=provider_url,
-            )
-            ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
-            ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
+            ctx = _signed_in_context(api, options, keys, url, work_dir, provider_url)
             loads = _prepare_all(ctx, report)
             base = (
                 stack.enter_context(_baseline(options, keys, hashed, work_dir, loads, provider_url))
@@ -688,6 +678,25 @@ def benchmark(options: Options, work_dir: Path) -> Report:
     return report
 
 
+def _signed_in_context(
+    api: Server, options: Options, keys: Mapping[str, str], url: str, work_dir: Path, provider_url: str
+) -> Context:
+    """The scenarios' context for one API (ours or the baseline's): its heavy customer and its
+    admin logged in."""
+    ctx = Context(
+        api,
+        options,
+        {"webhook": keys["webhook_secret"]},
+        url,
+        options.size,
+        work_dir=work_dir,
+        provider_url=provider_url,
+    )
+    ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
+    ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
+    return ctx
+
+
 @dataclass
 class Baseline:
     ctx: Context
@@ -725,17 +734,7 @@ def _baseline(
                 env |= payments.stripe_env(provider_url)
             api = api_server(env, port, work_dir / "api-baseline.log", python=code.python, cwd=code.root)
             with running(api):
-                ctx = Context(
-                    api,
-                    options,
-                    {"webhook": keys["webhook_secret"]},
-                    url,
-                    options.size,
-                    work_dir=work_dir,
-                    provider_url=provider_url,
-                )
-                ctx.tokens["heavy"] = log_in(api, seed.CUSTOMER_EMAIL.format(1), seed.CUSTOMER_PASSWORD)
-                ctx.tokens["admin"] = log_in(api, seed.ADMIN_EMAIL, seed.CUSTOMER_PASSWORD)
+                ctx = _signed_in_context(api, options, keys, url, work_dir, provider_url)
                 base_loads: dict[str, Load] = {}
                 for scenario in SCENARIOS:
                     if scenario.name not in loads:

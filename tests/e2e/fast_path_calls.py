@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -95,6 +96,31 @@ async def call(
         "user": scope["state"].get("user_id"),
         "unread": unread,
     }
+
+
+async def created_call(
+    app: Litestar,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    blanked: tuple[str, ...],
+    named: str,
+    **options: Any,
+) -> dict[str, Any]:
+    """`call`, with the answer's JSON as `document`: a 201's `blanked` fields set to None (ids
+    and times differ between two resources made alike), and `<named> <digits>` in a problem's
+    detail read as `<named> N`."""
+    answer = await call(app, body, headers, **options)
+    try:
+        document = json.loads(answer["body"])
+    except ValueError:
+        document = answer["body"]
+    if isinstance(document, dict) and answer["status"] == 201:
+        document.update({name: None for name in blanked if name in document})
+    elif isinstance(document, dict) and isinstance(document.get("detail"), str):
+        document["detail"] = re.sub(rf"{named} \d+", f"{named} N", document["detail"])
+    answer["document"] = document
+    return answer
 
 
 @asynccontextmanager

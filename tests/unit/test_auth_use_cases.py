@@ -248,38 +248,37 @@ class GatedAccounts(AccountsInUnitOfWork):
         return await super().user(user_id)
 
 
+@pytest.fixture
+async def ann(register: RegisterCustomer, log_in: LogIn) -> tuple[User, str]:
+    """A customer and an access token of hers."""
+    user = await register(Registration("ann@example.com", PASSWORD))
+    return user, (await log_in(Credentials("ann@example.com", PASSWORD))).access.token
+
+
+def gated(
+    uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessionStore, *, unreachable: bool = False
+) -> Authenticate:
+    """Authenticate whose account lookup answers only once the session lookup has started."""
+    gate = GatedSessions(sessions, unreachable=unreachable)
+    return Authenticate(GatedAccounts(uow, gate), tokens, gate)
+
+
 async def test_the_user_and_the_session_are_looked_up_at_once(
-    register: RegisterCustomer,
-    log_in: LogIn,
-    uow: MemoryUnitOfWork,
-    tokens: JwtTokenIssuer,
-    sessions: MemorySessionStore,
+    ann: tuple[User, str], uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessionStore
 ) -> None:
     """The account lookup answers only after the session lookup began: one wait, not two."""
-    user = await register(Registration("ann@example.com", PASSWORD))
-    issued = await log_in(Credentials("ann@example.com", PASSWORD))
-    gated = GatedSessions(sessions)
-    actor = await Authenticate(GatedAccounts(uow, gated), tokens, gated)(issued.access.token)
-    assert actor.user_id == user.id
+    user, token = ann
+    assert (await gated(uow, tokens, sessions)(token)).user_id == user.id
 
 
 async def test_a_deactivated_account_is_refused_even_while_the_session_store_is_unreachable(
-    register: RegisterCustomer,
-    log_in: LogIn,
-    uow: MemoryUnitOfWork,
-    tokens: JwtTokenIssuer,
-    sessions: MemorySessionStore,
+    ann: tuple[User, str], uow: MemoryUnitOfWork, tokens: JwtTokenIssuer, sessions: MemorySessionStore
 ) -> None:
-    user = await register(Registration("ann@example.com", PASSWORD))
-    issued = await log_in(Credentials("ann@example.com", PASSWORD))
-    unreachable = GatedSessions(sessions, unreachable=True)
-    authenticate = Authenticate(GatedAccounts(uow, unreachable), tokens, unreachable)
+    user, token = ann
     with pytest.raises(DependencyUnavailable):  # an active account: the store's failure is the answer
-        await authenticate(issued.access.token)
+        await gated(uow, tokens, sessions, unreachable=True)(token)
     async with uow:
         await uow.users.save(user.with_active(False))
         await uow.commit()
-    unreachable = GatedSessions(sessions, unreachable=True)
-    authenticate = Authenticate(GatedAccounts(uow, unreachable), tokens, unreachable)
     with pytest.raises(AccountDisabled):
-        await authenticate(issued.access.token)
+        await gated(uow, tokens, sessions, unreachable=True)(token)

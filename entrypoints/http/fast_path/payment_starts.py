@@ -49,6 +49,7 @@ def payment_starts(
 ) -> Any:
     """The layer for `wrap_router`: plain `POST {prefix}/payments/orders/{order_id}`; errors are
     answered by `exception_handlers` (the app's own); bodies over `max_body` bytes go to the router."""
+    # A deliberate twin of `refunds.refund_requests`: the same `Write`, for another route.
     orders = f"{prefix}/payments/orders/"
 
     def order_of(path: str) -> int | None:
