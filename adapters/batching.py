@@ -21,12 +21,22 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-Fetch = Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]
+
+@dataclass(frozen=True, slots=True)
+class KeyFailed:
+    """What a fetch answers for one key whose value it could not read or convert: that key's
+    callers alone raise `error`; the rest of the batch gets its answers."""
+
+    error: Exception
+
+
+Fetch = Callable[[Sequence[K]], Awaitable[Mapping[K, "V | KeyFailed"]]]
 
 
 class BatchedLookup(Generic[K, V]):
@@ -34,7 +44,9 @@ class BatchedLookup(Generic[K, V]):
 
     - `fetch` gets each distinct key of a batch once, in the order first asked, and at most
       `max_batch` of them (a longer turn is split into several calls, sent at once);
-    - what `fetch` raises is raised to every `get` of its batch;
+    - what `fetch` raises is raised to every `get` of its batch (the same exception object: a
+      failure of the whole round trip, such as a lost connection); a `KeyFailed` it answers for
+      one key is raised to that key's `get`s alone;
     - a `get` whose task is cancelled leaves the others' batch alone;
     - one instance serves one event loop at a time (an app's worker); instances are cheap.
     """
@@ -52,8 +64,12 @@ class BatchedLookup(Generic[K, V]):
         loop = asyncio.get_running_loop()
         if self._waiting and self._loop is not loop:
             # A batch left on a loop that stopped before its turn ended (never in a server; in
-            # tests, a loop closed under a request): its callers are gone with their loop.
-            self._waiting = {}
+            # tests, a loop closed under a request): cancelled, should that loop ever run again.
+            stale, self._waiting = self._waiting, {}
+            if self._loop is not None and not self._loop.is_closed():
+                for left in stale.values():
+                    for orphan in left:
+                        orphan.cancel()
         if not self._waiting:
             self._loop = loop
             # A context of its own: the batch belongs to no one request (its logs, its ids).
@@ -76,19 +92,23 @@ class BatchedLookup(Generic[K, V]):
     async def _answer(self, waiting: dict[K, list[asyncio.Future[V | None]]]) -> None:
         try:
             found = await self._fetch(list(waiting))
-        except asyncio.CancelledError:  # the loop is shutting down: so are its callers
-            for futures in waiting.values():
-                for future in futures:
-                    future.cancel()
-            raise
         except Exception as error:  # noqa: BLE001 - whatever it is, it is each caller's to raise
             for futures in waiting.values():
                 for future in futures:
                     if not future.done():
                         future.set_exception(error)
             return
+        except BaseException:  # cancelled (the loop shuts down), or the process is leaving
+            for futures in waiting.values():
+                for future in futures:
+                    future.cancel()
+            raise
         for key, futures in waiting.items():
             value = found.get(key)
             for future in futures:
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(value, KeyFailed):
+                    future.set_exception(value.error)
+                else:
                     future.set_result(value)

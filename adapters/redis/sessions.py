@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from adapters.batching import BatchedLookup
+from adapters.batching import BatchedLookup, KeyFailed
 from application.ports import SessionGrant, SessionStore
 from domain.errors import DependencyUnavailable
 
@@ -103,16 +103,24 @@ class RedisSessionStore(SessionStore):
     async def owner(self, session_id: str) -> int | None:
         return await _reach(lambda: self._owners.get(session_id))
 
-    async def _read_owners(self, session_ids: Sequence[str]) -> Mapping[str, int]:
+    async def _read_owners(self, session_ids: Sequence[str]) -> Mapping[str, int | KeyFailed]:
+        """The sessions' users. A command the server refuses fails its own session's lookup
+        alone (a key of another type under the prefix); an entry whose user is not a number is
+        no live session of ours (None: refused, never a failure of the whole batch)."""
         if len(session_ids) == 1:  # a batch of one: the command alone, no pipeline around it
             users = [await self._client.hget(f"{self._prefix}session:{session_ids[0]}", "user")]
         else:
             async with self._client.pipeline(transaction=False) as pipe:
                 for session_id in session_ids:
                     pipe.hget(f"{self._prefix}session:{session_id}", "user")
-                users = await pipe.execute()
-        found = zip(session_ids, users, strict=True)
-        return {session_id: int(user) for session_id, user in found if user is not None}
+                users = await pipe.execute(raise_on_error=False)
+        owners: dict[str, int | KeyFailed] = {}
+        for session_id, user in zip(session_ids, users, strict=True):
+            if isinstance(user, Exception):
+                owners[session_id] = KeyFailed(user)
+            elif isinstance(user, bytes | str) and _text(user).isdecimal():
+                owners[session_id] = int(user)
+        return owners
 
     async def end(self, session_id: str) -> None:
         await _reach(lambda: self._end(args=[self._prefix, session_id]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from adapters.batching import BatchedLookup
+from adapters.batching import BatchedLookup, KeyFailed
 from adapters.sql.catalog_reads import ReadPool
 from adapters.sql.repositories import user_of
 from adapters.sql.tables import users
@@ -28,9 +28,15 @@ class UsersById:
         """The user with this id, read after the call began; None if there is none."""
         return await self._lookup.get(user_id) if is_storable_id(user_id) else None
 
-    async def _read(self, ids: Sequence[int]) -> Mapping[int, User]:
+    async def _read(self, ids: Sequence[int]) -> Mapping[int, User | KeyFailed]:
         pool = await self._pool.get()
-        return {user.id: user for user in map(user_of, await pool.fetch(_USERS, ids))}
+        found: dict[int, User | KeyFailed] = {}
+        for row in await pool.fetch(_USERS, ids):
+            try:
+                found[row["id"]] = user_of(row)
+            except ValueError as error:  # a row the domain refuses: its own request's failure alone
+                found[row["id"]] = KeyFailed(error)
+        return found
 
 
 class AsyncpgAccountReadModel(AccountReadModel):

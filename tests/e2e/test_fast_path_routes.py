@@ -14,7 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from entrypoints.http.app import API_PREFIX, create_app
 from entrypoints.http.guards import admin_only, signed_in
 from entrypoints.http.orders import OrderIn
-from entrypoints.http.payments import RefundIn
+from entrypoints.http.payments import RefundIn, StartPaymentIn
 from tests.conftest import make_settings
 
 # path template → (the guards the layer applies, the body type it decodes, the status it answers,
@@ -29,6 +29,12 @@ ASSUMED: dict[str, tuple[list[Any], Any, int, set[str]]] = {
         {"data", "idempotency_key", "payment_id", "request"},
     ),
     f"{API_PREFIX}/payments/webhook/{{provider}}": ([], None, 200, {"provider", "request"}),
+    f"{API_PREFIX}/payments/orders/{{order_id}}": (
+        [signed_in],
+        StartPaymentIn | None,
+        201,
+        {"data", "idempotency_key", "order_id", "request"},
+    ),
 }
 
 
@@ -47,6 +53,6 @@ def test_the_routes_the_write_layers_stand_for_declare_what_the_layers_assume(tm
         handler = _post_handler(app, template)
         assert list(handler.resolve_guards()) == guards, template
         data = handler.parsed_fn_signature.parameters.get("data")
-        assert (data.annotation if data else None) is body, template
+        assert (data.annotation if data else None) == body, template
         assert handler.status_code == status, template
         assert set(handler.parsed_fn_signature.parameters) == parameters, template

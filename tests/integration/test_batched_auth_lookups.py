@@ -18,6 +18,7 @@ from adapters.sql.catalog_reads import ReadPool
 from adapters.sql.database import Database, create_engine
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.auth.sessions import refresh_hash
+from domain.errors import DependencyUnavailable
 from domain.users import Role
 from tests.support.isolation import REDIS_KEY_PREFIX
 
@@ -129,3 +130,20 @@ async def test_sessions_asked_for_together_each_get_their_own_owner(
     assert list(await asyncio.gather(store.owner("sid-a"), store.owner("sid-b"))) == [7, None]
     assert await store.owner("sid-a") == 7  # alone in its turn: the command, no pipeline
     assert client.round_trips == 3
+
+
+@pytest.mark.redis
+async def test_a_session_entry_that_is_not_ours_fails_no_other_lookup(
+    store: RedisSessionStore, client: CountingClient
+) -> None:
+    """A key of another type under the prefix is that lookup's own 503; a user that is not a
+    number is no live session (401); the rest of the batch is answered."""
+    await store.start(7, "sid-a", refresh_hash("a"))
+    await client.set(f"{REDIS_KEY_PREFIX}session:sid-string", "not a hash")
+    await client.hset(f"{REDIS_KEY_PREFIX}session:sid-odd", "user", "seven")
+    asked = ["sid-a", "sid-string", "sid-odd", "sid-a"]
+    owners = await asyncio.gather(*(store.owner(s) for s in asked), return_exceptions=True)
+    assert owners[0] == 7 and owners[3] == 7
+    assert isinstance(owners[1], DependencyUnavailable)
+    assert owners[2] is None
+    assert client.round_trips == 1

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.batching import BatchedLookup
+from adapters.batching import BatchedLookup, KeyFailed
 
 
 class Source:
@@ -100,10 +100,35 @@ def test_a_batch_left_on_a_loop_that_stopped_does_not_hold_up_the_next_loop() ->
     assert not orphan.done()
     assert asyncio.run(lookup.get(2)) == 4
     assert source.batches == [[2]]
-    orphan.cancel()
     stopped.run_until_complete(asyncio.sleep(0))  # the stale dispatch runs and does nothing
+    assert orphan.cancelled(), "the dropped batch's caller was left waiting"
     stopped.close()
     assert source.batches == [[2]]
+
+
+async def test_a_key_the_fetch_could_not_read_fails_its_own_lookups_alone() -> None:
+    async def fetch(keys: Sequence[int]) -> Mapping[int, int | KeyFailed]:
+        return {k: KeyFailed(ValueError(f"row {k} is corrupt")) if k == 2 else k * k for k in keys}
+
+    lookup = BatchedLookup(fetch)
+    answers = await asyncio.gather(*(lookup.get(k) for k in [1, 2, 3, 2]), return_exceptions=True)
+    assert answers[0] == 1 and answers[2] == 9
+    assert all(isinstance(a, ValueError) and "row 2" in str(a) for a in (answers[1], answers[3]))
+
+
+class Leaving(BaseException):
+    """Neither an Exception nor a cancellation (as SystemExit or KeyboardInterrupt)."""
+
+
+async def test_a_fetch_that_raises_past_exception_leaves_no_caller_waiting() -> None:
+    async def fetch(keys: Sequence[int]) -> Mapping[int, int]:
+        raise Leaving
+
+    lookup = BatchedLookup(fetch)
+    callers = [asyncio.ensure_future(lookup.get(k)) for k in (1, 2)]
+    done, pending = await asyncio.wait(callers, timeout=1)
+    assert not pending, "a caller was left waiting"
+    assert all(caller.cancelled() for caller in done)
 
 
 def test_max_batch_must_be_positive() -> None:

@@ -14,6 +14,10 @@ the request id is fixed and put in `scope["state"]`, and as the answer starts it
 noted and its headers get the request id and `NOSNIFF` (and the framing ban on HTML);
 when the request ends, the metrics count it (scrapes of `/metrics` aside) and the access
 log writes its line (only when enabled at INFO or below).
+
+A client that leaves before its answer starts (the server passes `http.disconnect` while the
+body is read) is counted and logged with status 499, nginx's "client closed request": what the
+app answered then (Litestar's 500 for a body cut short) reached nobody, and is no server fault.
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ import time
 from collections.abc import Callable
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from entrypoints.http.access_log import UNMATCHED_ROUTE, access_log, log_request
 from entrypoints.http.fast_path.http_metrics import HttpMetrics
 from entrypoints.http.fast_path.request_ids import new_request_id
 from entrypoints.http.middleware import answer_headers, callers_request_id, request_id_header
 from entrypoints.ioc.security import arrival_ended, arrival_started
+
+CLIENT_CLOSED_REQUEST = 499
+"""The status counted and logged for a request whose client left before its answer (nginx's)."""
 
 
 def edge(metrics: HttpMetrics) -> Callable[[ASGIApp], ASGIApp]:
@@ -49,11 +56,20 @@ def edge(metrics: HttpMetrics) -> Callable[[ASGIApp], ASGIApp]:
             state["request_id"] = request_id
             id_header = request_id_header(request_id)
             status = 500
+            answered = left = False
+
+            async def edge_receive() -> ReceiveMessage:
+                nonlocal left
+                message = await receive()
+                if message["type"] == "http.disconnect" and not answered:
+                    left = True
+                return message
 
             async def edge_send(message: Message) -> None:
-                nonlocal status
+                nonlocal status, answered
                 if message["type"] == "http.response.start":
-                    status = message["status"]
+                    status = CLIENT_CLOSED_REQUEST if left else message["status"]
+                    answered = True
                     message["headers"] = answer_headers(message.get("headers", ()), id_header)
                 await send(message)
 
@@ -61,8 +77,10 @@ def edge(metrics: HttpMetrics) -> Callable[[ASGIApp], ASGIApp]:
             if counted:
                 metrics.in_flight += 1
             try:
-                await app(scope, receive, edge_send)
+                await app(scope, edge_receive, edge_send)
             finally:
+                if left:
+                    status = CLIENT_CLOSED_REQUEST
                 arrival_ended(arrival)
                 seconds = time.perf_counter() - started
                 route = str(scope.get("path_template") or UNMATCHED_ROUTE)
