@@ -9,8 +9,9 @@ batched per turn of the event loop"). A `BatchedLookup` lets the requests that a
 turn share one round trip: the first `get` of a turn schedules the batch with `call_soon`, the
 `get`s that come before it runs join it, and one call (`WHERE id = ANY($1)`, one pipeline)
 answers them all. The batch is sent after each of them asked, so every answer is as fresh as
-one read of its own would have been. One request alone waits for nothing: its batch of one
-goes out in the same turn.
+one read of its own would have been. The price is a short wait: the batch goes out from a
+task started by that callback, two turns of the loop after the first `get` (on a saturated
+worker, turns are long: docs/performance.md notes the tail latency).
 
 This is the project's own code on purpose (its concurrency and its speed); the pattern is
 Facebook's DataLoader.
