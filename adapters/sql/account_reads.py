@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from adapters.batching import BatchedLookup, KeyFailed
 from adapters.sql.catalog_reads import ReadPool
+from adapters.sql.hot_path import array_parameter
 from adapters.sql.repositories import user_of
 from adapters.sql.tables import users
 from application.ids import is_storable_id
@@ -13,7 +14,10 @@ from application.ports import AccountReadModel
 from domain.users import User
 
 # Every column of the table, read by name (`user_of`): no list to keep in any order.
-_USERS = f"SELECT {', '.join(users.columns.keys())} FROM users WHERE id = ANY($1::bigint[])"  # noqa: S608 - constant SQL
+_USERS = (
+    f"SELECT {', '.join(users.columns.keys())} FROM users "  # noqa: S608 - constant SQL
+    f"WHERE id = ANY({array_parameter(1, 'bigint')})"
+)
 
 
 class UsersById:

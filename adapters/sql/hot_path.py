@@ -12,7 +12,8 @@ SQLAlchemy connection, inside the same transaction:
   statement is parsed and planned once per pooled connection, not once per order, and no
   Python-side compilation happens at all;
 - arrays (`= ANY($1::bigint[])`, `unnest`) keep one statement whatever the number of lines (an
-  `IN ($1, $2, …)` list is a new statement per length);
+  `IN ($1, $2, …)` list is a new statement per length), each read through a sub-select
+  (`array_parameter`) so that PostgreSQL plans the statement once, not on every execution;
 - whole rows (`SELECT *`) are read by the generic repositories' own row mappings (the entity's
   `EntityRows`), and the column lists written out here are
   the same mappings' (`columns`, `written`), made once at import: a column added later is read
@@ -106,6 +107,25 @@ def _one_line(sql: str) -> str:
     return " ".join(sql.split())
 
 
+def array_parameter(number: int, element_type: str) -> str:
+    """Parameter `$number`, an array of `element_type`, written so that PostgreSQL keeps one plan
+    for the statement: `(SELECT $n::t[])::t[]`.
+
+    A prepared statement runs its first five executions on custom plans (made for the values
+    given), then keeps the generic plan unless the custom ones were cheaper
+    (`choose_custom_plan`, PostgreSQL's src/backend/utils/cache/plancache.c). A bare array
+    parameter (`= ANY($1::bigint[])`, `unnest($1::bigint[])`) shows each custom plan the array's
+    length, while the generic plan assumes ten elements; for the few lines of an order the
+    custom plan always looks cheaper, so the statement is planned anew on every execution. Read
+    through an uncorrelated sub-select (an InitPlan, evaluated once per execution), the array is
+    hidden from both plans alike, and the generic plan is kept. The plan itself is unchanged
+    (an index scan on `id = ANY(...)`); what it saves is in docs/performance.md, "Every array
+    parameter planned once". `tests/e2e/test_generic_plans.py` checks that every statement the
+    app repeats keeps a generic plan.
+    """
+    return f"(SELECT ${number}::{element_type}[])::{element_type}[]"
+
+
 class _Driver:
     """Lazily fetched asyncpg connection of one unit of work, and its placement written behind.
 
@@ -162,9 +182,9 @@ _ORDERABLE = _one_line(f"""
 SELECT {", ".join(f"p.{column}" for column in PRODUCTS.columns)}, c.is_active,
     (SELECT nextval('orders_id_seq')) AS new_order_id,
     (SELECT ARRAY(SELECT nextval('order_lines_id_seq')
-        FROM generate_series(1, cardinality($1::bigint[])))) AS new_line_ids
+        FROM generate_series(1, cardinality({array_parameter(1, "bigint")})))) AS new_line_ids
 FROM products p JOIN categories c ON c.id = p.category_id
-WHERE p.id = ANY($1::bigint[])
+WHERE p.id = ANY({array_parameter(1, "bigint")})
 """)  # noqa: S608 - column names of the table only
 
 # Every tracked line locked in product-id order (ORDER BY is applied before FOR NO KEY UPDATE,
@@ -175,10 +195,11 @@ WHERE p.id = ANY($1::bigint[])
 _NO_SHORTAGE = "NOT EXISTS (SELECT 1 FROM checked WHERE short)"
 _RESERVATION = f"""
 WITH wanted AS (
-    SELECT w.id, w.quantity FROM unnest($1::bigint[], $2::int[]) AS w(id, quantity)
+    SELECT w.id, w.quantity
+    FROM unnest({array_parameter(1, "bigint")}, {array_parameter(2, "int")}) AS w(id, quantity)
 ), locked AS (
     SELECT p.id, p.stock FROM products p
-    WHERE p.id = ANY($1::bigint[]) AND p.stock IS NOT NULL
+    WHERE p.id = ANY({array_parameter(1, "bigint")}) AND p.stock IS NOT NULL
     ORDER BY p.id
     FOR NO KEY UPDATE
 ), checked AS (
@@ -216,7 +237,7 @@ _LINE_AT = [ORDER_LINES.written.index(column) for column in _LINE_COLUMNS]
 _LINE_TYPES = {column: _type_of(order_lines, column) for column in _LINE_COLUMNS}
 _ORDER_VALUES = ", ".join(f"${n}" for n in range(1, len(ORDERS.written) + 1))
 _LINE_ARRAYS = ", ".join(
-    f"${len(ORDERS.written) + n}::{_LINE_TYPES[column]}[]" for n, column in enumerate(_LINE_COLUMNS, 1)
+    array_parameter(len(ORDERS.written) + n, _LINE_TYPES[column]) for n, column in enumerate(_LINE_COLUMNS, 1)
 )
 _LINES_AS = ", ".join(_LINE_COLUMNS)
 # The order and its lines in one statement; the line ids come back ascending, which is the
@@ -259,8 +280,8 @@ _PLACE = _one_line(f"""
 ), l AS (
     INSERT INTO order_lines (id, order_id, {_LINES_AS})
     SELECT w.id, o.id, {", ".join(f"w.{column}" for column in _LINE_COLUMNS)}
-    FROM o, unnest(${_P_LINES}::bigint[], {
-    ", ".join(f"${_P_LINES + n}::{_LINE_TYPES[column]}[]" for n, column in enumerate(_LINE_COLUMNS, 1))
+    FROM o, unnest({array_parameter(_P_LINES, "bigint")}, {
+    ", ".join(array_parameter(_P_LINES + n, _LINE_TYPES[column]) for n, column in enumerate(_LINE_COLUMNS, 1))
 }) AS w(id, {_LINES_AS})
     RETURNING id
 ), e AS (
@@ -333,7 +354,12 @@ class _Placement:
 
 
 _LOCK_USER = "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE"
-_PENDING = "SELECT count(*) FROM (SELECT 1 FROM orders WHERE user_id = $1 AND status = $2 LIMIT $3) AS p"
+# The status is written in, and the limit read through a sub-select, for the reason
+# `array_parameter` gives: with either as a bare parameter every count was planned anew.
+_PENDING = (
+    "SELECT count(*) FROM (SELECT 1 FROM orders"  # noqa: S608 - constant SQL
+    f" WHERE user_id = $1 AND status = '{OrderStatus.PENDING.value}' LIMIT (SELECT $2::bigint)) AS p"
+)
 
 _APPEND_EVENT = _one_line("""
 INSERT INTO order_events (order_id, type, from_status, to_status, actor, detail, created_at)
@@ -498,7 +524,7 @@ class PgOrderRepository(SqlOrderRepository):
         # waited for on the user's row, which needs a snapshot taken after the lock.
         driver = await self._driver.get()
         await driver.fetchrow(_LOCK_USER, user_id)
-        return int(await driver.fetchval(_PENDING, user_id, OrderStatus.PENDING.value, up_to))
+        return int(await driver.fetchval(_PENDING, user_id, up_to))
 
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
         driver = await self._driver.get()

@@ -13,6 +13,7 @@ column of the same name are in `ORDER_COMPUTED` and `ITEM_COMPUTED`.
 from __future__ import annotations
 
 from adapters.sql.catalog_reads import ReadPool, amount_text
+from adapters.sql.hot_path import array_parameter
 from adapters.sql.view_columns import view_columns
 from application.ports import OrderFilter, OrderItemOut, OrderOut, OrderReadModel
 from domain.orders import OrderStatus
@@ -33,7 +34,7 @@ _ORDERS = (
 )
 _ITEMS = (
     f"SELECT order_id, {view_columns(OrderItemOut, ITEM_COMPUTED)} "  # noqa: S608 - constant SQL
-    "FROM order_lines WHERE order_id = ANY($1::bigint[]) ORDER BY order_id, id"
+    f"FROM order_lines WHERE order_id = ANY({array_parameter(1, 'bigint')}) ORDER BY order_id, id"
 )
 
 

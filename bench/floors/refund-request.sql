@@ -3,7 +3,7 @@
 -- regenerate with `uv run just bench --regenerate-floors`.
 \set payment_id random(:payment_first, :payment_last)
 \set order_id :payment_id + :order_offset
-SELECT id, email, password_hash, role, is_active, created_at FROM users WHERE id = ANY('{21}'::bigint[]);
+SELECT id, email, password_hash, role, is_active, created_at FROM users WHERE id = ANY((SELECT '{21}'::bigint[])::bigint[]);
 BEGIN;
 SELECT * FROM payments WHERE id = :payment_id;
 SELECT * FROM orders WHERE id = :order_id FOR UPDATE;

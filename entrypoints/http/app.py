@@ -25,6 +25,7 @@ from entrypoints.http.fast_path import (
     HttpMetrics,
     catalog_reads,
     edge,
+    freeze_start_up,
     lazy_request_scope,
     payment_starts,
     place_order,
@@ -187,13 +188,17 @@ def _own_copies(*controllers: type[Controller]) -> list[type[Controller]]:
 def app_from_env() -> Litestar:
     """Entry point for ASGI servers: `uvicorn --factory entrypoints.http.app:app_from_env`.
 
-    Runs once in every worker process, so it also sets up that process's logging.
+    Runs once in every worker process, so it also sets up that process's logging, and freezes
+    what start-up built out of the garbage collector's walks once the app has started
+    (`fast_path.freeze_start_up`).
     """
     skip_httpx_command_line()
     skip_requests()
     settings = Settings.load()
     configure_logging(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    app.on_startup.append(freeze_start_up)
+    return app
 
 
 def skip_httpx_command_line() -> None:
