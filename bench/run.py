@@ -628,12 +628,14 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                 if options.baseline
                 else None
             )
-            _warm_up(options, api, floor, loads)
+            with _jobs_drained(url):
+                _warm_up(options, api, floor, loads)
             if base is not None:
                 say(f"warm-up of the baseline ({options.baseline})")
-                for name, base_load in base.loads.items():
-                    if name != SETTLEMENT:
-                        load.run(base.ctx.api.base_url, base_load, options.warmup)
+                with _jobs_drained(base.ctx.database_url):
+                    for name, base_load in base.loads.items():
+                        if name != SETTLEMENT:
+                            load.run(base.ctx.api.base_url, base_load, options.warmup)
             for round_number in range(1, options.rounds + 1):
                 say(f"round {round_number}/{options.rounds}")
                 for scenario in SCENARIOS:
@@ -658,7 +660,8 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                         base_load = base.loads[scenario.name]
                         if scenario.fresh:
                             base_load = scenario.prepare(base.ctx)
-                        base_result = load.run(base.ctx.api.base_url, base_load, options.seconds)
+                        with _jobs_drained(base.ctx.database_url):
+                            base_result = load.run(base.ctx.api.base_url, base_load, options.seconds)
                         report.row(scenario.name).baseline.append(base_result)
                         say(
                             f"  {scenario.name} (baseline {options.baseline}): {base_result.rps:,.0f} req/s, "
@@ -733,7 +736,10 @@ def _baseline(
             if provider_url:
                 env |= payments.stripe_env(provider_url)
             api = api_server(env, port, work_dir / "api-baseline.log", python=code.python, cwd=code.root)
-            with running(api):
+            # Its own job worker, as ours has one beside it: the scenarios whose requests leave jobs
+            # (refunds) then load the machine alike on both sides.
+            worker_log = work_dir / "worker-baseline.log"
+            with running(api), job_worker(env, worker_log, python=code.python, cwd=code.root):
                 ctx = _signed_in_context(api, options, keys, url, work_dir, provider_url)
                 base_loads: dict[str, Load] = {}
                 for scenario in SCENARIOS:
@@ -841,6 +847,16 @@ def _warm_up(options: Options, api: Server, floor: Server, loads: Mapping[str, L
                 load.run(floor.base_url, loads[scenario.name], options.warmup)
 
 
+@contextmanager
+def _jobs_drained(database_url: str) -> Iterator[None]:
+    """Wait, after the block, until every job it left (refunds) is final: a backlog drains on its
+    own side's time, not during the next scenario or the other API's round (each API has its
+    own job worker beside it)."""
+    mark = payments.jobs_mark(database_url)
+    yield
+    payments.wait_for_jobs(database_url, *mark)
+
+
 def _refund_jobs(url: str, mark: tuple[int, float], requests: Result, report: Report) -> None:
     """The refund jobs of a round's requests, run by the `storefront worker` process running
     beside the API all along: jobs completed per second, from the first request until the last
@@ -863,12 +879,15 @@ def _refund_jobs(url: str, mark: tuple[int, float], requests: Result, report: Re
 
 
 @contextmanager
-def job_worker(env: Mapping[str, str], log_path: Path) -> Iterator[None]:
-    """One `storefront worker` process (the job worker service of production with Redis)."""
+def job_worker(
+    env: Mapping[str, str], log_path: Path, python: str | Path = sys.executable, cwd: Path = PROJECT_ROOT
+) -> Iterator[None]:
+    """One `storefront worker` process (the job worker service of production with Redis), of
+    this checkout or another (`python`, `cwd`: the baseline's)."""
     with log_path.open("ab") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "worker"],
-            cwd=PROJECT_ROOT,
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter (or the baseline's) and arguments
+            [str(python), "-m", "entrypoints.cli", "worker"],
+            cwd=cwd,
             env={**os.environ, **env, "RUN_WORKER": "false"},
             stdout=log,
             stderr=subprocess.STDOUT,
