@@ -119,9 +119,9 @@ def array_parameter(number: int, element_type: str) -> str:
     custom plan always looks cheaper, so the statement is planned anew on every execution. Read
     through an uncorrelated sub-select (an InitPlan, evaluated once per execution), the array is
     hidden from both plans alike, and the generic plan is kept. The plan itself is unchanged
-    (an index scan on `id = ANY(...)`); what it saves is in docs/performance.md, "Every array
-    parameter planned once". `tests/e2e/test_generic_plans.py` checks that every statement the
-    app repeats keeps a generic plan.
+    (an index scan on `id = ANY(...)`); what it saves is in docs/performance.md, "Plans kept and
+    start-up frozen". `tests/e2e/test_generic_plans.py` checks that every statement the app
+    repeats keeps a generic plan.
     """
     return f"(SELECT ${number}::{element_type}[])::{element_type}[]"
 
