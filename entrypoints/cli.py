@@ -14,6 +14,7 @@ import asyncio
 import getpass
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from entrypoints import mock_webhook
 from entrypoints.settings import Settings, SettingsError
+
+APP = "entrypoints.http.app:app_from_env"
+"""The ASGI app factory every served worker runs (`uvicorn --factory`)."""
 
 if TYPE_CHECKING:
     from domain.refunds import Refund
@@ -128,9 +132,10 @@ def serve_api(settings: Settings, *, reload: bool = False) -> int:
     """Wait for the database (up to DB_CONNECT_TIMEOUT_SECONDS), apply migrations, ensure the
     ADMIN_EMAIL administrator, then run uvicorn with WORKERS processes until SIGTERM/SIGINT.
 
-    On SIGTERM uvicorn stops accepting, lets in-flight requests finish for up to
-    SHUTDOWN_TIMEOUT_SECONDS, then runs the app's shutdown (background tasks stop,
-    pools close). With several workers the supervisor forwards SIGTERM to each.
+    On SIGTERM uvicorn stops accepting (new connections are refused), lets in-flight requests
+    finish for up to SHUTDOWN_TIMEOUT_SECONDS, then runs the app's shutdown (background tasks
+    stop, pools close). With several workers the supervisor forwards SIGTERM to each. Either
+    way the process then ends killed by that signal (exit status 143 for SIGTERM in a shell).
     """
     from entrypoints import startup
     from entrypoints.logs import configure_logging
@@ -140,34 +145,47 @@ def serve_api(settings: Settings, *, reload: bool = False) -> int:
     startup.ensure_admin(settings)
     workers = 1 if reload else settings.workers
     metrics_dir = _prepare_multiprocess_metrics() if workers > 1 else None
+    stopped_by = None
     try:
-        _run_uvicorn(settings, workers, reload)
+        stopped_by = _run_uvicorn(settings, workers, reload)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+    if stopped_by is not None:
+        # As one uvicorn worker does after its clean-up: die of the signal that stopped us.
+        signal.signal(stopped_by, signal.SIG_DFL)
+        signal.raise_signal(stopped_by)
     return 0
 
 
-def _run_uvicorn(settings: Settings, workers: int, reload: bool) -> None:
+def _run_uvicorn(settings: Settings, workers: int, reload: bool) -> signal.Signals | None:
+    """Serve until stopped; the signal that stopped several workers' supervisor (one worker, or
+    the reloader, re-raises its own inside uvicorn)."""
     import uvicorn
 
-    uvicorn.run(
-        "entrypoints.http.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=None if reload else workers,
-        reload=reload,
-        access_log=False,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+    from entrypoints.supervisor import Supervisor
+
+    options = {
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,
+        "log_config": None,
+        "proxy_headers": True,
+        "server_header": False,
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
         # uvicorn's supervisor restarts a worker that does not answer its ping within this
         # many seconds; its default (5) kills workers still importing on a busy host.
-        timeout_worker_healthcheck=30,
-        log_level=settings.log_level.lower(),
-    )
+        "timeout_worker_healthcheck": 30,
+        "log_level": settings.log_level.lower(),
+    }
+    if reload or workers == 1:
+        uvicorn.run(APP, workers=None if reload else workers, reload=reload, **options)  # type: ignore[arg-type]
+        return None
+    config = uvicorn.Config(APP, workers=workers, **options)  # type: ignore[arg-type]
+    supervisor = Supervisor(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    return supervisor.stopped_by
 
 
 def _prepare_multiprocess_metrics() -> str | None:

@@ -51,8 +51,16 @@ STOPPED_BY_SIGTERM = (0, -signal.SIGTERM)
 async def server(
     postgres_database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Server]:
-    timeout = getattr(request, "param", 20)
-    env = server_environment(postgres_database, db_pool_size=6, shutdown_timeout_seconds=timeout)
+    # `request.param`: the shutdown timeout, or (timeout, workers).
+    timeout, workers = param if isinstance(param := getattr(request, "param", 20), tuple) else (param, 1)
+    env = server_environment(
+        postgres_database,
+        db_pool_size=6,
+        shutdown_timeout_seconds=timeout,
+        workers=workers,
+        # Several workers share sessions and limits through Redis (the settings refuse otherwise).
+        redis_url=request.getfixturevalue("redis_server") if workers > 1 else None,
+    )
     started = start_server("shutdown", env, tmp_path)
     try:
         await asyncio.to_thread(started.wait_ready)
@@ -194,9 +202,12 @@ def created_orders(results: list[Any]) -> dict[int, int]:
     return orders
 
 
+@pytest.mark.parametrize("server", [(20, 1), (20, 2)], indirect=True, ids=["one worker", "two workers"])
 async def test_sigterm_lets_requests_in_flight_finish_and_refuses_new_ones(
     server: Server, postgres_database: str
 ) -> None:
+    """With two workers too: uvicorn's supervisor kept its copy of the listening socket open
+    until it exited, so new connections hung and were reset (entrypoints/supervisor.py)."""
     async with client(server) as http:
         product_id, customers = await shop(http)
         async with product_row_locked(postgres_database, product_id) as lock:
@@ -220,6 +231,8 @@ async def test_sigterm_lets_requests_in_flight_finish_and_refuses_new_ones(
     assert statuses == [201] * IN_FLIGHT, statuses
     assert all(isinstance(r, httpx.ConnectError) for r in late), late
     assert exit_code in STOPPED_BY_SIGTERM, server.logs()
+    if "Started parent process" in server.logs():  # uvicorn's supervisor of several workers
+        assert exit_code == -signal.SIGTERM, server.logs()
     assert "Application shutdown complete" in server.logs()
 
     stock, held = await database_state(postgres_database, product_id)

@@ -237,3 +237,22 @@ async def test_a_returned_asgi_app_is_sent_untouched(answer: Versioned[Any] | Un
         expected |= {"content-type": "application/json", "content-length": "10"}
         assert response.json() == [{"id": 1}]
     assert dict(response.headers) == expected
+
+
+# ---- uvicorn: the supervisor of several workers (entrypoints/supervisor.py) ---------------
+
+
+def test_uvicorns_supervisor_stops_through_the_methods_our_supervisor_overrides() -> None:
+    """`Multiprocess` keeps the listening sockets in `sockets`, turns SIGTERM and SIGINT into
+    `handle_term` and `handle_int`, and stops its workers through `terminate_all` once told to
+    exit, from `run` (where `Supervisor` closes its copy of the sockets first)."""
+    import inspect
+
+    from uvicorn.supervisors import Multiprocess
+
+    assert version("uvicorn") == "0.54.0"
+    assert "self.sockets = sockets" in inspect.getsource(Multiprocess.__init__)
+    run = inspect.getsource(Multiprocess.run)
+    assert run.index("while not self.should_exit.wait") < run.index("self.terminate_all()")
+    for handler in ("handle_term", "handle_int"):
+        assert "self.should_exit.set()" in inspect.getsource(getattr(Multiprocess, handler))
