@@ -30,6 +30,7 @@ from entrypoints.http.fast_path import (
     payment_starts,
     place_order,
     refund_requests,
+    requests_unwound,
     share_container,
     webhooks,
     wrap_router,
@@ -126,7 +127,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> Litest
             render_plugins=[swagger_plugin()],
         ),
         on_startup=[read_installation, bootstrap_admin],
-        on_shutdown=[container.close],
+        on_shutdown=[requests_unwound(http_metrics), container.close],
         lifespan=[
             order_expiry_lifespan(container, settings.order_expiry_interval_seconds, unavailable_dependency),
             *_job_worker(container, settings),

@@ -40,7 +40,7 @@ from entrypoints.http.fast_path.around_router import wrap_router
 from entrypoints.http.fast_path.catalog_answer import CatalogAnswer
 from entrypoints.http.fast_path.catalog_reads import catalog_reads
 from entrypoints.http.fast_path.collector import freeze_start_up
-from entrypoints.http.fast_path.edge import edge
+from entrypoints.http.fast_path.edge import edge, requests_unwound
 from entrypoints.http.fast_path.http_metrics import HttpMetrics
 from entrypoints.http.fast_path.payment_starts import payment_starts
 from entrypoints.http.fast_path.place_order import place_order
@@ -60,6 +60,7 @@ __all__ = [
     "payment_starts",
     "place_order",
     "refund_requests",
+    "requests_unwound",
     "share_container",
     "webhooks",
     "wrap_router",
