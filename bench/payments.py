@@ -49,6 +49,21 @@ def stripe_env(base_url: str) -> dict[str, str]:
     }
 
 
+def floor_env(secret_key: str, redis_url: str | None, redis_prefix: str, stripe_url: str) -> dict[str, str]:
+    """The floor app's settings for its payment start (bench/floor_app.py): the API's token key,
+    its Redis and key prefix (sessions), the Stripe double; none without the double."""
+    if not stripe_url:
+        return {}
+    env = {
+        "FLOOR_SECRET_KEY": secret_key,
+        "FLOOR_STRIPE_API_BASE": stripe_url,
+        "FLOOR_STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+    }
+    if redis_url:
+        env |= {"FLOOR_REDIS_URL": redis_url, "FLOOR_REDIS_PREFIX": redis_prefix}
+    return env
+
+
 def pending_orders(database_url: str, count: int) -> tuple[int, int]:
     """`count` pending orders of the payer (one line of 20.00 each), consecutive ids: (first, last)."""
 

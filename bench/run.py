@@ -396,9 +396,9 @@ SCENARIOS = [
     Scenario("login (8 connections)", login, kind="login"),
     Scenario(SETTLEMENT, webhook_settlement, kind="write", fresh=True),
     Scenario(REFUND, refund_request, kind="write", fresh=True),
-    Scenario(START_PAYMENT, start_payment(64), kind="write", fresh=True),
+    Scenario(START_PAYMENT, start_payment(64), floor=True, kind="write", fresh=True),
     Scenario(STRIPE_ALONE, stripe_alone(64), kind="other", fresh=True),
-    Scenario(START_PAYMENT_ONE, start_payment(1), kind="write", fresh=True),
+    Scenario(START_PAYMENT_ONE, start_payment(1), floor=True, kind="write", fresh=True),
     Scenario(STRIPE_ALONE_ONE, stripe_alone(1), kind="other", fresh=True),
 ]
 STORM = "list products during logins"
@@ -617,7 +617,12 @@ def benchmark(options: Options, work_dir: Path) -> Report:
             )
         api = api_server(env, port, work_dir / "api.log")
         floor = floor_server(
-            seed.plain_dsn(url), WORKERS, free_port(), work_dir / "floor.log", pool_size(options)
+            seed.plain_dsn(url),
+            WORKERS,
+            free_port(),
+            work_dir / "floor.log",
+            pool_size(options),
+            payments.floor_env(keys["secret_key"], options.redis_url, options.redis_key_prefix, provider_url),
         )
         with stack, running(api), running(floor), job_worker(env, work_dir / "worker-main.log"):
             say(f"API on {api.base_url} (workers {api.worker_pids()}), floor on {floor.base_url}")
@@ -629,7 +634,7 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                 else None
             )
             with _jobs_drained(url, REFUND in loads):
-                _warm_up(options, api, floor, loads)
+                _warm_up(ctx, floor, loads)
             if base is not None:
                 say(f"warm-up of the baseline ({options.baseline})")
                 with _jobs_drained(base.ctx.database_url, REFUND in base.loads):
@@ -652,7 +657,8 @@ def benchmark(options: Options, work_dir: Path) -> Report:
                     if mark is not None:
                         _refund_jobs(url, mark, result, report)
                     if scenario.floor:
-                        floor_result = load.run(floor.base_url, the_load, options.seconds)
+                        floor_load = scenario.prepare(ctx) if scenario.fresh else the_load
+                        floor_result = load.run(floor.base_url, floor_load, options.seconds)
                         report.row(scenario.name).floor.append(floor_result)
                         say(f"  {scenario.name} (floor): {floor_result.rps:,.0f} req/s")
                     _database_floor(options, scenario.name, floor_missing, url, work_dir, report)
@@ -838,13 +844,16 @@ def _prepare_all(ctx: Context, report: Report) -> dict[str, Load]:
     return loads
 
 
-def _warm_up(options: Options, api: Server, floor: Server, loads: Mapping[str, Load]) -> None:
+def _warm_up(ctx: Context, floor: Server, loads: Mapping[str, Load]) -> None:
+    options = ctx.options
     say(f"warm-up: {options.warmup:.0f} s per scenario")
     for scenario in SCENARIOS:
         if scenario.name in loads and scenario.name != "webhook settlement":
-            load.run(api.base_url, loads[scenario.name], options.warmup)
+            load.run(ctx.api.base_url, loads[scenario.name], options.warmup)
             if scenario.floor:
-                load.run(floor.base_url, loads[scenario.name], options.warmup)
+                # A fresh scenario's rows were used up by the API's warm-up: new ones.
+                floor_load = scenario.prepare(ctx) if scenario.fresh else loads[scenario.name]
+                load.run(floor.base_url, floor_load, options.warmup)
 
 
 @contextmanager
@@ -1114,7 +1123,8 @@ def services_description(options: Options) -> str:
 
 def provider_added(report: Report) -> dict[str, str]:
     """Per start-payment row: its p50 and p99 minus the Stripe double's own at the same
-    number of connections (the app's time per request beyond the provider's answer)."""
+    number of connections (the app's time per request beyond the provider's answer); the same
+    for the baseline's and the floor app's starts, and ours minus the floor's."""
     added: dict[str, str] = {}
     for ours, theirs in PROVIDER_OF.items():
         app, provider = report.rows.get(ours), report.rows.get(theirs)
@@ -1129,6 +1139,12 @@ def provider_added(report: Report) -> dict[str, str]:
         if app.baseline:  # the --baseline ref's starts, through the same double
             then50, then99 = app.median("p50_ms", baseline=True), app.median("p99_ms", baseline=True)
             added[ours] += f"; baseline {then50 - base50:+.1f} ms, p99 {then99 - base99:+.1f} ms"
+        if app.floor:  # the floor app's starts: the least the rules take (bench/floor_app.py)
+            floor50, floor99 = app.median("p50_ms", floor=True), app.median("p99_ms", floor=True)
+            added[ours] += (
+                f"; floor {floor50 - base50:+.1f} ms, p99 {floor99 - base99:+.1f} ms"
+                f" (ours − floor: p50 {p50 - floor50:+.1f} ms)"
+            )
     return added
 
 

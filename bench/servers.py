@@ -153,8 +153,16 @@ def api_server(
     return Server("API", [str(python), "-m", "entrypoints.cli", "serve"], env, port, log_path, cwd=cwd)
 
 
-def floor_server(database_dsn: str, workers: int, port: int, log_path: Path, pool_size: int) -> Server:
-    """The floor app on the same ASGI server, with the same worker count and options."""
+def floor_server(
+    database_dsn: str,
+    workers: int,
+    port: int,
+    log_path: Path,
+    pool_size: int,
+    extra_env: Mapping[str, str] | None = None,
+) -> Server:
+    """The floor app on the same ASGI server, with the same worker count and options;
+    `extra_env`: the payment start's settings (bench/floor_app.py)."""
     command = [
         sys.executable,
         "-m",
@@ -171,5 +179,5 @@ def floor_server(database_dsn: str, workers: int, port: int, log_path: Path, poo
         "--log-level",
         "warning",
     ]
-    env = {"FLOOR_DATABASE_URL": database_dsn, "FLOOR_POOL_SIZE": str(pool_size)}
+    env = {"FLOOR_DATABASE_URL": database_dsn, "FLOOR_POOL_SIZE": str(pool_size), **(extra_env or {})}
     return Server("floor", command, env, port, log_path)

@@ -123,16 +123,21 @@ class OrderEvent:
         )
 
     @classmethod
+    def payment_started(cls, order_id: int, provider: str, actor: EventActor, at: datetime) -> OrderEvent:
+        """A payment of the order was started through `provider` (detail: "via <provider>")."""
+        return cls(order_id, OrderEventType.PAYMENT_STARTED, actor, at, detail=_clip(f"via {provider}"))
+
+    @classmethod
     def of_payment(cls, payment: Payment, actor: EventActor) -> OrderEvent:
         """A payment of the order reached its current status (at its `updated_at`).
 
         Detail: the provider for a started payment; the reason for a failed or canceled
         one; for a success the order can no longer take, that it must be refunded.
         """
-        detail: str | None = None
         if payment.status is PaymentStatus.CREATED:
-            detail = f"via {payment.provider}"
-        elif payment.status.is_final and payment.status is not PaymentStatus.SUCCEEDED:
+            return cls.payment_started(payment.order_id, payment.provider, actor, payment.updated_at)
+        detail: str | None = None
+        if payment.status.is_final and payment.status is not PaymentStatus.SUCCEEDED:
             detail = payment.fail_reason
         elif payment.refund_required:
             detail = "refund required: the order no longer takes a payment"

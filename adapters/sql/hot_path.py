@@ -49,10 +49,18 @@ from adapters.sql.payments import PAYMENTS, SqlPaymentEventRepository, SqlPaymen
 from adapters.sql.refunds import REFUNDS, SqlRefundRepository
 from adapters.sql.repositories import PRODUCTS
 from adapters.sql.tables import order_events, order_lines, orders
-from application.ports import NewJob, NewPayment, NewRefund, OrderableProduct, OrderToPay
+from application.ports import (
+    NewJob,
+    NewPayment,
+    NewRefund,
+    OrderableProduct,
+    OrderToPay,
+    PaymentStart,
+    key_held,
+)
 from domain.jobs import Job, JobStatus
 from domain.money import Money
-from domain.order_events import OrderEvent, OrderEventType
+from domain.order_events import EventActor, OrderEvent, OrderEventType
 from domain.orders import Order, OrderStatus, OutOfStock, Shortage
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus
 from domain.refunds import Refund, RefundStatus
@@ -385,6 +393,29 @@ ON CONFLICT (order_id) WHERE status IN ('created', 'pending') DO NOTHING
 RETURNING id
 """)
 _ACTIVE_PAYMENT = "SELECT * FROM payments WHERE order_id = $1 AND status IN ('created', 'pending')"
+# Starting a payment in one statement (`PaymentRepository.start_for_order`): the order locked as
+# `_ORDER_TO_PAY` locks it; the payment inserted only when the order is the payer's ($2) and in
+# the one payable status ($3, `OrderToPay.is_payable`), the partial unique index deciding as in
+# `_ADD_PAYMENT_UNLESS_ACTIVE`; its `payment_started` event with it. One row: the order as
+# locked and the new payment's id (NULL: nothing inserted); no row: no such order.
+_START_PAYMENT = _one_line(f"""
+WITH o AS (
+    SELECT id, user_id, status, total_minor, currency FROM orders WHERE id = $1 FOR UPDATE
+), p AS (
+    INSERT INTO payments (order_id, user_id, amount_minor, currency, provider, status,
+        refund_required, created_at, updated_at)
+    SELECT o.id, o.user_id, o.total_minor, o.currency, $4::text, $5::text, false,
+        $6::timestamptz, $6::timestamptz
+    FROM o WHERE o.user_id = $2::bigint AND o.status = $3::text
+    ON CONFLICT (order_id) WHERE status IN ('created', 'pending') DO NOTHING
+    RETURNING id, order_id
+), e AS (
+    INSERT INTO order_events (order_id, {", ".join(_EVENT_COLUMNS)})
+    SELECT p.order_id, {", ".join(f"${7 + n}::{_type_of(order_events, column)}" for n, column in enumerate(_EVENT_COLUMNS))}
+    FROM p
+)
+SELECT o.id, o.user_id, o.status, o.total_minor, o.currency, (SELECT id FROM p) AS payment_id FROM o
+""")  # noqa: S608 - column names of the tables only
 _SAVE_OPENED = _one_line("""
 UPDATE payments SET provider_payment_id = $2, checkout_url = $3, updated_at = $4
 WHERE id = $1 AND status = $5 AND provider_payment_id IS NULL
@@ -575,6 +606,32 @@ class PgPaymentRepository(SqlPaymentRepository):
         if row is None:
             return None
         return new.created(int(row[0]), now)
+
+    async def start_for_order(
+        self, order_id: int, payer_id: int, provider: str, now: datetime, actor: EventActor
+    ) -> PaymentStart:
+        # As the unit of work's first statement, on its own (no BEGIN/COMMIT round trips) unless
+        # an idempotency key's row is to be written in the same transaction.
+        driver = await (self._driver.get() if key_held() else self._driver.as_is())
+        event = OrderEvent.payment_started(order_id, provider, actor, now)
+        row = await _write(
+            driver,
+            _START_PAYMENT,
+            order_id,
+            payer_id,
+            OrderStatus.PENDING.value,
+            provider,
+            PaymentStatus.CREATED.value,
+            now,
+            *_event_values(event),
+        )
+        if row is None:
+            return PaymentStart(None, None)
+        order = OrderToPay(row[0], row[1], OrderStatus(row[2]), Money(row[3], row[4]))
+        if row[5] is None:
+            return PaymentStart(order, None)
+        new = NewPayment(order.id, payer_id, order.total, provider)
+        return PaymentStart(order, new.created(int(row[5]), now))
 
     async def active_for_order(self, order_id: int) -> Payment | None:
         driver = await self._driver.get()

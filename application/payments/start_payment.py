@@ -78,25 +78,37 @@ class StartPayment:
     @resumable
     async def __call__(self, actor: Actor, order_id: int, provider: str | None = None) -> Payment:
         gateway = self._gateway(provider if provider is not None else self._gateways.default)
+        if not is_storable_id(order_id):
+            raise NotFound(f"order {order_id} not found")
         async with self._uow as uow:
-            order = await uow.orders.lock_to_pay(order_id) if is_storable_id(order_id) else None
-            if order is None or order.user_id != actor.user_id:
-                raise NotFound(f"order {order_id} not found")
-            if not order.is_payable:
-                raise InvalidTransition(
-                    f"order {order_id} is {order.status.value}; only a pending order can be paid"
-                )
-            new = NewPayment(order.id, actor.user_id, order.total, gateway.name)
-            # The usual case, no active payment, in one statement; the constraint decides.
-            started = await uow.payments.add_unless_active(new, self._clock.now())
-            if started is not None:
-                payment = started
-                await uow.order_events.append(OrderEvent.of_payment(payment, EventActor.of(actor)))
+            # The usual case (the caller's pending order, no active payment) in one step where
+            # the storage has one; anything else is decided by the steps below, from the start.
+            now = self._clock.now()
+            one_step = await uow.payments.start_for_order(
+                order_id, actor.user_id, gateway.name, now, EventActor.of(actor)
+            )
+            if one_step is not None and one_step.payment is not None:
+                payment = one_step.payment
             else:
-                payment = await self._instead_of_active(uow, actor, new)
+                payment = await self._in_steps(uow, actor, order_id, gateway.name)
             await uow.idempotency.record_created(payment.id)
             await uow.commit()
         return await self._open(payment)
+
+    async def _in_steps(self, uow: UnitOfWork, actor: Actor, order_id: int, provider: str) -> Payment:
+        """The order locked, judged, and its payment inserted (or an active one dealt with)."""
+        order = await uow.orders.lock_to_pay(order_id)
+        if order is None or order.user_id != actor.user_id:
+            raise NotFound(f"order {order_id} not found")
+        if not order.is_payable:
+            raise InvalidTransition(f"order {order_id} is {order.status.value}; only a pending order can be paid")
+        new = NewPayment(order.id, actor.user_id, order.total, provider)
+        # No active payment: one statement where the storage can, the constraint deciding.
+        started = await uow.payments.add_unless_active(new, self._clock.now())
+        if started is None:
+            return await self._instead_of_active(uow, actor, new)
+        await uow.order_events.append(OrderEvent.of_payment(started, EventActor.of(actor)))
+        return started
 
     async def _instead_of_active(self, uow: UnitOfWork, actor: Actor, new: NewPayment) -> Payment:
         """The order already has an active payment (its row is locked: no start races this one)."""

@@ -44,6 +44,7 @@ from application.ports.idempotency import (
     Resumable,
     StoredResponse,
     holding,
+    key_held,
     resumable,
 )
 from application.ports.installation import Installation, InstallationStore
@@ -75,6 +76,7 @@ from application.ports.payments import (
     PaymentGateway,
     PaymentGateways,
     PaymentRepository,
+    PaymentStart,
     ProviderAnswerInvalid,
     ProviderCredentialsRefused,
     ProviderFault,
@@ -140,6 +142,7 @@ __all__ = [
     "PaymentOut",
     "PaymentOutcome",
     "PaymentRepository",
+    "PaymentStart",
     "ProductFilter",
     "ProductOut",
     "ProductRepository",
@@ -172,6 +175,7 @@ __all__ = [
     "category_out",
     "category_tag",
     "holding",
+    "key_held",
     "price_text",
     "product_out",
     "product_tag",

@@ -134,6 +134,12 @@ class _Held:
 _held: ContextVar[_Held | None] = ContextVar("idempotency_key_held", default=None)
 
 
+def key_held() -> bool:
+    """Whether the running use case holds an idempotency key (`holding`): its unit of work then
+    writes the key's row too (`record_created`), in the same transaction as its own writes."""
+    return _held.get() is not None
+
+
 @contextmanager
 def holding(lease: Lease, resuming: int | None = None) -> Iterator[None]:
     """Run use cases under `lease`: what they create is recorded on its key. With `resuming`

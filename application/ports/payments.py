@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.errors import DependencyUnavailable, FieldError
+from application.ports.orders import OrderToPay
 from domain.money import Money
+from domain.order_events import EventActor
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus, ProviderEvent
 from domain.provider_values import describe, reason_errors, reference_errors, url_errors
 from domain.refunds import RefundStatus
@@ -195,6 +197,14 @@ class PaymentFilter:
     refund_required: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentStart:
+    """What `PaymentRepository.start_for_order` found and did."""
+
+    order: OrderToPay | None
+    payment: Payment | None
+
+
 # Repository ports are alike by shape (add, get, find, save, list): one Protocol per
 # resource, each method with its own contract.
 class PaymentRepository(Protocol):
@@ -226,6 +236,21 @@ class PaymentRepository(Protocol):
         if await self.active_for_order(new.order_id) is not None:
             return None
         return await self.add(new, now)
+
+    async def start_for_order(
+        self, order_id: int, payer_id: int, provider: str, now: datetime, actor: EventActor
+    ) -> PaymentStart | None:
+        """Start a payment in one step, where the storage can: lock order `order_id`; when it is
+        `payer_id`'s, payable (`OrderToPay.is_payable`) and has no active payment, insert a
+        `created` payment of its stored total through `provider` and append its
+        `OrderEvent.payment_started` by `actor` at `now`, atomically. Answers the order as locked
+        (None: no such order) and the payment inserted (None: nothing was, for whatever reason;
+        the caller then takes the steps itself, from `OrderRepository.lock_to_pay`).
+
+        None (the default): there is no such one step here, and nothing was read or written.
+        PostgreSQL's is one statement, and as the unit of work's first it is committed at once
+        unless an idempotency key is held (`key_held`: the key's row must share its transaction)."""
+        return None
 
     async def save_opened(self, opened: Payment) -> Payment | None:
         """Store what `Payment.opened` gave `opened` (the provider's id, the checkout page,
