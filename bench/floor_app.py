@@ -97,7 +97,7 @@ RETURNING id, order_id, amount_minor, currency, provider, status, provider_payme
 USER = "SELECT id, is_active FROM users WHERE id = $1"
 
 
-class PaymentOut(msgspec.Struct):
+class PaymentOut(msgspec.Struct, kw_only=True):
     id: int
     order_id: int
     amount: str
@@ -159,8 +159,21 @@ async def start_payment(headers: dict[bytes, bytes], order_id: int) -> tuple[int
         {"idempotency_key": f"storefront-floor-payment-{started['id']}"},
     )
     row = await pool.fetchrow(SAVE_OPENED, started["id"], session.id, session.url, datetime.now(UTC))
-    minor = row["amount_minor"]
-    payment = PaymentOut(*row[0:2], price(minor), *row[3:10], "0.00", *row[10:12])
+    payment = PaymentOut(
+        id=row["id"],
+        order_id=row["order_id"],
+        amount=price(row["amount_minor"]),
+        currency=row["currency"],
+        provider=row["provider"],
+        status=row["status"],
+        provider_payment_id=row["provider_payment_id"],
+        checkout_url=row["checkout_url"],
+        fail_reason=row["fail_reason"],
+        refund_required=row["refund_required"],
+        refunded_amount="0.00",
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
     return 201, encoder.encode(payment)
 
 

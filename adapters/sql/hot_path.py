@@ -398,6 +398,9 @@ _ACTIVE_PAYMENT = "SELECT * FROM payments WHERE order_id = $1 AND status IN ('cr
 # the one payable status ($3, `OrderToPay.is_payable`), the partial unique index deciding as in
 # `_ADD_PAYMENT_UNLESS_ACTIVE`; its `payment_started` event with it. One row: the order as
 # locked and the new payment's id (NULL: nothing inserted); no row: no such order.
+_START_EVENT_VALUES = ", ".join(
+    f"${7 + n}::{_type_of(order_events, column)}" for n, column in enumerate(_EVENT_COLUMNS)
+)
 _START_PAYMENT = _one_line(f"""
 WITH o AS (
     SELECT id, user_id, status, total_minor, currency FROM orders WHERE id = $1 FOR UPDATE
@@ -411,7 +414,7 @@ WITH o AS (
     RETURNING id, order_id
 ), e AS (
     INSERT INTO order_events (order_id, {", ".join(_EVENT_COLUMNS)})
-    SELECT p.order_id, {", ".join(f"${7 + n}::{_type_of(order_events, column)}" for n, column in enumerate(_EVENT_COLUMNS))}
+    SELECT p.order_id, {_START_EVENT_VALUES}
     FROM p
 )
 SELECT o.id, o.user_id, o.status, o.total_minor, o.currency, (SELECT id FROM p) AS payment_id FROM o

@@ -101,7 +101,9 @@ class StartPayment:
         if order is None or order.user_id != actor.user_id:
             raise NotFound(f"order {order_id} not found")
         if not order.is_payable:
-            raise InvalidTransition(f"order {order_id} is {order.status.value}; only a pending order can be paid")
+            raise InvalidTransition(
+                f"order {order_id} is {order.status.value}; only a pending order can be paid"
+            )
         new = NewPayment(order.id, actor.user_id, order.total, provider)
         # No active payment: one statement where the storage can, the constraint deciding.
         started = await uow.payments.add_unless_active(new, self._clock.now())

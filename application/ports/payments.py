@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.errors import DependencyUnavailable, FieldError
 from application.ports.orders import OrderToPay
+from domain.errors import DependencyUnavailable, FieldError
 from domain.money import Money
 from domain.order_events import EventActor
 from domain.payments import Outcome, Payment, PaymentEvent, PaymentStatus, ProviderEvent
