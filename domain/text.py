@@ -110,9 +110,18 @@ also refuses the few such characters outside the BMP, and unassigned ones)."""
 EMAIL_PATTERN = whole(f"[^{EMAIL_REFUSED_CLASS}]+@[^{EMAIL_REFUSED_CLASS}]+")
 
 
+_CONTROL = re.compile(f"[{CONTROL_CLASS}]")
+
+
 def has_control(text: str, allowed: str = "") -> bool:
-    """Whether `text` holds a control character other than those in `allowed`."""
-    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+    """Whether `text` holds a control character (category Cc) other than those in `allowed`.
+
+    One regex scan (`CONTROL_CLASS` is exactly Cc, held so by tests/unit/test_text.py): the
+    character-by-character `unicodedata.category` it replaced cost a checkout URL's validation
+    about 0.1 ms."""
+    if not allowed:
+        return _CONTROL.search(text) is not None
+    return any(ch not in allowed for ch in _CONTROL.findall(text))
 
 
 def is_invisible(ch: str) -> bool:
