@@ -113,8 +113,14 @@ class StartPayment:
         return started
 
     async def _instead_of_active(self, uow: UnitOfWork, actor: Actor, new: NewPayment) -> Payment:
-        """The order already has an active payment (its row is locked: no start races this one)."""
+        """The order already has an active payment (the order's row is locked: no start races
+        this one; a start that is opening that payment right now still can, since saving what
+        the provider opened takes no order lock: hence the payment read again under its own)."""
         active = await uow.payments.active_for_order(new.order_id)
+        if active is not None:
+            active = await uow.payments.lock(active.id)
+            if active is not None and not active.status.is_active:
+                active = None  # ended meanwhile (it failed to open)
         if active is not None and not active.is_unopened:
             raise InvalidTransition(f"order {new.order_id} already has an active payment")
         if active is not None and active.provider == new.provider:

@@ -1,4 +1,4 @@
-"""Starting a payment in one statement on PostgreSQL (`PgPaymentRepository.start_for_order`,
+"""Starting a payment on PostgreSQL. In one statement (`PgPaymentRepository.start_for_order`,
 adapters/sql/hot_path.py): sent alone, with no transaction around it, unless an idempotency key
 is held; it inserts the payment and its timeline event only for the payer's payable order with no
 active payment, and answers the order as it found it otherwise, having written nothing."""
@@ -7,19 +7,33 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Self
 
 import pytest
 
 from adapters.clock import SystemUtcClock
+from adapters.payments.mock.gateway import MockGateway
+from adapters.payments.registry import Gateways
 from adapters.sql.database import Database, create_engine
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from application.orders.place_order import PlaceOrder
-from application.ports import IdempotencyScope, Lease, NewCategory, NewProduct, OrderToPay, holding
+from application.payments.start_payment import StartPayment
+from application.ports import (
+    IdempotencyScope,
+    Lease,
+    NewCategory,
+    NewPayment,
+    NewProduct,
+    OrderToPay,
+    holding,
+)
+from domain.errors import InvalidTransition
 from domain.money import Money
 from domain.order_events import EventActor, OrderEventType
 from domain.orders import ItemRequest, Order, OrderStatus
-from domain.payments import PaymentStatus
+from domain.payments import Payment, PaymentStatus
 from domain.users import Actor, Role
+from tests.fakes import INSTALLATION
 from tests.integration.test_hot_path import _listening
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -169,5 +183,59 @@ async def test_under_a_held_idempotency_key_the_start_waits_for_the_units_commit
         stop()
         assert statements[0].startswith("begin") and statements[1].startswith("with o as ("), statements
         assert await _stored(db, order.id) == before
+    finally:
+        await db.dispose()
+
+
+class _OpenedWhileRead(SqlUnitOfWork):
+    """A unit of work in which the order's active payment is opened, by another connection (a
+    concurrent start saving what its provider opened), right after this one read it."""
+
+    async def __aenter__(self) -> Self:
+        uow = await super().__aenter__()
+        read = uow.payments.active_for_order
+        db = self._db
+
+        async def active_for_order(order_id: int) -> Payment | None:
+            found = await read(order_id)
+            if found is not None and found.is_unopened:
+                async with SqlUnitOfWork(db) as other:
+                    opened = found.opened("cs_opened", "https://pay.example/cs_opened", NOW)
+                    assert await other.payments.save_opened(opened) is not None
+                    await other.commit()
+            return found
+
+        uow.payments.active_for_order = active_for_order  # type: ignore[method-assign]
+        return uow
+
+
+@pytest.mark.postgres
+async def test_a_payment_opened_while_another_provider_replaces_it_is_kept_and_the_start_refused(
+    postgres_database: str,
+) -> None:
+    """The race a review found: a start for another provider read the unopened payment, a
+    concurrent start then opened it (and showed its checkout page), and the replacement wrote its
+    stale copy back as `canceled`, wiping the provider's id: a paid checkout found no payment.
+    Read again under the payment's lock, the opened payment stands and the replacement is refused."""
+    db = Database(create_engine(postgres_database, pool_size=3))
+    try:
+        ann, _, order = await _order(db)
+        async with SqlUnitOfWork(db) as uow:
+            unopened = await uow.payments.add(NewPayment(order.id, ann.user_id, order.total, "stripe"), NOW)
+            await uow.commit()
+        clock = SystemUtcClock()
+        start = StartPayment(
+            _OpenedWhileRead(db),
+            Gateways([MockGateway("whsec", "https://shop.example", clock)]),
+            clock,
+            INSTALLATION,
+        )
+        with pytest.raises(InvalidTransition, match="already has an active payment"):
+            await start(ann, order.id, "mock")
+        async with SqlUnitOfWork(db) as uow:
+            payments = await uow.payments.list_for_order(order.id, 10, 0)
+        assert [(p.id, p.status, p.provider_payment_id) for p in payments] == [
+            (unopened.id, PaymentStatus.CREATED, "cs_opened")
+        ]
     finally:
         await db.dispose()
