@@ -7,6 +7,9 @@ from urllib.parse import urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import parse_url
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 TIMEOUT_SECONDS = 2.0
 # Connections open at once. A request past it waits (up to TIMEOUT_SECONDS) for one to be
@@ -27,6 +30,18 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def once_more_on_a_broken_connection() -> Retry:
+    """A command whose connection turns out broken (closed by the server or by a proxy after an
+    idle timeout, `CLIENT KILL`, a restart) is sent once more on a new connection, at once; so is
+    the health check's `PING`. A timeout is not retried: the command may still be running.
+
+    Without it, a pooled connection that Redis had closed while idle failed the next request
+    that took it with a 503. Every command the app sends may run twice: reads, the session
+    scripts (each gives the same answer when repeated, `adapters/redis/sessions.py`) and the
+    rate limiter's counters (a repeat counts one request twice: the limit errs strict)."""
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
 class RedisLink:
     """The process's Redis client, or none when `REDIS_URL` is unset (embedded mode)."""
 
@@ -41,6 +56,7 @@ class RedisLink:
                     socket_timeout=TIMEOUT_SECONDS,
                     socket_connect_timeout=TIMEOUT_SECONDS,
                     health_check_interval=30,
+                    retry=once_more_on_a_broken_connection(),
                 )
             )
             if url

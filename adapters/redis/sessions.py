@@ -1,5 +1,11 @@
 """Sessions in Redis, shared by every app instance. Each operation is one Lua script.
 
+Every script gives the same answer and leaves the same keys when it runs twice with the same
+arguments, so the client may send a command again after its connection broke
+(`adapters/redis/client.py`). Rotating to the hash the session already holds answers the same
+grant: only this request's own repeat can name that new hash (a fresh random token), so a
+replayed old token still ends the session.
+
 Keys (under `REDIS_KEY_PREFIX`, default `storefront:`):
 - `session:<sid>`: hash {user, current}; `current` is the hash of the session's
   live refresh token. Expires with it.
@@ -41,6 +47,7 @@ local key = prefix .. 'session:' .. sid
 local current = redis.call('HGET', key, 'current')
 if not current then return false end
 local user = redis.call('HGET', key, 'user')
+if current == new then return {user, sid} end
 if current ~= old then
   redis.call('DEL', key)
   redis.call('SREM', prefix .. 'user-sessions:' .. user, sid)

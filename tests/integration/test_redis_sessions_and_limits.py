@@ -52,6 +52,44 @@ async def test_replaying_a_rotated_token_ends_the_session(store: RedisSessionSto
     assert await store.rotate(refresh_hash("second"), refresh_hash("y")) is None
 
 
+async def test_a_rotation_sent_twice_gives_the_same_grant_and_keeps_the_session(
+    store: RedisSessionStore,
+) -> None:
+    """The client sends a command again when its connection broke, which may be after Redis ran
+    it: the repeat must not read as a replayed token (which ends the session)."""
+    await store.start(7, "sid-1", refresh_hash("first"))
+    first = await store.rotate(refresh_hash("first"), refresh_hash("second"))
+    again = await store.rotate(refresh_hash("first"), refresh_hash("second"))
+    assert first == again and first is not None and first.session_id == "sid-1"
+    assert await store.owner("sid-1") == 7
+    assert await store.rotate(refresh_hash("second"), refresh_hash("third")) is not None
+
+
+async def test_a_pooled_connection_closed_by_redis_is_replaced_without_failing_the_call(
+    store: RedisSessionStore, link: RedisLink, redis_url: str
+) -> None:
+    """An idle connection Redis (or a proxy) closed, here by `CLIENT KILL`: each call that takes
+    it from the pool still gets its answer, through a new connection."""
+    assert link.client is not None
+    admin = Redis.from_url(redis_url)
+    try:
+        await store.start(7, "sid-1", refresh_hash("first"))
+        calls = [
+            lambda: store.owner("sid-1"),
+            lambda: store.rotate(refresh_hash("first"), refresh_hash("second")),
+            lambda: store.end("sid-1"),
+        ]
+        answers = []
+        for call in calls:
+            killed = await admin.client_kill_filter(_id=await link.client.client_id())
+            assert killed == 1
+            answers.append(await call())
+        assert answers[0] == 7 and answers[1] is not None
+        assert await store.owner("sid-1") is None
+    finally:
+        await admin.aclose()
+
+
 async def test_of_many_concurrent_rotations_with_one_token_exactly_one_wins(link: RedisLink) -> None:
     stores = []
     for _ in range(8):
@@ -137,8 +175,8 @@ async def test_parallel_login_slots_from_two_clients_never_exceed_the_limit(link
     other = RedisLink(link.url)
     assert link.client is not None and other.client is not None and link.url is not None
     limiters = [
-        LimitsRateLimiter.on_redis(link.client, link.url, limits),
-        LimitsRateLimiter.on_redis(other.client, link.url, limits),
+        LimitsRateLimiter.on_redis(link.client, link.url, limits, REDIS_KEY_PREFIX),
+        LimitsRateLimiter.on_redis(other.client, link.url, limits, REDIS_KEY_PREFIX),
     ]
     try:
         results = await asyncio.gather(
@@ -169,7 +207,7 @@ async def test_a_slot_given_back_after_its_window_passed_leaves_no_credit_in_red
         {RateLimit.FAILED_LOGINS: "2/second", RateLimit.REGISTRATIONS: "0", RateLimit.API_REQUESTS: "0"}
     )
     assert link.client is not None and link.url is not None
-    limiter = LimitsRateLimiter.on_redis(link.client, link.url, limits)
+    limiter = LimitsRateLimiter.on_redis(link.client, link.url, limits, REDIS_KEY_PREFIX)
     await limiter.hit(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
     await asyncio.sleep(1.1)
     await limiter.give_back(RateLimit.FAILED_LOGINS, "ann|1.2.3.4")
