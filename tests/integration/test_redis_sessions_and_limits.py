@@ -74,17 +74,18 @@ async def test_a_pooled_connection_closed_by_redis_is_replaced_without_failing_t
     admin = Redis.from_url(redis_url)
     try:
         await store.start(7, "sid-1", refresh_hash("first"))
-        calls = [
-            lambda: store.owner("sid-1"),
-            lambda: store.rotate(refresh_hash("first"), refresh_hash("second")),
-            lambda: store.end("sid-1"),
-        ]
-        answers = []
-        for call in calls:
-            killed = await admin.client_kill_filter(_id=await link.client.client_id())
+
+        async def kill_the_pooled_connection() -> None:
+            assert link.client is not None
+            killed = await admin.client_kill_filter(_id=str(await link.client.client_id()))
             assert killed == 1
-            answers.append(await call())
-        assert answers[0] == 7 and answers[1] is not None
+
+        await kill_the_pooled_connection()
+        assert await store.owner("sid-1") == 7
+        await kill_the_pooled_connection()
+        assert await store.rotate(refresh_hash("first"), refresh_hash("second")) is not None
+        await kill_the_pooled_connection()
+        await store.end("sid-1")
         assert await store.owner("sid-1") is None
     finally:
         await admin.aclose()
