@@ -140,13 +140,20 @@ class StartPayment:
     async def resume(self, actor: Actor, payment_id: int) -> Payment:
         """The payment an earlier request (under the same idempotency key) created, as it is now;
         opened at the provider first if that request died before opening it (the reference
-        derived from its id means the provider never opens two)."""
+        derived from its id means the provider never opens two). One that was never opened and
+        has ended since (retired by a start with another provider) has no checkout page to give:
+        InvalidTransition (409) naming its status, as the request that was opening it is told."""
         async with self._uow as uow:
             payment = await uow.payments.get(payment_id) if is_storable_id(payment_id) else None
         if payment is None or payment.user_id != actor.user_id:
             raise NotFound(f"payment {payment_id} not found")
-        if payment.status is PaymentStatus.CREATED and payment.provider_payment_id is None:
-            return await self._open(payment)
+        if payment.provider_payment_id is None:
+            if payment.status is PaymentStatus.CREATED:
+                return await self._open(payment)
+            if payment.status.is_final:
+                raise InvalidTransition(
+                    f"payment {payment.id} was {payment.status} before it was opened at the provider"
+                )
         return payment
 
     def _gateway(self, name: str) -> PaymentGateway:

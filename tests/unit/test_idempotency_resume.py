@@ -27,7 +27,7 @@ from application.ports import (
     StoredResponse,
     holding,
 )
-from domain.errors import Conflict, DependencyUnavailable
+from domain.errors import Conflict, DependencyUnavailable, InvalidTransition
 from domain.money import Money
 from domain.orders import ItemRequest, Order, OrderLine
 from domain.payments import PaymentStatus
@@ -170,6 +170,14 @@ class BrokenGateway(MockGateway):
         raise DependencyUnavailable("provider down")
 
 
+class OtherGateway(MockGateway):
+    """A second provider that opens payments."""
+
+    @property
+    def name(self) -> str:
+        return "other"
+
+
 @pytest.fixture
 async def order(uow: MemoryUnitOfWork, clock: SteppingClock) -> Order:
     line = OrderLine(product_id=1, product_name="Green tea", quantity=2, unit_price=Money(14_990, "RUB"))
@@ -217,3 +225,25 @@ async def test_a_payment_the_provider_could_not_reach_stays_created_so_a_retry_r
         resumed = await working(CUSTOMER, order.id)
     assert resumed.id == retry.resource_id
     assert (resumed.status, resumed.provider_payment_id is not None) == (PaymentStatus.CREATED, True)
+
+
+async def test_a_retry_of_a_payment_replaced_before_it_was_opened_is_refused_not_answered_created(
+    store: MemoryIdempotencyStore, uow: MemoryUnitOfWork, clock: SteppingClock, order: Order
+) -> None:
+    """The key's first start could not reach its provider (503, the payment stays `created`); a
+    start for another provider then retired that payment. The retry under the key has no
+    checkout page to give: 409 naming what happened, never a 201 with a canceled payment."""
+    lease = await started(store, clock, PAY_SCOPE)
+    broken = BrokenGateway("whsec-unit", "https://shop.example", clock)
+    with holding(lease), pytest.raises(DependencyUnavailable):
+        await StartPayment(uow, Gateways([broken]), clock, INSTALLATION)(CUSTOMER, order.id)
+    await store.abandon(lease)
+    other = OtherGateway("whsec-unit", "https://shop.example", clock)
+    replacing = StartPayment(uow, Gateways([broken, other]), clock, INSTALLATION)
+    replacement = await replacing(CUSTOMER, order.id, other.name)
+    retry = await store.claim(PAY_SCOPE, "print", clock.now() + timedelta(seconds=1))
+    assert retry.outcome is ClaimOutcome.RESUME and retry.lease is not None
+    assert retry.resource_id != replacement.id
+    with holding(retry.lease, resuming=retry.resource_id), pytest.raises(InvalidTransition) as refused:
+        await replacing(CUSTOMER, order.id)
+    assert "canceled before it was opened" in refused.value.message
